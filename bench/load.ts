@@ -1,0 +1,61 @@
+import autocannon from 'autocannon';
+import { DEFAULT_CONNECTIONS, type Scenario } from './scenarios.js';
+
+export interface Measurement {
+  scenario: string;
+  requestsPerSecond: number;
+  /** Latency percentiles in milliseconds, from every response of the run (autocannon's own are whole ms). */
+  p50Ms: number;
+  p99Ms: number;
+  responses: number;
+  /** Why the run does not count: a status other than the expected one, connection errors or timeouts. */
+  problem: string | undefined;
+}
+
+/** Puts `scenario` under load at `baseUrl` for `durationSeconds` and checks that every answer had the expected status. */
+export function measure(scenario: Scenario, baseUrl: string, durationSeconds: number): Promise<Measurement> {
+  const latencies: number[] = [];
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: new URL(scenario.path, baseUrl).toString(),
+        method: scenario.method,
+        headers: scenario.headers,
+        body: scenario.body,
+        connections: scenario.connections ?? DEFAULT_CONNECTIONS,
+        duration: durationSeconds,
+      },
+      (err: Error | null, result) => {
+        if (err) return reject(err);
+        resolve({
+          scenario: scenario.name,
+          requestsPerSecond: result.requests.average,
+          p50Ms: percentile(latencies, 50),
+          p99Ms: percentile(latencies, 99),
+          responses: latencies.length,
+          problem: problemOf(result, scenario.expectStatus ?? 200),
+        });
+      },
+    );
+    instance.on('response', (_client, _status, _bytes, responseTimeMs) => latencies.push(responseTimeMs));
+  });
+}
+
+function problemOf(result: autocannon.Result, expected: number): string | undefined {
+  const unexpected = Object.entries(result.statusCodeStats ?? {})
+    .filter(([status]) => Number(status) !== expected)
+    .map(([status, { count }]) => `${count ?? 0}× ${status}`);
+  const problems = [
+    ...(unexpected.length > 0 ? [`statuses other than ${expected}: ${unexpected.join(', ')}`] : []),
+    ...(result.errors > 0 ? [`${result.errors} connection errors (${result.timeouts} timeouts)`] : []),
+    ...(result['2xx'] + result.non2xx === 0 ? ['no response at all'] : []),
+  ];
+  return problems.length > 0 ? problems.join('; ') : undefined;
+}
+
+/** Nearest-rank percentile; sorts in place. */
+function percentile(values: number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  values.sort((a, b) => a - b);
+  return values[Math.min(values.length - 1, Math.ceil((p / 100) * values.length) - 1)] ?? Number.NaN;
+}

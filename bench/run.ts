@@ -1,0 +1,215 @@
+/**
+ * `npm run bench`: the app's routes and their bare baselines under the same load, in the same run, as ratios.
+ * The servers run in a child process (bench/servers.ts) so that autocannon, here, does not steal their event loop.
+ * BENCH_DURATION (seconds per run, default 10) and BENCH_ROUNDS (runs per side of each comparison, default 2).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { z } from 'zod';
+import { type Measurement, measure } from './load.js';
+import { type Row, table } from './report.js';
+import { type AppScenario, type BaselineScenario, type Scenario, scenarios } from './scenarios.js';
+import type { ServersReady } from './servers.js';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
+const WARMUP_SECONDS = 2;
+const STARTUP_TIMEOUT_MS = 180_000;
+
+const ReadyLine = z.object({
+  app: z.number().int(),
+  baselines: z.record(z.string(), z.number().int()),
+  log: z.string(),
+  versions: z.object({ postgres: z.string(), redis: z.string() }),
+}) satisfies z.ZodType<ServersReady>;
+
+const Settings = z.object({
+  BENCH_DURATION: z.coerce.number().int().min(1).default(10),
+  BENCH_ROUNDS: z.coerce.number().int().min(1).default(2),
+});
+
+async function main(): Promise<number> {
+  const settings = Settings.parse(process.env);
+  const comparisons = plan(scenarios);
+  const servers = await startServers();
+  process.once('SIGINT', () => void servers.stop().then(() => process.exit(130)));
+  try {
+    const ready = servers.ready;
+    const urlOf = (s: Scenario) => `http://127.0.0.1:${s.target === 'app' ? ready.app : ready.baselines[s.target]}`;
+    const run = async (s: Scenario, seconds: number, label: string) => {
+      const m = await measure(s, urlOf(s), seconds);
+      say(`  ${label.padEnd(8)} ${s.name.padEnd(24)} ${Math.round(m.requestsPerSecond).toString().padStart(7)} req/s`);
+      if (m.problem) console.error(`  ✗ ${s.name}: ${m.problem}`);
+      return m;
+    };
+
+    say(`servers ready (app log: ${path.relative(ROOT, ready.log)}); warming up ${WARMUP_SECONDS} s each`);
+    for (const s of scenarios) await run(s, WARMUP_SECONDS, 'warm-up');
+
+    // Each compared scenario runs right next to its baseline, BENCH_ROUNDS times each, in ABBA order: whatever
+    // drifts during the run (CPU frequency, heat, the neighbours of a shared machine, JIT still settling) weighs on
+    // both sides alike and neither always goes first. The best run of each side is kept: on a busy machine noise
+    // only ever slows a run down, so the fastest is the closest to what the code can do, and both sides are judged
+    // by the same statistic.
+    const baselineRuns = new Map<string, Measurement[]>();
+    const rows: Row[] = [];
+    for (const { scenario, baseline } of comparisons) {
+      say(`${scenario.name} against ${baseline.name}, ${settings.BENCH_ROUNDS} × ${settings.BENCH_DURATION} s each`);
+      const own: Measurement[] = [];
+      const paired: Measurement[] = [];
+      for (let round = 0; round < settings.BENCH_ROUNDS; round++) {
+        const order = round % 2 === 0 ? (['baseline', 'scenario'] as const) : (['scenario', 'baseline'] as const);
+        for (const side of order) {
+          const label = `round ${round + 1}`;
+          if (side === 'baseline') paired.push(await run(baseline, settings.BENCH_DURATION, label));
+          else own.push(await run(scenario, settings.BENCH_DURATION, label));
+        }
+      }
+      baselineRuns.set(baseline.name, [...(baselineRuns.get(baseline.name) ?? []), ...paired]);
+      rows.push(compare(scenario, best(own), best(paired)));
+    }
+    const baselineRows: Row[] = [...baselineRuns.values()].map((runs) => {
+      const measured = best(runs);
+      return { measured, target: '', verdict: measured.problem ? 'FAIL' : 'info' };
+    });
+
+    const all = [...baselineRows, ...rows];
+    say(`\n${table(all)}\n`);
+    for (const row of all)
+      if (row.measured.problem) console.error(`✗ ${row.measured.scenario}: ${row.measured.problem}`);
+    const file = path.join(RESULTS_DIR, 'latest.json');
+    mkdirSync(RESULTS_DIR, { recursive: true });
+    writeFileSync(file, `${JSON.stringify(summary(all, settings, ready), null, 2)}\n`);
+    say(`written: ${path.relative(ROOT, file)}`);
+
+    const failed = all.filter((row) => row.verdict === 'FAIL');
+    if (failed.length > 0) console.error(`FAIL: ${failed.map((row) => row.measured.scenario).join(', ')}`);
+    return failed.length > 0 ? 1 : 0;
+  } finally {
+    await servers.stop();
+  }
+}
+
+/** Pairs every app scenario with its baseline scenario; a wrong name is a mistake in scenarios.ts. */
+function plan(list: Scenario[]) {
+  const names = new Set<string>();
+  for (const s of list) {
+    if (names.has(s.name)) throw new Error(`bench/scenarios.ts: two scenarios are named "${s.name}"`);
+    names.add(s.name);
+  }
+  const baselines = new Map(list.filter((s): s is BaselineScenario => s.target !== 'app').map((s) => [s.name, s]));
+  return list
+    .filter((s): s is AppScenario => s.target === 'app')
+    .map((scenario) => {
+      const baseline = baselines.get(scenario.compareTo);
+      if (!baseline)
+        throw new Error(`bench/scenarios.ts: "${scenario.name}" compares to unknown baseline "${scenario.compareTo}"`);
+      return { scenario, baseline };
+    });
+}
+
+function best(runs: Measurement[]): Measurement {
+  // A run with a problem must not hide behind a clean one: it is reported, and fails the scenario.
+  const failing = runs.find((m) => m.problem);
+  if (failing) return failing;
+  return runs.reduce((a, b) => (b.requestsPerSecond > a.requestsPerSecond ? b : a));
+}
+
+function compare(scenario: AppScenario, measured: Measurement, baseline: Measurement): Row {
+  const ratio = measured.requestsPerSecond / baseline.requestsPerSecond;
+  const p99Ratio = measured.p99Ms / baseline.p99Ms;
+  const goals = [
+    ...(scenario.minRatio === undefined ? [] : [`req/s ≥ ${scenario.minRatio}×`]),
+    ...(scenario.maxP99Ratio === undefined ? [] : [`p99 ≤ ${scenario.maxP99Ratio}×`]),
+  ];
+  const missed =
+    (scenario.minRatio !== undefined && !(ratio >= scenario.minRatio)) ||
+    (scenario.maxP99Ratio !== undefined && !(p99Ratio <= scenario.maxP99Ratio));
+  const broken = Boolean(measured.problem || baseline.problem);
+  const verdict = broken || missed ? 'FAIL' : goals.length > 0 ? 'PASS' : 'info';
+  return { measured, baseline, ratio, p99Ratio, target: goals.join(', ') || '—', verdict };
+}
+
+function summary(rows: Row[], settings: z.infer<typeof Settings>, ready: ServersReady) {
+  const cpus = os.cpus();
+  return {
+    finishedAt: new Date().toISOString(),
+    durationSeconds: settings.BENCH_DURATION,
+    rounds: settings.BENCH_ROUNDS,
+    machine: {
+      cpus: os.availableParallelism(),
+      cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+      memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+      platform: `${os.type()} ${os.release()} ${os.arch()}`,
+      node: process.version,
+      postgres: ready.versions.postgres,
+      redis: ready.versions.redis,
+    },
+    results: rows.map((row) => ({
+      scenario: row.measured.scenario,
+      requestsPerSecond: Math.round(row.measured.requestsPerSecond),
+      p50Ms: row.measured.p50Ms,
+      p99Ms: row.measured.p99Ms,
+      responses: row.measured.responses,
+      baseline: row.baseline?.scenario,
+      baselineRequestsPerSecond: row.baseline && Math.round(row.baseline.requestsPerSecond),
+      baselineP99Ms: row.baseline?.p99Ms,
+      ratio: row.ratio,
+      p99Ratio: row.p99Ratio,
+      target: row.target,
+      verdict: row.verdict,
+      problem: row.measured.problem ?? row.baseline?.problem,
+    })),
+  };
+}
+
+/** Starts bench/servers.ts in its own process and waits for the line that gives its ports. */
+async function startServers(): Promise<{ ready: ServersReady; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench', 'servers.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, NODE_ENV: 'production' },
+    // stdin stays open: the child shuts itself down when it ends, should this process die without stopping it.
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const stop = () => stopChild(child);
+  try {
+    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+    const first = once(lines, 'line') as Promise<[string]>;
+    const exited = once(child, 'exit').then(([code]) => {
+      throw new Error(`bench/servers.ts exited (code ${String(code)}) before it was ready`);
+    });
+    const timedOut = new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error('bench/servers.ts was not ready in time')), STARTUP_TIMEOUT_MS).unref(),
+    );
+    const [line] = await Promise.race([first, exited, timedOut]);
+    return { ready: ReadyLine.parse(JSON.parse(line)), stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  await exited;
+  clearTimeout(killer);
+}
+
+function say(line: string) {
+  process.stdout.write(`${line}\n`);
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error('bench failed:', err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,85 @@
+import path from 'node:path';
+import type { z } from 'zod';
+import { loadDevSecrets } from './dev-secrets.js';
+import { type Env, EnvSchema, REQUIRED_IN_PRODUCTION } from './env.schema.js';
+
+export type Config = ReturnType<typeof buildConfig>;
+
+/** Thrown at start when the environment cannot run the service; its message lists every problem at once. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(
+      `Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+export interface LoadConfigOptions {
+  /** Directory that holds `.data/` (dev secrets, embedded PostgreSQL); the repository root in practice. */
+  rootDir: string;
+  /** Version reported by /health; APP_VERSION overrides it (the image tag, say). */
+  packageVersion: string;
+}
+
+/** The only reader of the process environment: parse, check production rules, fill development defaults. */
+export function loadConfig(rawEnv: NodeJS.ProcessEnv, options: LoadConfigOptions): Config {
+  const parsed = EnvSchema.safeParse(rawEnv);
+  const problems = parsed.success ? [] : parsed.error.issues.map(describeIssue);
+  const env = parsed.success ? parsed.data : undefined;
+  const production = (rawEnv.NODE_ENV ?? 'development') === 'production';
+
+  if (production) problems.push(...productionProblems(rawEnv));
+  if (problems.length > 0 || !env) throw new ConfigError(problems);
+
+  const dataDir = path.join(options.rootDir, '.data');
+  const devSecrets = production ? undefined : loadDevSecrets(dataDir, { HEALTH_TOKEN: env.HEALTH_TOKEN });
+  return buildConfig(env, { ...options, dataDir, devSecrets });
+}
+
+function buildConfig(
+  env: Env,
+  ctx: LoadConfigOptions & { dataDir: string; devSecrets: { HEALTH_TOKEN: string } | undefined },
+) {
+  const production = env.NODE_ENV === 'production';
+  return {
+    env: env.NODE_ENV,
+    production,
+    version: env.APP_VERSION ?? ctx.packageVersion,
+    http: {
+      port: env.PORT,
+      host: env.HOST,
+      bodyLimitBytes: 100 * 1024,
+      corsOrigins: env.CORS_ORIGINS,
+      shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    },
+    log: { level: env.LOG_LEVEL },
+    db: {
+      /** Unset outside production: main.ts starts an embedded PostgreSQL and fills this in. */
+      url: env.DATABASE_URL,
+      poolMax: env.DATABASE_POOL_MAX,
+      embeddedDir: path.resolve(ctx.rootDir, env.EMBEDDED_POSTGRES_DIR),
+      migrationsDir: path.join(ctx.rootDir, 'prisma', 'migrations'),
+    },
+    redis: { url: env.REDIS_URL },
+    health: { token: env.HEALTH_TOKEN ?? ctx.devSecrets?.HEALTH_TOKEN },
+    paths: { root: ctx.rootDir, data: ctx.dataDir },
+  };
+}
+
+/** Rules that hold in production only; read from the raw values so they are reported even when parsing failed. */
+function productionProblems(rawEnv: NodeJS.ProcessEnv): string[] {
+  const problems: string[] = [];
+  for (const [name, why] of Object.entries(REQUIRED_IN_PRODUCTION)) {
+    if (!rawEnv[name]?.trim()) problems.push(`${name}: is required in production (${why})`);
+  }
+  for (const origin of (rawEnv.CORS_ORIGINS ?? '').split(',').map((o) => o.trim())) {
+    if (origin.startsWith('http://')) problems.push(`CORS_ORIGINS: ${origin} must use https in production`);
+  }
+  return problems;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const name = issue.path.join('.') || '(environment)';
+  return `${name}: ${issue.message}`;
+}

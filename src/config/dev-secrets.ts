@@ -1,0 +1,31 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Secrets a development machine generates for itself on first run; production must be given them. */
+export const DEV_SECRET_NAMES = ['HEALTH_TOKEN'] as const;
+type DevSecretName = (typeof DEV_SECRET_NAMES)[number];
+
+const DevSecretsFile = z.record(z.string(), z.string());
+
+/**
+ * Reads `<dataDir>/dev-secrets.json`, adding any secret it lacks, so a fresh clone needs no configuration and a
+ * second start keeps the same values. The file is git-ignored (the whole of `.data/` is) and readable by its owner only.
+ */
+export function loadDevSecrets(dataDir: string, given: Partial<Record<DevSecretName, string>>) {
+  if (DEV_SECRET_NAMES.every((name) => given[name])) return given as Record<DevSecretName, string>;
+  const file = path.join(dataDir, 'dev-secrets.json');
+  const stored = existsSync(file) ? DevSecretsFile.parse(JSON.parse(readFileSync(file, 'utf8'))) : {};
+  const missing = DEV_SECRET_NAMES.filter((name) => !stored[name]);
+  for (const name of missing) stored[name] = randomBytes(32).toString('base64url');
+  if (missing.length > 0) {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(file, `${JSON.stringify(stored, null, 2)}\n`, { mode: 0o600 });
+    chmodSync(file, 0o600);
+  }
+  return Object.fromEntries(DEV_SECRET_NAMES.map((name) => [name, given[name] ?? (stored[name] as string)])) as Record<
+    DevSecretName,
+    string
+  >;
+}

@@ -1,0 +1,84 @@
+import { z } from 'zod';
+
+/**
+ * Placeholder values shipped in `.env.example` and `.env.production.example`. Production refuses any of them, so a
+ * copied example file cannot go live unedited (a test keeps this list and the example files in step).
+ */
+export const EXAMPLE_SECRET_VALUES: readonly string[] = ['replace-me-with-a-random-health-token-000000'];
+
+const MIN_SECRET_BYTES = 32;
+
+/** A secret: at least 32 bytes, not an example value, not one character repeated. */
+const secret = z
+  .string()
+  .refine((s) => Buffer.byteLength(s, 'utf8') >= MIN_SECRET_BYTES, {
+    message: `must be at least ${MIN_SECRET_BYTES} bytes (generate one with: openssl rand -base64 48)`,
+    abort: true, // one reason per variable is enough
+  })
+  .refine((s) => !EXAMPLE_SECRET_VALUES.includes(s) && !/replace-me|change-?me/i.test(s), {
+    message: 'is an example placeholder; generate a real secret',
+    abort: true,
+  })
+  .refine((s) => new Set(s).size >= 8, { message: 'is too repetitive to be a random secret' });
+
+/** Empty strings count as unset: `FOO=` in an env file must not become a value. */
+const blank = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+
+const origin = z.string().refine(
+  (s) => {
+    try {
+      const u = new URL(s);
+      return (u.protocol === 'https:' || u.protocol === 'http:') && u.origin === s;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be an origin such as https://app.example.com (scheme, host, optional port, no path)' },
+);
+
+const postgresUrl = z
+  .string()
+  .refine((s) => /^postgres(ql)?:\/\//.test(s), { message: 'must be a postgresql:// URL' })
+  .refine((s) => URL.canParse(s), { message: 'is not a valid URL' });
+
+const redisUrl = z
+  .string()
+  .refine((s) => /^rediss?:\/\//.test(s) && URL.canParse(s), { message: 'must be a redis:// or rediss:// URL' });
+
+/**
+ * The process environment as the service reads it: one schema, parsed once at start (src/config/config.ts).
+ * Every variable here is documented in `.env.example`; a test fails when the two disagree.
+ */
+export const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATABASE_URL: z.preprocess(blank, postgresUrl.optional()),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
+  REDIS_URL: z.preprocess(blank, redisUrl.optional()),
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(origin)),
+  HEALTH_TOKEN: z.preprocess(blank, secret.optional()),
+  APP_VERSION: z.preprocess(blank, z.string().max(64).optional()),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1000).max(120_000).default(10_000),
+  EMBEDDED_POSTGRES_DIR: z.string().min(1).default('.data/postgres'),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+/** Variables production cannot run without, with the reason shown to the operator. */
+export const REQUIRED_IN_PRODUCTION = {
+  DATABASE_URL: 'the embedded PostgreSQL is for development only',
+  REDIS_URL: 'rate limits and sessions need a shared store across instances',
+  CORS_ORIGINS: 'browsers may only call the API from the listed web origins',
+  HEALTH_TOKEN: 'operators need /health/detailed; it is protected by this token',
+} as const satisfies Partial<Record<keyof Env, string>>;

@@ -1,0 +1,31 @@
+import type { RequestHandler } from 'express';
+import { pinoHttp } from 'pino-http';
+import type { Logger } from '../platform/logger.js';
+
+/** Kubernetes calls these every few seconds; their lines would drown the rest. */
+const PROBE_PATHS = new Set(['/health/liveness', '/health/readiness', '/health/startup']);
+
+/**
+ * JSON access log, one line per request, with the request id on it and on every line logged through `req.log`.
+ * Serializers keep to method, URL and status: headers are reduced to a safe few, and bodies are never logged.
+ */
+export function accessLog(logger: Logger): RequestHandler {
+  return pinoHttp({
+    logger,
+    genReqId: (req) => req.id,
+    customAttributeKeys: { reqId: 'reqId' },
+    customLogLevel: (_req, res, err) =>
+      err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+    autoLogging: { ignore: (req) => PROBE_PATHS.has(req.url ?? '') },
+    serializers: {
+      req: (req) => ({
+        method: req.method,
+        url: req.url,
+        userAgent: req.headers?.['user-agent'],
+        remoteAddress: req.remoteAddress,
+      }),
+      res: (res) => ({ statusCode: res.statusCode }),
+    },
+    quietReqLogger: true,
+  });
+}

@@ -1,0 +1,18 @@
+import cors from 'cors';
+import type { RequestHandler } from 'express';
+
+/**
+ * CORS by allow-list: an origin not in CORS_ORIGINS gets no Access-Control-Allow-Origin, so browsers refuse to
+ * hand it the answer. Credentials are allowed because the web app authenticates with cookies.
+ */
+export function corsPolicy(allowedOrigins: readonly string[]): RequestHandler {
+  const allowed = new Set(allowedOrigins);
+  return cors({
+    origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin)),
+    credentials: true,
+    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-CSRF-Token', 'X-Client', 'X-Request-ID'],
+    exposedHeaders: ['X-Request-ID', 'RateLimit', 'RateLimit-Policy', 'Retry-After', 'Location'],
+    maxAge: 600,
+  });
+}

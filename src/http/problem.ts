@@ -1,0 +1,38 @@
+import { STATUS_CODES } from 'node:http';
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from '../platform/logger.js';
+import { AppError, NotFoundError } from './errors.js';
+
+/** Base of the `type` URIs of our problems; each code is documented under it (docs/errors.md). */
+export const PROBLEM_BASE = 'https://docs.mingus.app/problems';
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/**
+ * The sole map from an error to an HTTP answer (RFC 9457). Known errors show their detail and field list; anything
+ * else is a generic 500 whose stack goes only to the log, tied to the answer by the request id.
+ */
+export const problemHandler =
+  (logger: Logger): ErrorRequestHandler =>
+  (err, req, res, next) => {
+    if (res.headersSent) return next(err);
+    const known = err instanceof AppError;
+    const status = known ? err.status : 500;
+    if (!known || status >= 500) (req.log ?? logger).error({ err, reqId: req.id }, 'request failed');
+    res
+      .status(status)
+      .type(PROBLEM_CONTENT_TYPE)
+      .json({
+        type: known ? `${PROBLEM_BASE}/${err.code}` : 'about:blank',
+        title: STATUS_CODES[status] ?? 'Error',
+        status,
+        detail: known ? err.message : 'An unexpected error occurred. Quote the request id when reporting it.',
+        instance: req.originalUrl,
+        requestId: req.id,
+        ...(known && err.fields ? { errors: err.fields } : {}),
+      });
+  };
+
+/** Every request no route answered. */
+export const notFound: RequestHandler = (req) => {
+  throw new NotFoundError('not-found', `No resource at ${req.method} ${req.path}`);
+};

@@ -1,0 +1,92 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type pg from 'pg';
+
+export interface MigrationStatus {
+  /** In the repository, not applied (or rolled back) in the database. */
+  pending: string[];
+  /** Started and never finished: Prisma's CLI refuses to go on until an operator resolves them. */
+  failed: string[];
+  /** Applied, but the file changed since: the database may not match the schema the code expects. */
+  modified: string[];
+}
+
+interface AppliedRow {
+  migration_name: string;
+  checksum: string;
+  finished_at: Date | null;
+  rolled_back_at: Date | null;
+}
+
+/**
+ * Compares `prisma/migrations` with Prisma's own `_prisma_migrations` table, read-only. The service reports
+ * itself started only when this is clean, so a pod never serves a database whose migration has not run.
+ */
+export async function readMigrationStatus(pool: pg.Pool, migrationsDir: string): Promise<MigrationStatus> {
+  const local = await localMigrations(migrationsDir);
+  const rows = await appliedMigrations(pool);
+  const status: MigrationStatus = { pending: [], failed: [], modified: [] };
+  for (const { name, checksum } of local) {
+    const attempts = rows.filter((r) => r.migration_name === name && r.rolled_back_at === null);
+    const done = attempts.find((r) => r.finished_at !== null);
+    if (done) {
+      if (done.checksum !== checksum) status.modified.push(name);
+    } else if (attempts.length > 0) status.failed.push(name);
+    else status.pending.push(name);
+  }
+  return status;
+}
+
+export function isClean(status: MigrationStatus): boolean {
+  return status.pending.length + status.failed.length + status.modified.length === 0;
+}
+
+async function localMigrations(dir: string) {
+  const entries = await readdir(dir, { withFileTypes: true });
+  const names = entries
+    .filter((e) => e.isDirectory() && existsSync(path.join(dir, e.name, 'migration.sql')))
+    .map((e) => e.name)
+    .sort();
+  return Promise.all(
+    names.map(async (name) => ({
+      name,
+      // Prisma records the sha256 of the file's bytes; compare the same thing.
+      checksum: createHash('sha256')
+        .update(await readFile(path.join(dir, name, 'migration.sql')))
+        .digest('hex'),
+    })),
+  );
+}
+
+async function appliedMigrations(pool: pg.Pool): Promise<AppliedRow[]> {
+  const table = await pool.query<{ exists: boolean }>(
+    `SELECT to_regclass('public._prisma_migrations') IS NOT NULL AS exists`,
+  );
+  if (!table.rows[0]?.exists) return [];
+  const { rows } = await pool.query<AppliedRow>(
+    'SELECT migration_name, checksum, finished_at, rolled_back_at FROM _prisma_migrations',
+  );
+  return rows;
+}
+
+const run = promisify(execFile);
+
+/**
+ * Applies pending migrations with the Prisma CLI (`prisma migrate deploy`, through the offline schema engine of
+ * ADR 0001) — the same command production runs as a Job. Used by development start and by the test harness.
+ */
+export async function applyMigrations(databaseUrl: string, rootDir: string): Promise<string> {
+  const cli = createRequire(path.join(rootDir, 'package.json')).resolve('prisma/build/index.js');
+  const { stdout } = await run(process.execPath, [cli, 'migrate', 'deploy'], {
+    cwd: rootDir,
+    env: { ...process.env, DATABASE_URL: databaseUrl, CHECKPOINT_DISABLE: '1', NO_COLOR: '1' },
+    timeout: 120_000,
+    maxBuffer: 10 * 1024 * 1024,
+  });
+  return stdout;
+}

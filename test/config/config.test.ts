@@ -1,0 +1,148 @@
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config/config.js';
+import { EnvSchema, EXAMPLE_SECRET_VALUES } from '../../src/config/env.schema.js';
+import { ROOT } from '../support/app.js';
+
+const strongToken = 'k3J9v0s1Qm7Zt2Xw8Lr5Pd4Hn6Bc0Ye9Fa1Gu3Ti5Ko7';
+const productionEnv = {
+  NODE_ENV: 'production',
+  DATABASE_URL: 'postgresql://mingus:pw@db.internal:5432/mingus',
+  REDIS_URL: 'rediss://cache.internal:6380',
+  CORS_ORIGINS: 'https://app.mingus.app,https://www.mingus.app',
+  HEALTH_TOKEN: strongToken,
+};
+
+const tempRoot = () => mkdtempSync(path.join(tmpdir(), 'mingus-config-'));
+const load = (env: Record<string, string>, rootDir = tempRoot()) =>
+  loadConfig(env, { rootDir, packageVersion: '1.2.3' });
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    load(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).problems;
+  }
+  throw new Error('expected the configuration to be refused');
+}
+
+describe('production configuration', () => {
+  it('when every required setting is missing, names each of them in one error', () => {
+    const problems = problemsOf({ NODE_ENV: 'production' });
+    for (const name of ['DATABASE_URL', 'REDIS_URL', 'CORS_ORIGINS', 'HEALTH_TOKEN']) {
+      expect(problems.some((p) => p.startsWith(`${name}:`))).toBe(true);
+    }
+    expect(problems).toHaveLength(4);
+  });
+
+  it('when the message is shown, it lists every problem on its own line', () => {
+    try {
+      load({ NODE_ENV: 'production', PORT: 'eighty' });
+    } catch (err) {
+      const message = (err as Error).message;
+      expect(message).toMatch(/^Invalid configuration \(5 problems\):/);
+      expect(message).toContain('  - PORT:');
+      expect(message).toContain('  - DATABASE_URL: is required in production');
+    }
+  });
+
+  it('when a secret is shorter than 32 bytes, refuses it and says why', () => {
+    const problems = problemsOf({ ...productionEnv, HEALTH_TOKEN: 'short-but-random-9f8e7d' });
+    expect(problems).toEqual([expect.stringMatching(/^HEALTH_TOKEN: must be at least 32 bytes/)]);
+  });
+
+  it('when a secret is an example placeholder, refuses it', () => {
+    for (const example of EXAMPLE_SECRET_VALUES) {
+      expect(problemsOf({ ...productionEnv, HEALTH_TOKEN: example })).toEqual([
+        expect.stringMatching(/^HEALTH_TOKEN: is an example placeholder/),
+      ]);
+    }
+  });
+
+  it('when a secret is one character repeated, refuses it', () => {
+    expect(problemsOf({ ...productionEnv, HEALTH_TOKEN: 'a'.repeat(64) })).toEqual([
+      expect.stringMatching(/^HEALTH_TOKEN: is too repetitive/),
+    ]);
+  });
+
+  it('when a CORS origin is plain http or not an origin, refuses it', () => {
+    const problems = problemsOf({ ...productionEnv, CORS_ORIGINS: 'http://app.mingus.app' });
+    expect(problems).toEqual([expect.stringMatching(/^CORS_ORIGINS: http:\/\/app.mingus.app must use https/)]);
+    expect(problemsOf({ ...productionEnv, CORS_ORIGINS: 'https://app.mingus.app/path' })).toEqual([
+      expect.stringMatching(/^CORS_ORIGINS\.0: must be an origin/),
+    ]);
+  });
+
+  it('when URLs have the wrong scheme, refuses them', () => {
+    const problems = problemsOf({ ...productionEnv, DATABASE_URL: 'mysql://db/x', REDIS_URL: 'http://cache' });
+    expect(problems).toEqual([
+      expect.stringMatching(/^DATABASE_URL: must be a postgresql:\/\/ URL/),
+      expect.stringMatching(/^REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/),
+    ]);
+  });
+
+  it('when complete, loads without generating any development secret', () => {
+    const root = tempRoot();
+    const config = load(productionEnv, root);
+    expect(config.production).toBe(true);
+    expect(config.db.url).toBe(productionEnv.DATABASE_URL);
+    expect(config.http.corsOrigins).toEqual(['https://app.mingus.app', 'https://www.mingus.app']);
+    expect(config.health.token).toBe(strongToken);
+    expect(existsSync(path.join(root, '.data'))).toBe(false);
+  });
+});
+
+describe('development configuration', () => {
+  it('when nothing is set, uses the documented defaults', () => {
+    const config = load({});
+    expect(config.env).toBe('development');
+    expect(config.http.port).toBe(3000);
+    expect(config.log.level).toBe('info');
+    expect(config.db.url).toBeUndefined();
+    expect(config.redis.url).toBeUndefined();
+    expect(config.version).toBe('1.2.3');
+  });
+
+  it('when started twice, generates its secrets once into .data/, readable by the owner only', () => {
+    const root = tempRoot();
+    const first = load({}, root);
+    const second = load({}, root);
+    const file = path.join(root, '.data', 'dev-secrets.json');
+    expect(first.health.token).toHaveLength(43);
+    expect(second.health.token).toBe(first.health.token);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ HEALTH_TOKEN: first.health.token });
+  });
+
+  it('when a value is malformed, refuses it even outside production', () => {
+    expect(problemsOf({ PORT: '70000', LOG_LEVEL: 'loud' })).toEqual([
+      expect.stringMatching(/^PORT:/),
+      expect.stringMatching(/^LOG_LEVEL:/),
+    ]);
+  });
+
+  it('when a variable is set to an empty string, treats it as unset', () => {
+    const config = load({ DATABASE_URL: '', REDIS_URL: ' ', HEALTH_TOKEN: '' });
+    expect(config.db.url).toBeUndefined();
+    expect(config.redis.url).toBeUndefined();
+  });
+});
+
+describe('.env.example', () => {
+  const documented = readFileSync(path.join(ROOT, '.env.example'), 'utf8');
+  const entries = new Map(
+    [...documented.matchAll(/^([A-Z][A-Z0-9_]*)=(.*)$/gm)].map((m) => [m[1] as string, m[2] as string]),
+  );
+
+  it('documents exactly the variables the configuration schema reads', () => {
+    expect([...entries.keys()].sort()).toEqual(Object.keys(EnvSchema.shape).sort());
+  });
+
+  it('holds only secrets that production refuses', () => {
+    expect(EXAMPLE_SECRET_VALUES).toContain(entries.get('HEALTH_TOKEN'));
+    expect(problemsOf({ ...productionEnv, HEALTH_TOKEN: entries.get('HEALTH_TOKEN') ?? '' })).toHaveLength(1);
+  });
+});

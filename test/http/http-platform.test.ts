@@ -1,0 +1,188 @@
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, TEST_ORIGIN, type TestApp } from '../support/app.js';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await startTestApp();
+});
+afterAll(() => t.close());
+
+const PROBLEM = 'application/problem+json';
+
+describe('request bodies', () => {
+  it('when the JSON is malformed, answers 400 problem+json without the parser message', async () => {
+    const res = await request(t.app).post('/health').set('Content-Type', 'application/json').send('{"a": ');
+    expect(res.status).toBe(400);
+    expect(res.type).toBe(PROBLEM);
+    expect(res.body).toMatchObject({
+      type: 'https://docs.mingus.app/problems/malformed-json',
+      title: 'Bad Request',
+      status: 400,
+      instance: '/health',
+    });
+    expect(res.body.detail).not.toMatch(/Unexpected|position/);
+  });
+
+  it('when the body is a bare JSON value rather than an object or array, answers 400', async () => {
+    const res = await request(t.app).post('/health').set('Content-Type', 'application/json').send('"text"');
+    expect(res.status).toBe(400);
+    expect(res.body.type).toMatch(/malformed-json$/);
+  });
+
+  it('when the body is over 100 kB, answers 413', async () => {
+    const res = await request(t.app)
+      .post('/health')
+      .set('Content-Type', 'application/json')
+      .send(JSON.stringify({ notes: 'x'.repeat(101 * 1024) }));
+    expect(res.status).toBe(413);
+    expect(res.type).toBe(PROBLEM);
+    expect(res.body.type).toMatch(/payload-too-large$/);
+  });
+
+  it('when a body comes with another content type, answers 415', async () => {
+    for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
+      const res = await request(t.app).post('/health').set('Content-Type', type).send('a=1');
+      expect(res.status, type).toBe(415);
+      expect(res.type).toBe(PROBLEM);
+    }
+  });
+
+  it('when the JSON charset is not UTF-8, answers 415', async () => {
+    const res = await request(t.app).post('/health').set('Content-Type', 'application/json; charset=latin1').send('{}');
+    expect(res.status).toBe(415);
+  });
+
+  it.each([
+    ['__proto__', '{"__proto__": {"admin": true}}'],
+    ['constructor', '{"a": {"constructor": {"prototype": {"admin": true}}}}'],
+    ['prototype', '[{"prototype": 1}]'],
+  ])('when the body holds a %s key, answers 400 and names the rule', async (_key, body) => {
+    const res = await request(t.app).post('/health').set('Content-Type', 'application/json').send(body);
+    expect(res.status).toBe(400);
+    expect(res.body.type).toMatch(/forbidden-key$/);
+    expect(({} as Record<string, unknown>).admin).toBeUndefined();
+  });
+
+  it('when a request has no body, passes without a content type', async () => {
+    const res = await request(t.app).get('/health');
+    expect(res.status).toBe(200);
+  });
+});
+
+describe('routing', () => {
+  it('when no route matches, answers 404 problem+json naming the request', async () => {
+    const res = await request(t.app).get('/api/v1/nothing-here?x=1');
+    expect(res.status).toBe(404);
+    expect(res.type).toBe(PROBLEM);
+    expect(res.body).toEqual({
+      type: 'https://docs.mingus.app/problems/not-found',
+      title: 'Not Found',
+      status: 404,
+      detail: 'No resource at GET /api/v1/nothing-here',
+      instance: '/api/v1/nothing-here?x=1',
+      requestId: res.headers['x-request-id'],
+    });
+  });
+
+  it('when the method is TRACE, refuses it with 405', async () => {
+    const res = await request(t.app).trace('/health');
+    expect(res.status).toBe(405);
+    expect(res.headers.allow).not.toMatch(/TRACE/);
+  });
+});
+
+describe('request ids', () => {
+  it('when none is sent, generates a UUID and echoes it', async () => {
+    const res = await request(t.app).get('/health');
+    expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('when an acceptable one is sent, echoes it and puts it on the problem and the log line', async () => {
+    const res = await request(t.app).get('/missing').set('X-Request-ID', 'client-123.abc_DEF');
+    expect(res.headers['x-request-id']).toBe('client-123.abc_DEF');
+    expect(res.body.requestId).toBe('client-123.abc_DEF');
+    const line = t.logs().find((l) => l.reqId === 'client-123.abc_DEF');
+    expect(line).toMatchObject({ level: 'warn', res: { statusCode: 404 } });
+  });
+
+  it.each([
+    ['too long', 'a'.repeat(65)],
+    ['with a newline', 'abc\r\nX-Injected: 1'.replace(/\r\n/, '%0d%0a')],
+    ['with spaces and quotes', 'id "quoted" <script>'],
+  ])('when a hostile one is sent (%s), ignores it and generates a new one', async (_what, hostile) => {
+    const res = await request(t.app).get('/health').set('X-Request-ID', hostile);
+    expect(res.headers['x-request-id']).not.toBe(hostile);
+    expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe('access logs', () => {
+  it('when a request carries credentials, logs neither them nor the body', async () => {
+    await request(t.app)
+      .post('/health')
+      .set('Authorization', 'Bearer secret-access-token-value')
+      .set('Cookie', '__Host-session=secret-cookie-value')
+      .send({ password: 'secret-password-value' });
+    const raw = t.rawLogs();
+    expect(raw).not.toContain('secret-access-token-value');
+    expect(raw).not.toContain('secret-cookie-value');
+    expect(raw).not.toContain('secret-password-value');
+  });
+
+  it('when a request completes, writes one JSON line with method, url, status and request id', async () => {
+    const res = await request(t.app).get('/health').set('X-Request-ID', 'log-line-check');
+    expect(res.status).toBe(200);
+    const lines = t.logs().filter((l) => l.reqId === 'log-line-check');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ msg: 'request completed', req: { method: 'GET', url: '/health' } });
+  });
+});
+
+describe('security headers', () => {
+  it('when any response is sent, it forbids framing, sniffing and every content source', async () => {
+    const res = await request(t.app).get('/health');
+    expect(res.headers['content-security-policy']).toContain("default-src 'none'");
+    expect(res.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['x-frame-options']).toBe('DENY');
+    expect(res.headers['x-powered-by']).toBeUndefined();
+  });
+
+  it('when not in production, sends no HSTS (development is plain HTTP)', async () => {
+    const res = await request(t.app).get('/health');
+    expect(res.headers['strict-transport-security']).toBeUndefined();
+  });
+});
+
+describe('CORS', () => {
+  it('when the origin is allowed, answers with it and allows credentials', async () => {
+    const res = await request(t.app).get('/health').set('Origin', TEST_ORIGIN);
+    expect(res.headers['access-control-allow-origin']).toBe(TEST_ORIGIN);
+    expect(res.headers['access-control-allow-credentials']).toBe('true');
+  });
+
+  it('when the origin is unknown, sends no Access-Control-Allow-Origin', async () => {
+    const res = await request(t.app).get('/health').set('Origin', 'https://evil.example');
+    expect(res.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('when a preflight comes from an unknown origin, grants nothing', async () => {
+    const res = await request(t.app)
+      .options('/api/v1/anything')
+      .set('Origin', 'https://evil.example')
+      .set('Access-Control-Request-Method', 'DELETE');
+    expect(res.headers['access-control-allow-origin']).toBeUndefined();
+    expect(res.headers['access-control-allow-methods']).toBeUndefined();
+  });
+
+  it('when a preflight comes from an allowed origin, lists the methods and headers', async () => {
+    const res = await request(t.app)
+      .options('/api/v1/anything')
+      .set('Origin', TEST_ORIGIN)
+      .set('Access-Control-Request-Method', 'PATCH');
+    expect(res.status).toBe(204);
+    expect(res.headers['access-control-allow-methods']).toContain('PATCH');
+    expect(res.headers['access-control-allow-headers']).toContain('X-CSRF-Token');
+  });
+});

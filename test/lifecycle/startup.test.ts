@@ -1,0 +1,48 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { applyMigrations } from '../../src/platform/migrations.js';
+import { ROOT } from '../support/app.js';
+import { admin, createTestDatabase } from '../support/postgres.js';
+import { spawnServer } from '../support/server-process.js';
+
+describe.runIf(inject('redisUrl'))('production start on an unmigrated database', () => {
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let server: Awaited<ReturnType<typeof spawnServer>> | undefined;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    // An empty database: what a new environment looks like before its migration Job has run.
+    await admin(database.url, async (c) => {
+      await c.query('DROP SCHEMA public CASCADE');
+      await c.query('CREATE SCHEMA public');
+    });
+  });
+  afterAll(async () => {
+    server?.kill();
+    await database.drop();
+  });
+
+  it('when migrations are pending, stays unready (startup and readiness 503) until they are applied', async () => {
+    server = await spawnServer(
+      {
+        NODE_ENV: 'production',
+        DATABASE_URL: database.url,
+        REDIS_URL: inject('redisUrl') ?? '',
+        CORS_ORIGINS: 'https://app.mingus.test',
+        HEALTH_TOKEN: 'startup-test-token-0123456789abcdefghijklmnop',
+      },
+      { path: '/health/liveness', status: 200 },
+    );
+    expect((await fetch(server.url('/health/startup'))).status).toBe(503);
+    expect((await fetch(server.url('/health/readiness'))).status).toBe(503);
+    expect(server.output()).toContain('waiting for migrations');
+
+    await applyMigrations(database.url, ROOT);
+    const deadline = Date.now() + 15_000;
+    let status = 0;
+    while (Date.now() < deadline && status !== 200) {
+      status = (await fetch(server.url('/health/startup'))).status;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(status).toBe(200);
+    expect((await fetch(server.url('/health/readiness'))).status).toBe(200);
+  }, 90_000);
+});

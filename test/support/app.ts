@@ -1,0 +1,79 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { inject } from 'vitest';
+import { createApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config/config.js';
+import { createDatabase } from '../../src/platform/db.js';
+import { createLifecycle } from '../../src/platform/lifecycle.js';
+import { createLogger } from '../../src/platform/logger.js';
+import { closeRedis, createRedis, waitForRedis } from '../../src/platform/redis.js';
+import { createTestDatabase } from './postgres.js';
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+export const TEST_ORIGIN = 'https://app.mingus.test';
+/** An address where nothing listens: Redis "down". */
+export const UNREACHABLE_REDIS = 'redis://127.0.0.1:1';
+
+export interface TestAppOptions {
+  /** Extra or overriding environment variables. */
+  env?: Record<string, string>;
+  /** `real` (default): the run's Redis; `unreachable`: a closed port; `none`: no Redis at all. */
+  redis?: 'real' | 'unreachable' | 'none';
+  /** Leave the process "starting" (startup probe 503). */
+  started?: boolean;
+}
+
+/**
+ * The real application on a fresh database and the real Redis, with its log lines captured for assertions.
+ * Only the environment differs from production wiring; nothing of ours is stubbed.
+ */
+export async function startTestApp(options: TestAppOptions = {}) {
+  const database = await createTestDatabase();
+  const redisUrl =
+    options.redis === 'unreachable' ? UNREACHABLE_REDIS : options.redis === 'none' ? undefined : inject('redisUrl');
+  const healthToken = randomBytes(32).toString('base64url');
+  const config = loadConfig(
+    {
+      NODE_ENV: 'test',
+      DATABASE_URL: database.url,
+      REDIS_URL: redisUrl ?? '',
+      LOG_LEVEL: 'info',
+      CORS_ORIGINS: TEST_ORIGIN,
+      HEALTH_TOKEN: healthToken,
+      ...options.env,
+    },
+    { rootDir: ROOT, packageVersion: '0.0.0-test' },
+  );
+  const logLines: string[] = [];
+  const logger = createLogger({
+    level: config.log.level,
+    destination: { write: (line: string) => logLines.push(line) },
+  });
+  const db = createDatabase({ url: database.url, poolMax: 5, logger });
+  const redis = config.redis.url ? createRedis({ url: config.redis.url, logger }) : undefined;
+  if (redis && options.redis !== 'unreachable') await waitForRedis(redis, 2_000);
+  const lifecycle = createLifecycle();
+  if (options.started !== false) lifecycle.markStarted();
+  const app = createApp({ config, logger, db, redis, lifecycle });
+
+  return {
+    app,
+    config,
+    db,
+    redis,
+    lifecycle,
+    healthToken,
+    database,
+    /** Parsed log lines written so far. */
+    logs: () => logLines.map((line) => JSON.parse(line) as Record<string, unknown>),
+    rawLogs: () => logLines.join(''),
+    async close() {
+      app.close();
+      await db.close();
+      if (redis) await closeRedis(redis);
+      await database.drop();
+    },
+  };
+}
+
+export type TestApp = Awaited<ReturnType<typeof startTestApp>>;
