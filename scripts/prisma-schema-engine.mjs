@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Stand-in for Prisma's native `schema-engine` binary, which the CLI downloads on first use and therefore cannot get
 // offline (air-gapped CI, locked-down Docker builds). prisma.config.ts points PRISMA_SCHEMA_ENGINE_BINARY here. This
-// script runs the same engine compiled to WebAssembly (@prisma/schema-engine-wasm, pinned in package.json to the
-// CLI's engine hash) over a `pg` connection, and speaks the binary's protocol to the CLI:
+// script runs the engine compiled to WebAssembly (@prisma/schema-engine-wasm, pinned in package.json next to the CLI
+// it is known to work with) over a `pg` connection, and speaks the binary's protocol to the CLI:
 //   --version                                print the engine version
 //   --datasource <json> cli <command>        can-connect-to-database | create-database | drop-database
 //   [--datamodels <file>]… --datasource <json>   JSON-RPC 2.0 on stdin/stdout, one message per line
@@ -10,6 +10,7 @@
 // Rule: never fail quietly. A shim that dies without a word makes `migrate diff --exit-code` print nothing and exit
 // 0, so the drift check would pass on nothing. Every failure reaches the CLI as an error and a non-zero exit.
 
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -17,12 +18,12 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils';
+import { bindMigrationAwareSqlAdapterFactory, ColumnTypeEnum } from '@prisma/driver-adapter-utils';
 import pg from 'pg';
 
 const WASM_GLUE = '@prisma/schema-engine-wasm/schema_engine_bg';
 const CONNECT_TIMEOUT_MS = 10_000;
-// PostgreSQL type oids: the one-byte "char" type (pg_catalog columns such as relkind) and text.
+// PostgreSQL type oids: the one-byte "char" type (pg_catalog columns such as pg_constraint.contype), and text.
 const PG_CHAR_OID = 18;
 const PG_TEXT_OID = 25;
 // The native engine answers every failed request with this code; the CLI reads the details from `data`.
@@ -63,16 +64,27 @@ function logLine(level, message, errorCode) {
   process.stderr.write(`${JSON.stringify({ level, target: 'schema_engine::logger', fields })}\n`);
 }
 
-/** Exits once stdout and stderr are flushed (the CLI must see the last answer), whatever pools are still open. */
+// Temporary shadow databases not yet dropped. The engine drops each one when it is done with it; after a crash or a
+// panic it never will, so the exit path does.
+const shadowCleanups = new Set();
+
+let exiting;
+/**
+ * Exits once stdout and stderr are flushed (the CLI must see the last answer), whatever pools are still open. The
+ * first call decides the exit code: a later "stdin closed, exit 0" must not hide a panic's 101.
+ */
 function exit(code) {
-  process.exitCode = code;
-  let pending = 2;
-  const done = () => {
-    pending -= 1;
-    if (pending === 0) process.exit(code);
-  };
-  process.stdout.write('', done);
-  process.stderr.write('', done);
+  exiting ??= (async () => {
+    process.exitCode = code;
+    if (shadowCleanups.size > 0) {
+      const giveUp = new Promise((resolve) => setTimeout(resolve, CONNECT_TIMEOUT_MS).unref());
+      await Promise.race([Promise.allSettled([...shadowCleanups].map((cleanup) => cleanup())), giveUp]);
+    }
+    const flush = (stream) => new Promise((resolve) => stream.write('', resolve));
+    await Promise.all([flush(process.stdout), flush(process.stderr)]);
+    process.exit(code);
+  })();
+  return exiting;
 }
 
 /** Only Prisma's own codes (P1001…) go to the CLI, which prints and acts on them; not ECONNREFUSED and the like. */
@@ -139,58 +151,58 @@ function toShimError(error, { database, server, parsed }) {
   return error instanceof Error ? error : new Error(String(error));
 }
 
-async function withClient(url, fn) {
+/** Runs one statement in the database of `url`; pg's errors become the P-codes the CLI understands. */
+async function runIn(url, sql, target = parseUrl(url)) {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
-  // An idle client that loses its socket emits 'error'; without a listener that would crash the process.
+  // A client whose socket drops emits 'error'; without a listener that would crash the process.
   client.on('error', () => {});
   try {
     await client.connect();
-    return await fn(client);
+  } catch (error) {
+    throw Object.assign(toShimError(error, target), { connecting: true });
+  }
+  try {
+    return await client.query(sql);
+  } catch (error) {
+    throw toShimError(error, target);
   } finally {
     await client.end().catch(() => {});
   }
 }
 
-/** Runs `sql` from a maintenance database of the same server, as the native engine does. */
-async function onServer(target, sqlFor) {
-  let lastError;
-  for (const maintenance of ['postgres', 'template1']) {
+/**
+ * Runs one statement from the first of `databases` on the target's server that exists. CREATE and DROP DATABASE
+ * cannot run inside the database they create or drop: by default a maintenance database, as the native engine.
+ */
+async function onServer(target, sql, databases = ['postgres', 'template1']) {
+  let missing;
+  for (const database of databases) {
     try {
-      return await withClient(withDatabase(target.parsed, maintenance), (client) => client.query(sqlFor(client)));
+      return await runIn(withDatabase(target.parsed, database), sql, target);
     } catch (error) {
-      if (error?.code !== '3D000') throw toShimError(error, target);
-      lastError = error;
+      if (!(error.connecting && error.code === 'P1003')) throw error;
+      missing = error;
     }
   }
-  throw toShimError(lastError, target);
+  throw new ShimError(`None of the databases ${databases.join(', ')} exists on \`${target.server}\`.`, missing?.code);
 }
 
 const db = {
   async canConnect(url) {
-    const target = parseUrl(url);
-    try {
-      await withClient(url, (client) => client.query('SELECT 1'));
-    } catch (error) {
-      throw toShimError(error, target);
-    }
+    await runIn(url, 'SELECT 1');
   },
   async create(url) {
     const target = parseUrl(url);
-    await onServer(target, (client) => `CREATE DATABASE ${client.escapeIdentifier(target.database)}`);
+    await onServer(target, `CREATE DATABASE ${pg.escapeIdentifier(target.database)}`);
     return target.database;
   },
   async drop(url) {
     const target = parseUrl(url);
-    await onServer(target, (client) => `DROP DATABASE ${client.escapeIdentifier(target.database)}`);
+    await onServer(target, `DROP DATABASE ${pg.escapeIdentifier(target.database)}`);
   },
   async version(url) {
-    const target = parseUrl(url);
-    try {
-      const { rows } = await withClient(url, (client) => client.query('SELECT version() AS v'));
-      return rows[0].v;
-    } catch (error) {
-      throw toShimError(error, target);
-    }
+    const { rows } = await runIn(url, 'SELECT version() AS v');
+    return rows[0].v;
   },
 };
 
@@ -243,20 +255,35 @@ async function loadEngineModule() {
  * internals, so it checks them first and refuses to run against an adapter it does not recognise.
  */
 function patchAdapter(adapter) {
-  for (const member of ['performIO', 'onError', 'startTransaction', 'client']) {
+  for (const member of ['performIO', 'queryRaw', 'onError', 'startTransaction', 'client', 'dispose']) {
     if (!(member in adapter)) {
       throw new ShimError(`@prisma/adapter-pg changed (no \`${member}\`): revisit scripts/prisma-schema-engine.mjs.`);
     }
   }
   const patchQueryable = (queryable) => {
+    // Introspection reads pg_catalog columns of PostgreSQL's one-byte "char" type (pg_constraint.contype…), and the
+    // adapter throws on oid 18 ("Column type 'char' could not be deserialized", prisma/orm#27403) — on any database
+    // with a CHECK constraint, for instance. The engine wants these columns as Character, not Text. So: let the
+    // adapter map them as text (pg hands the value over as a string either way), remember which columns they were
+    // (keyed by the rows array, which queryRaw passes through untouched), and correct their type afterwards.
+    const charColumns = new WeakMap();
     const performIO = queryable.performIO.bind(queryable);
-    // Introspection reads pg_catalog columns of type "char"; the adapter cannot map oid 18 and the engine then
-    // fails with "Column type 'char' could not be deserialized" (prisma/orm#27403). Its values are text already.
     queryable.performIO = async (query) => {
       const result = await performIO(query);
-      for (const field of result.fields) {
-        if (field.dataTypeID === PG_CHAR_OID) field.dataTypeID = PG_TEXT_OID;
-      }
+      const indexes = [];
+      result.fields.forEach((field, i) => {
+        if (field.dataTypeID === PG_CHAR_OID) {
+          field.dataTypeID = PG_TEXT_OID;
+          indexes.push(i);
+        }
+      });
+      if (indexes.length > 0) charColumns.set(result.rows, indexes);
+      return result;
+    };
+    const queryRaw = queryable.queryRaw.bind(queryable);
+    queryable.queryRaw = async (query) => {
+      const result = await queryRaw(query);
+      for (const i of charColumns.get(result.rows) ?? []) result.columnTypes[i] = ColumnTypeEnum.Character;
       return result;
     };
     return queryable;
@@ -278,31 +305,52 @@ function patchAdapter(adapter) {
 }
 
 function adapterFactory(url) {
-  // No URL, no database: fail the commands that need one, but let `migrate diff --from-empty --to-schema …` work.
-  // Without this, pg would silently connect to its defaults (localhost, the OS user's database).
-  const target = url ? parseUrl(url) : undefined;
-  const factory = target
-    ? new PrismaPg(
-        { connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS },
-        target.schema ? { schema: target.schema } : undefined,
-      )
-    : undefined;
-  const need = () => {
-    if (!factory) parseUrl(url); // throws the "URL is empty" error
-    return factory;
-  };
+  // Without a URL, say so when the engine first connects: pg would silently use its defaults (localhost, the OS
+  // user's database). The wasm engine connects for every command that reaches it, even a schema-to-schema diff.
+  const target = () => parseUrl(url);
+  const pgAdapter = (connectionString) =>
+    new PrismaPg(
+      { connectionString, connectionTimeoutMillis: CONNECT_TIMEOUT_MS },
+      target().schema ? { schema: target().schema } : undefined,
+    ).connect();
   return {
     provider: 'postgres',
     adapterName: '@prisma/adapter-pg',
-    connect: async () => patchAdapter(await need().connect()),
-    // A temporary database on the same server, dropped when the engine disposes it.
-    connectToShadowDb: async () => patchAdapter(await need().connectToShadowDb()),
+    connect: async () => patchAdapter(await pgAdapter(url)),
+    // Not PrismaPg's own connectToShadowDb: built from a connection string, its "shadow" pool connects to the MAIN
+    // database (pg lets the string's database win over the `database` option), so `migrate dev` and the drift
+    // check would apply the migrations to — and reset — the real database. A temporary database on the same server
+    // instead, created from the main database (as the native engine does) or a maintenance one, dropped after use.
+    connectToShadowDb: async () => {
+      const main = target();
+      const name = `prisma_migrate_shadow_db_${randomUUID()}`;
+      const quoted = pg.escapeIdentifier(name);
+      await onServer(main, `CREATE DATABASE ${quoted}`, [main.database, 'postgres', 'template1']);
+      const drop = () => onServer(main, `DROP DATABASE IF EXISTS ${quoted}`);
+      shadowCleanups.add(drop);
+      let shadow;
+      try {
+        shadow = patchAdapter(await pgAdapter(withDatabase(main.parsed, name)));
+      } catch (error) {
+        await drop().catch(() => {});
+        shadowCleanups.delete(drop);
+        throw error;
+      }
+      const dispose = shadow.dispose.bind(shadow);
+      shadow.dispose = async () => {
+        await dispose(); // closes the pool first: PostgreSQL refuses to drop a database with open sessions
+        await drop();
+        shadowCleanups.delete(drop);
+      };
+      return shadow;
+    },
   };
 }
 
 // ---- JSON-RPC mode -----------------------------------------------------------------------------------------------
 
 async function serveRpc({ datamodels, datasource }) {
+  const adapters = bindMigrationAwareSqlAdapterFactory(adapterFactory(datasource.url));
   // Built on the first request that needs it, so that a setup failure is that request's answer: if this process
   // exited before the CLI registered its request, the CLI would wait for an answer that never comes.
   let enginePromise;
@@ -311,7 +359,9 @@ async function serveRpc({ datamodels, datasource }) {
       if (datasource.shadowDatabaseUrl) {
         // The wasm engine takes its shadow database from the adapter factory, which creates a temporary one.
         // Using the configured one would need the native engine's reset logic: refuse rather than ignore it.
-        throw new ShimError('shadowDatabaseUrl is not supported by the schema engine shim: remove it from prisma.config.ts.');
+        throw new ShimError(
+          'shadowDatabaseUrl is not supported by the schema engine shim: remove it from prisma.config.ts.',
+        );
       }
       const files = await Promise.all(datamodels.map(async (path) => [path, await readFile(path, 'utf8')]));
       // The engine panics on an empty file list (`migrate diff` passes none); a bare datasource is all it needs.
@@ -321,7 +371,7 @@ async function serveRpc({ datamodels, datasource }) {
         { datamodels: files },
         // The engine's logs are JSON lines already; the CLI reads them from stderr (errors, migration progress).
         (line) => process.stderr.write(line.endsWith('\n') ? line : `${line}\n`),
-        bindMigrationAwareSqlAdapterFactory(adapterFactory(datasource.url)),
+        adapters,
       );
     })();
     return enginePromise;
@@ -338,8 +388,7 @@ async function serveRpc({ datamodels, datasource }) {
       send({ jsonrpc: '2.0', id, method: 'print', params: { content } });
     });
 
-  const urlOf = (params) =>
-    params?.datasource?.tag === 'ConnectionString' ? params.datasource.url : datasource.url;
+  const urlOf = (params) => (params?.datasource?.tag === 'ConnectionString' ? params.datasource.url : datasource.url);
 
   async function call(method, params) {
     if (method === 'getDatabaseVersion') return db.version(urlOf(params)); // also works after an engine failure
@@ -351,8 +400,9 @@ async function serveRpc({ datamodels, datasource }) {
     try {
       return await instance[method](params);
     } catch (error) {
-      // In the wasm build only `devDiagnostic` receives a shadow database from the factory; `migrate dev` then
-      // fails these two calls when migrations are pending. One devDiagnostic run sets it up; retry once.
+      // The wasm engine obtains shadow databases through `devDiagnostic`; in `migrate dev` these two calls can
+      // still fail for want of one (seen: createMigration right after evaluateDataLoss, with migrations pending).
+      // Another devDiagnostic run provides it; retry once.
       if (
         (method === 'evaluateDataLoss' || method === 'createMigration') &&
         /shadow DB must be provided through an external factory/i.test(error?.message ?? '')
@@ -383,18 +433,25 @@ async function serveRpc({ datamodels, datasource }) {
     }
   }
 
-  function replyWithError(request, error) {
+  function replyWithError(request, thrown) {
+    // An error thrown in our adapter code (not a database error) reaches the engine only as "External error id#N";
+    // the original, with its message and P-code, waits in the registry under that id.
+    const externalId = /External error id#(\d+)/.exec(thrown?.message ?? '')?.[1];
+    const error = (externalId && adapters.errorRegistry.consumeError(Number(externalId))?.error) || thrown;
     const isPanic = error instanceof WebAssembly.RuntimeError;
-    const message = isPanic ? `${panicMessage ?? 'the schema engine panicked'} (${error.message})` : error?.message;
+    const message =
+      (isPanic ? `${panicMessage ?? 'the schema engine panicked'} (${error.message})` : error?.message) ||
+      String(error);
     send({
       jsonrpc: '2.0',
       id: request.id,
       error: {
         code: RPC_ENGINE_ERROR,
-        message: 'An error happened. Check the data field for details.',
+        // The CLI shows `message` for panics and `data.message` otherwise.
+        message,
         data: {
           is_panic: isPanic,
-          message: message || String(error),
+          message,
           ...(prismaCode(error) ? { error_code: prismaCode(error) } : {}),
           ...(error?.meta ? { meta: error.meta } : {}),
         },
@@ -434,8 +491,12 @@ async function serveRpc({ datamodels, datasource }) {
     }
     queue = queue.then(() => handle(message));
   });
-  // The CLI closes stdin when it is done; pools would keep the process alive, so leave explicitly.
-  lines.on('close', () => queue.then(() => exit(0)));
+  // The CLI closes stdin when it is done (or gone: then nobody will answer a pending `print` either). Pools would
+  // keep the process alive, so leave explicitly.
+  lines.on('close', () => {
+    for (const resolve of awaitingReply.values()) resolve();
+    queue.then(() => exit(0));
+  });
 }
 
 // ---- entry -------------------------------------------------------------------------------------------------------
