@@ -8,13 +8,24 @@ export interface Measurement {
   p50Ms: number;
   p99Ms: number;
   responses: number;
+  /** CPU time the server process spent per response (µs), when it can be read. */
+  cpuMicrosPerRequest: number | undefined;
   /** Why the run does not count: a status other than the expected one, connection errors or timeouts. */
   problem: string | undefined;
 }
 
-/** Puts `scenario` under load at `baseUrl` for `durationSeconds` and checks that every answer had the expected status. */
-export function measure(scenario: Scenario, baseUrl: string, durationSeconds: number): Promise<Measurement> {
+/**
+ * Puts `scenario` under load at `baseUrl` for `durationSeconds` and checks that every answer had the expected status.
+ * `serverCpu` reads the server process's CPU time (µs) so far.
+ */
+export function measure(
+  scenario: Scenario,
+  baseUrl: string,
+  durationSeconds: number,
+  serverCpu: () => number | undefined,
+): Promise<Measurement> {
   const latencies: number[] = [];
+  const cpuBefore = serverCpu();
   return new Promise((resolve, reject) => {
     const instance = autocannon(
       {
@@ -27,12 +38,17 @@ export function measure(scenario: Scenario, baseUrl: string, durationSeconds: nu
       },
       (err: Error | null, result) => {
         if (err) return reject(err);
+        const cpuAfter = serverCpu();
         resolve({
           scenario: scenario.name,
           requestsPerSecond: result.requests.average,
           p50Ms: percentile(latencies, 50),
           p99Ms: percentile(latencies, 99),
           responses: latencies.length,
+          cpuMicrosPerRequest:
+            cpuBefore === undefined || cpuAfter === undefined || latencies.length === 0
+              ? undefined
+              : (cpuAfter - cpuBefore) / latencies.length,
           problem: problemOf(result, scenario.expectStatus ?? 200),
         });
       },

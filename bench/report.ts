@@ -6,11 +6,24 @@ export interface Row {
   baseline?: Measurement;
   ratio?: number;
   p99Ratio?: number;
+  cpuRatio?: number;
   target: string;
   verdict: 'PASS' | 'FAIL' | 'info';
 }
 
-const COLUMNS = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'baseline req/s', 'ratio', 'p99 ratio', 'target', 'result'];
+const COLUMNS = [
+  'scenario',
+  'req/s',
+  'p50 ms',
+  'p99 ms',
+  'CPU µs/req',
+  'baseline req/s',
+  'ratio',
+  'p99 ratio',
+  'CPU ratio',
+  'target',
+  'result',
+];
 
 /** A plain-text table, readable in a terminal and pasteable into Markdown. */
 export function table(rows: Row[]): string {
@@ -19,9 +32,11 @@ export function table(rows: Row[]): string {
     fixed(row.measured.requestsPerSecond, 0),
     fixed(row.measured.p50Ms, 2),
     fixed(row.measured.p99Ms, 2),
+    row.measured.cpuMicrosPerRequest === undefined ? 'n/a' : fixed(row.measured.cpuMicrosPerRequest, 0),
     row.baseline ? fixed(row.baseline.requestsPerSecond, 0) : '',
     row.ratio === undefined ? '' : `${fixed(row.ratio, 2)}×`,
     row.p99Ratio === undefined ? '' : `${fixed(row.p99Ratio, 2)}×`,
+    row.cpuRatio === undefined ? '' : `${fixed(row.cpuRatio, 2)}×`,
     row.target,
     row.verdict,
   ]);

@@ -1,6 +1,7 @@
 /**
- * `npm run bench`: the app's routes and their bare baselines under the same load, in the same run, as ratios.
- * The servers run in a child process (bench/servers.ts) so that autocannon, here, does not steal their event loop.
+ * `npm run bench`: the app's routes and their bare baselines under the same load, in the same run, as ratios of
+ * requests per second, p99 latency and server CPU time per request. The servers run in a child process
+ * (bench/servers.ts) so that autocannon, here, does not steal their event loop. Exits 1 when a target is missed.
  * BENCH_DURATION (seconds per run, default 10) and BENCH_ROUNDS (runs per side of each comparison, default 2).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -11,6 +12,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import { type Measurement, measure } from './load.js';
+import { processCpuMicros } from './process-cpu.js';
 import { type Row, table } from './report.js';
 import { type AppScenario, type BaselineScenario, type Scenario, scenarios } from './scenarios.js';
 import type { ServersReady } from './servers.js';
@@ -41,8 +43,11 @@ async function main(): Promise<number> {
     const ready = servers.ready;
     const urlOf = (s: Scenario) => `http://127.0.0.1:${s.target === 'app' ? ready.app : ready.baselines[s.target]}`;
     const run = async (s: Scenario, seconds: number, label: string) => {
-      const m = await measure(s, urlOf(s), seconds);
-      say(`  ${label.padEnd(8)} ${s.name.padEnd(24)} ${Math.round(m.requestsPerSecond).toString().padStart(7)} req/s`);
+      const m = await measure(s, urlOf(s), seconds, servers.cpuMicros);
+      const cpu = m.cpuMicrosPerRequest === undefined ? '' : `  ${Math.round(m.cpuMicrosPerRequest)} µs CPU/req`;
+      say(
+        `  ${label.padEnd(8)} ${s.name.padEnd(24)} ${Math.round(m.requestsPerSecond).toString().padStart(7)} req/s${cpu}`,
+      );
       if (m.problem) console.error(`  ✗ ${s.name}: ${m.problem}`);
       return m;
     };
@@ -122,6 +127,10 @@ function best(runs: Measurement[]): Measurement {
 function compare(scenario: AppScenario, measured: Measurement, baseline: Measurement): Row {
   const ratio = measured.requestsPerSecond / baseline.requestsPerSecond;
   const p99Ratio = measured.p99Ms / baseline.p99Ms;
+  const cpuRatio =
+    measured.cpuMicrosPerRequest && baseline.cpuMicrosPerRequest
+      ? measured.cpuMicrosPerRequest / baseline.cpuMicrosPerRequest
+      : undefined;
   const goals = [
     ...(scenario.minRatio === undefined ? [] : [`req/s ≥ ${scenario.minRatio}×`]),
     ...(scenario.maxP99Ratio === undefined ? [] : [`p99 ≤ ${scenario.maxP99Ratio}×`]),
@@ -131,7 +140,7 @@ function compare(scenario: AppScenario, measured: Measurement, baseline: Measure
     (scenario.maxP99Ratio !== undefined && !(p99Ratio <= scenario.maxP99Ratio));
   const broken = Boolean(measured.problem || baseline.problem);
   const verdict = broken || missed ? 'FAIL' : goals.length > 0 ? 'PASS' : 'info';
-  return { measured, baseline, ratio, p99Ratio, target: goals.join(', ') || '—', verdict };
+  return { measured, baseline, ratio, p99Ratio, cpuRatio, target: goals.join(', ') || '—', verdict };
 }
 
 function summary(rows: Row[], settings: z.infer<typeof Settings>, ready: ServersReady) {
@@ -155,11 +164,13 @@ function summary(rows: Row[], settings: z.infer<typeof Settings>, ready: Servers
       p50Ms: row.measured.p50Ms,
       p99Ms: row.measured.p99Ms,
       responses: row.measured.responses,
+      cpuMicrosPerRequest: row.measured.cpuMicrosPerRequest,
       baseline: row.baseline?.scenario,
       baselineRequestsPerSecond: row.baseline && Math.round(row.baseline.requestsPerSecond),
       baselineP99Ms: row.baseline?.p99Ms,
       ratio: row.ratio,
       p99Ratio: row.p99Ratio,
+      cpuRatio: row.cpuRatio,
       target: row.target,
       verdict: row.verdict,
       problem: row.measured.problem ?? row.baseline?.problem,
@@ -168,7 +179,12 @@ function summary(rows: Row[], settings: z.infer<typeof Settings>, ready: Servers
 }
 
 /** Starts bench/servers.ts in its own process and waits for the line that gives its ports. */
-async function startServers(): Promise<{ ready: ServersReady; stop(): Promise<void> }> {
+async function startServers(): Promise<{
+  ready: ServersReady;
+  /** CPU time used by the servers' process so far (µs). */
+  cpuMicros(): number | undefined;
+  stop(): Promise<void>;
+}> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench', 'servers.ts')], {
     cwd: ROOT,
     env: { ...process.env, NODE_ENV: 'production' },
@@ -186,7 +202,9 @@ async function startServers(): Promise<{ ready: ServersReady; stop(): Promise<vo
       setTimeout(() => reject(new Error('bench/servers.ts was not ready in time')), STARTUP_TIMEOUT_MS).unref(),
     );
     const [line] = await Promise.race([first, exited, timedOut]);
-    return { ready: ReadyLine.parse(JSON.parse(line)), stop };
+    const pid = child.pid;
+    const cpuMicros = () => (pid === undefined ? undefined : processCpuMicros(pid));
+    return { ready: ReadyLine.parse(JSON.parse(line)), cpuMicros, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import path from 'node:path';
@@ -8,8 +9,11 @@ import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from './platform/e
 import { closeServer, listen } from './platform/http-server.js';
 import { createLifecycle, type Lifecycle } from './platform/lifecycle.js';
 import { createLogger, type Logger } from './platform/logger.js';
+import { serveClusterMetrics } from './platform/metrics-cluster.js';
 import { applyMigrations, isClean, readMigrationStatus } from './platform/migrations.js';
 import { closeRedis, createRedis, type RedisClient, waitForRedis } from './platform/redis.js';
+import { createErrorReporter, type ErrorReporter } from './platform/sentry.js';
+import { isShutdownMessage, startWorkerPool } from './platform/workers.js';
 
 const ROOT_DIR = path.resolve(import.meta.dirname, '..');
 const MIGRATION_POLL_MS = 2_000;
@@ -20,11 +24,50 @@ interface Running {
   db?: Database;
   redis?: RedisClient;
   embedded?: EmbeddedPostgresHandle;
+  errors?: ErrorReporter;
 }
 
 async function main() {
   const config = readConfig();
   const logger = createLogger(config.log);
+  if (config.http.workers > 1 && cluster.isPrimary) await runPrimary(config, logger);
+  else await runServer(config, logger);
+}
+
+/**
+ * With WEB_CONCURRENCY > 1 the primary serves nothing itself: it owns what must exist once (the embedded
+ * PostgreSQL and development migrations), forks the workers, replaces dead ones, and drains them on a signal.
+ */
+async function runPrimary(config: Config, logger: Logger) {
+  const embedded = config.db.url ? undefined : await startEmbeddedPostgres(config.db.embeddedDir, logger);
+  const databaseUrl = config.db.url ?? (embedded as EmbeddedPostgresHandle).url;
+  if (!config.production) await applyDevelopmentMigrations(databaseUrl, config, logger);
+
+  serveClusterMetrics();
+  const pool = startWorkerPool({ count: config.http.workers, env: { DATABASE_URL: databaseUrl }, logger });
+  logger.info({ workers: config.http.workers }, 'primary started its workers');
+  let stopping = false;
+  const stop = async (reason: string, code: number) => {
+    if (stopping) {
+      logger.warn({ reason }, 'second signal: killing workers and exiting at once');
+      pool.killAll();
+      logger.flush(() => process.exit(1));
+      return;
+    }
+    stopping = true;
+    logger.info({ reason }, 'draining workers');
+    const workersCode = await pool.stop(config.http.shutdownTimeoutMs + 2_000);
+    await embedded?.stop().catch((err: unknown) => logger.error({ err }, 'embedded PostgreSQL did not stop'));
+    const exitCode = Math.max(code, workersCode);
+    logger.info({ exitCode }, 'shutdown complete');
+    logger.flush(() => process.exit(exitCode));
+  };
+  pool.onGiveUp(() => void stop('crash loop', 1));
+  process.on('SIGTERM', () => void stop('SIGTERM', 0));
+  process.on('SIGINT', () => void stop('SIGINT', 0));
+}
+
+async function runServer(config: Config, logger: Logger) {
   const lifecycle = createLifecycle();
   const running: Running = {};
   const shutdown = installShutdown({ config, logger, lifecycle, running });
@@ -40,16 +83,14 @@ async function main() {
 }
 
 async function start(config: Config, logger: Logger, lifecycle: Lifecycle, running: Running) {
+  running.errors = await createErrorReporter(config.sentry);
   let databaseUrl = config.db.url;
   if (!databaseUrl) {
     running.embedded = await startEmbeddedPostgres(config.db.embeddedDir, logger);
     databaseUrl = running.embedded.url;
   }
-  if (!config.production) {
-    // Development applies its own migrations; production runs `npm run db:migrate` as a Job and only checks here.
-    logger.info('applying pending migrations (development)');
-    await applyMigrations(databaseUrl, config.paths.root);
-  }
+  // Under WEB_CONCURRENCY the primary has applied them already.
+  if (!config.production && cluster.isPrimary) await applyDevelopmentMigrations(databaseUrl, config, logger);
 
   running.db = createDatabase({ url: databaseUrl, poolMax: config.db.poolMax, logger });
   if (config.redis.url) {
@@ -57,12 +98,18 @@ async function start(config: Config, logger: Logger, lifecycle: Lifecycle, runni
     await waitForRedis(running.redis, 2_000);
   } else logger.warn('REDIS_URL is not set: running without Redis (development only; rate limits stay in memory)');
 
-  const app = createApp({ config, logger, db: running.db, redis: running.redis, lifecycle });
+  const app = createApp({ config, logger, db: running.db, redis: running.redis, lifecycle, errors: running.errors });
   running.app = app;
   running.server = await listen(app, config.http.port, config.http.host);
   logger.info({ port: config.http.port, env: config.env, version: config.version }, 'listening');
 
   await waitForMigrations(running.db, config, logger);
+}
+
+/** Development applies its own migrations; production runs `npm run db:migrate` as a Job and only checks. */
+async function applyDevelopmentMigrations(databaseUrl: string, config: Config, logger: Logger) {
+  logger.info('applying pending migrations (development)');
+  await applyMigrations(databaseUrl, config.paths.root);
 }
 
 function readConfig(): Config {
@@ -120,6 +167,7 @@ function installShutdown(ctx: { config: Config; logger: Logger; lifecycle: Lifec
         }
       }
       running.app?.close();
+      await running.errors?.close(2_000);
       await running.db?.close();
       if (running.redis) await closeRedis(running.redis);
       await running.embedded?.stop();
@@ -133,12 +181,19 @@ function installShutdown(ctx: { config: Config; logger: Logger; lifecycle: Lifec
 
   process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
   process.on('SIGINT', () => void shutdown('SIGINT', 0));
+  // A worker is told to drain by its primary over IPC rather than by a signal: Ctrl-C in a terminal also signals
+  // every worker directly, and the two must count as one request, not as the "second signal" that exits at once.
+  process.on('message', (message) => {
+    if (isShutdownMessage(message) && !exiting) void shutdown('primary', 0);
+  });
   process.on('unhandledRejection', (err) => {
     logger.fatal({ err }, 'unhandled promise rejection');
+    running.errors?.captureCrash(err);
     void shutdown('unhandledRejection', 1);
   });
   process.on('uncaughtException', (err) => {
     logger.fatal({ err }, 'uncaught exception');
+    running.errors?.captureCrash(err);
     void shutdown('uncaughtException', 1);
   });
   return shutdown;

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { z } from 'zod';
 import { loadDevSecrets } from './dev-secrets.js';
-import { type Env, EnvSchema, REQUIRED_IN_PRODUCTION } from './env.schema.js';
+import { type Env, EnvSchema, PLACEHOLDER, REQUIRED_IN_PRODUCTION } from './env.schema.js';
 
 export type Config = ReturnType<typeof buildConfig>;
 
@@ -42,16 +42,19 @@ function buildConfig(
   ctx: LoadConfigOptions & { dataDir: string; devSecrets: { HEALTH_TOKEN: string } | undefined },
 ) {
   const production = env.NODE_ENV === 'production';
+  const version = env.APP_VERSION ?? ctx.packageVersion;
   return {
     env: env.NODE_ENV,
     production,
-    version: env.APP_VERSION ?? ctx.packageVersion,
+    version,
     http: {
       port: env.PORT,
       host: env.HOST,
       bodyLimitBytes: 100 * 1024,
       corsOrigins: env.CORS_ORIGINS,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+      /** Worker processes (node:cluster); 1 serves from the main process itself. */
+      workers: env.WEB_CONCURRENCY,
     },
     log: { level: env.LOG_LEVEL },
     db: {
@@ -63,6 +66,14 @@ function buildConfig(
     },
     redis: { url: env.REDIS_URL },
     health: { token: env.HEALTH_TOKEN ?? ctx.devSecrets?.HEALTH_TOKEN },
+    /** No token, no `/metrics` (404): unlike HEALTH_TOKEN, development does not generate one. */
+    metrics: { token: env.METRICS_TOKEN },
+    /** No DSN, no Sentry: the SDK is not even loaded. */
+    sentry: {
+      dsn: env.SENTRY_DSN,
+      environment: env.SENTRY_ENVIRONMENT ?? env.NODE_ENV,
+      release: env.SENTRY_RELEASE ?? version,
+    },
     paths: { root: ctx.rootDir, data: ctx.dataDir },
   };
 }
@@ -73,10 +84,22 @@ function productionProblems(rawEnv: NodeJS.ProcessEnv): string[] {
   for (const [name, why] of Object.entries(REQUIRED_IN_PRODUCTION)) {
     if (!rawEnv[name]?.trim()) problems.push(`${name}: is required in production (${why})`);
   }
+  // Prometheus' configuration holds the metrics token; it must not also open /health/detailed.
+  if (rawEnv.METRICS_TOKEN?.trim() && rawEnv.METRICS_TOKEN === rawEnv.HEALTH_TOKEN) {
+    problems.push('METRICS_TOKEN: must differ from HEALTH_TOKEN');
+  }
+  for (const name of ['DATABASE_URL', 'REDIS_URL'] as const) {
+    if (hasPlaceholderPassword(rawEnv[name])) problems.push(`${name}: its password is an example placeholder`);
+  }
   for (const origin of (rawEnv.CORS_ORIGINS ?? '').split(',').map((o) => o.trim())) {
     if (origin.startsWith('http://')) problems.push(`CORS_ORIGINS: ${origin} must use https in production`);
   }
   return problems;
+}
+
+function hasPlaceholderPassword(url: string | undefined): boolean {
+  if (!url || !URL.canParse(url)) return false;
+  return PLACEHOLDER.test(decodeURIComponent(new URL(url).password));
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {

@@ -7,6 +7,8 @@ import { z } from 'zod';
 export const EXAMPLE_SECRET_VALUES: readonly string[] = ['replace-me-with-a-random-health-token-000000'];
 
 const MIN_SECRET_BYTES = 32;
+/** Words the example files use in place of real secrets and passwords. */
+export const PLACEHOLDER = /replace-me|change-?me/i;
 
 /** A secret: at least 32 bytes, not an example value, not one character repeated. */
 const secret = z
@@ -15,7 +17,7 @@ const secret = z
     message: `must be at least ${MIN_SECRET_BYTES} bytes (generate one with: openssl rand -base64 48)`,
     abort: true, // one reason per variable is enough
   })
-  .refine((s) => !EXAMPLE_SECRET_VALUES.includes(s) && !/replace-me|change-?me/i.test(s), {
+  .refine((s) => !EXAMPLE_SECRET_VALUES.includes(s) && !PLACEHOLDER.test(s), {
     message: 'is an example placeholder; generate a real secret',
     abort: true,
   })
@@ -41,13 +43,27 @@ const postgresUrl = z
   .refine((s) => /^postgres(ql)?:\/\//.test(s), { message: 'must be a postgresql:// URL' })
   .refine((s) => URL.canParse(s), { message: 'is not a valid URL' });
 
+/** A Sentry DSN: `https://<public key>@<host>/<project id>`; the key is public by design, not a secret. */
+const sentryDsn = z.string().refine(
+  (s) => {
+    try {
+      const u = new URL(s);
+      return (u.protocol === 'https:' || u.protocol === 'http:') && u.username !== '' && /\/[^/]+$/.test(u.pathname);
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be a Sentry DSN such as https://<public key>@o0.ingest.sentry.io/<project id>' },
+);
+
 const redisUrl = z
   .string()
   .refine((s) => /^rediss?:\/\//.test(s) && URL.canParse(s), { message: 'must be a redis:// or rediss:// URL' });
 
 /**
  * The process environment as the service reads it: one schema, parsed once at start (src/config/config.ts).
- * Every variable here is documented in `.env.example`; a test fails when the two disagree.
+ * Every variable here is documented in `.env.example`, `.env.production.example` and `docs/configuration.md`;
+ * tests fail when they disagree.
  */
 export const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -68,7 +84,12 @@ export const EnvSchema = z.object({
     )
     .pipe(z.array(origin)),
   HEALTH_TOKEN: z.preprocess(blank, secret.optional()),
+  METRICS_TOKEN: z.preprocess(blank, secret.optional()),
+  SENTRY_DSN: z.preprocess(blank, sentryDsn.optional()),
+  SENTRY_ENVIRONMENT: z.preprocess(blank, z.string().max(64).optional()),
+  SENTRY_RELEASE: z.preprocess(blank, z.string().max(200).optional()),
   APP_VERSION: z.preprocess(blank, z.string().max(64).optional()),
+  WEB_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1000).max(120_000).default(10_000),
   EMBEDDED_POSTGRES_DIR: z.string().min(1).default('.data/postgres'),
 });

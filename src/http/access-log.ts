@@ -2,9 +2,6 @@ import type { RequestHandler } from 'express';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from '../platform/logger.js';
 
-/** Kubernetes calls these every few seconds; their lines would drown the rest. */
-const PROBE_PATHS = new Set(['/health/liveness', '/health/readiness', '/health/startup']);
-
 /**
  * JSON access log, one line per request, with the request id on it and on every line logged through `req.log`.
  * Serializers keep to method, URL and status: headers are reduced to a safe few, and bodies are never logged.
@@ -16,7 +13,6 @@ export function accessLog(logger: Logger): RequestHandler {
     customAttributeKeys: { reqId: 'reqId' },
     customLogLevel: (_req, res, err) =>
       err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
-    autoLogging: { ignore: (req) => PROBE_PATHS.has(req.url ?? '') },
     serializers: {
       req: (req) => ({
         method: req.method,

@@ -1,7 +1,9 @@
 import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from '../platform/logger.js';
+import { disabledErrorReporter, type ErrorReporter } from '../platform/sentry.js';
 import { AppError, NotFoundError } from './errors.js';
+import { routeTemplate } from './route-template.js';
 
 /** Base of the `type` URIs of our problems; each code is documented under it (docs/errors.md). */
 export const PROBLEM_BASE = 'https://docs.mingus.app/problems';
@@ -9,15 +11,20 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 /**
  * The sole map from an error to an HTTP answer (RFC 9457). Known errors show their detail and field list; anything
- * else is a generic 500 whose stack goes only to the log, tied to the answer by the request id.
+ * else is a generic 500 whose stack goes only to the log (and to Sentry when configured), tied to the answer by the
+ * request id. Client mistakes (4xx) are neither logged as errors nor reported.
  */
 export const problemHandler =
-  (logger: Logger): ErrorRequestHandler =>
+  (logger: Logger, errors: ErrorReporter = disabledErrorReporter): ErrorRequestHandler =>
   (err, req, res, next) => {
     if (res.headersSent) return next(err);
     const known = err instanceof AppError;
     const status = known ? err.status : 500;
-    if (!known || status >= 500) (req.log ?? logger).error({ err, reqId: req.id }, 'request failed');
+    if (!known || status >= 500) {
+      (req.log ?? logger).error({ err, reqId: req.id }, 'request failed');
+      const { method, originalUrl: url, headers } = req;
+      errors.captureRequestError(err, { id: String(req.id), method, url, route: routeTemplate(req), headers });
+    }
     res
       .status(status)
       .type(PROBLEM_CONTENT_TYPE)

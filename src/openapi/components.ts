@@ -23,6 +23,8 @@ export const SECURITY = {
   bearer: 'bearerAuth',
   /** Operator token for /health/detailed (HEALTH_TOKEN). */
   healthToken: 'healthToken',
+  /** Prometheus' token for /metrics (METRICS_TOKEN). */
+  metricsToken: 'metricsToken',
 } as const;
 
 /** Schemas need no registration: those with a `meta({ id })` become components wherever they are referenced. */
@@ -37,6 +39,11 @@ export function registerComponents(registry: OpenAPIRegistry) {
     type: 'http',
     scheme: 'bearer',
     description: 'The operator token configured as HEALTH_TOKEN',
+  });
+  registry.registerComponent('securitySchemes', SECURITY.metricsToken, {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'The scrape token configured as METRICS_TOKEN',
   });
 }
 

@@ -76,6 +76,18 @@ describe('production configuration', () => {
     ]);
   });
 
+  it('when a URL carries the example placeholder password, refuses it', () => {
+    const problems = problemsOf({
+      ...productionEnv,
+      DATABASE_URL: 'postgresql://mingus:replace-me@db.internal:5432/mingus',
+      REDIS_URL: 'rediss://default:change-me@cache.internal:6380',
+    });
+    expect(problems).toEqual([
+      'DATABASE_URL: its password is an example placeholder',
+      'REDIS_URL: its password is an example placeholder',
+    ]);
+  });
+
   it('when URLs have the wrong scheme, refuses them', () => {
     const problems = problemsOf({ ...productionEnv, DATABASE_URL: 'mysql://db/x', REDIS_URL: 'http://cache' });
     expect(problems).toEqual([
@@ -144,5 +156,64 @@ describe('.env.example', () => {
   it('holds only secrets that production refuses', () => {
     expect(EXAMPLE_SECRET_VALUES).toContain(entries.get('HEALTH_TOKEN'));
     expect(problemsOf({ ...productionEnv, HEALTH_TOKEN: entries.get('HEALTH_TOKEN') ?? '' })).toHaveLength(1);
+  });
+});
+
+describe('metrics and error reporting', () => {
+  const metricsToken = 'm7Qx2Vb9Lk4Zp0Rt6Ws3Yh8Nd1Fc5Ja0Ue';
+
+  it('when nothing is set, leaves /metrics and Sentry off, in development too', () => {
+    const root = tempRoot();
+    const config = load({}, root);
+    expect(config.metrics.token).toBeUndefined();
+    expect(config.sentry).toEqual({ dsn: undefined, environment: 'development', release: '1.2.3' });
+    expect(Object.keys(JSON.parse(readFileSync(path.join(root, '.data', 'dev-secrets.json'), 'utf8')))).toEqual([
+      'HEALTH_TOKEN',
+    ]);
+  });
+
+  it('when set, passes the metrics token and the Sentry settings through', () => {
+    const config = load({
+      ...productionEnv,
+      METRICS_TOKEN: metricsToken,
+      SENTRY_DSN: 'https://0123abcd@o42.ingest.sentry.io/4507',
+      APP_VERSION: '2.0.0',
+    });
+    expect(config.metrics.token).toBe(metricsToken);
+    expect(config.sentry).toEqual({
+      dsn: 'https://0123abcd@o42.ingest.sentry.io/4507',
+      environment: 'production',
+      release: '2.0.0',
+    });
+    const named = load({ SENTRY_ENVIRONMENT: 'staging', SENTRY_RELEASE: 'mingus-api@2.0.0-rc.1' });
+    expect(named.sentry).toMatchObject({ environment: 'staging', release: 'mingus-api@2.0.0-rc.1' });
+  });
+
+  it('when the metrics token is weak, refuses it as any other secret', () => {
+    expect(problemsOf({ METRICS_TOKEN: 'short' })).toEqual([
+      expect.stringMatching(/^METRICS_TOKEN: must be at least 32/),
+    ]);
+    expect(problemsOf({ METRICS_TOKEN: 'replace-me-with-a-random-metrics-token-000' })).toEqual([
+      expect.stringMatching(/^METRICS_TOKEN: is an example placeholder/),
+    ]);
+  });
+
+  it('when production reuses the health token for metrics, refuses it', () => {
+    expect(problemsOf({ ...productionEnv, METRICS_TOKEN: strongToken })).toEqual([
+      'METRICS_TOKEN: must differ from HEALTH_TOKEN',
+    ]);
+  });
+
+  it('when SENTRY_DSN is not a DSN, refuses it', () => {
+    for (const dsn of [
+      'sentry.example.com',
+      'https://o42.ingest.sentry.io/4507',
+      'ftp://key@host/1',
+      'https://key@host/',
+    ]) {
+      expect(problemsOf({ SENTRY_DSN: dsn }), dsn).toEqual([
+        expect.stringMatching(/^SENTRY_DSN: must be a Sentry DSN/),
+      ]);
+    }
   });
 });

@@ -32,6 +32,7 @@ export async function startTestApp(options: TestAppOptions = {}) {
   const redisUrl =
     options.redis === 'unreachable' ? UNREACHABLE_REDIS : options.redis === 'none' ? undefined : inject('redisUrl');
   const healthToken = randomBytes(32).toString('base64url');
+  const metricsToken = randomBytes(32).toString('base64url');
   const config = loadConfig(
     {
       NODE_ENV: 'test',
@@ -40,6 +41,7 @@ export async function startTestApp(options: TestAppOptions = {}) {
       LOG_LEVEL: 'info',
       CORS_ORIGINS: TEST_ORIGIN,
       HEALTH_TOKEN: healthToken,
+      METRICS_TOKEN: metricsToken,
       ...options.env,
     },
     { rootDir: ROOT, packageVersion: '0.0.0-test' },
@@ -63,6 +65,7 @@ export async function startTestApp(options: TestAppOptions = {}) {
     redis,
     lifecycle,
     healthToken,
+    metricsToken,
     database,
     /** Parsed log lines written so far. */
     logs: () => logLines.map((line) => JSON.parse(line) as Record<string, unknown>),

@@ -1,0 +1,21 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { RequestHandler } from 'express';
+import { UnauthorizedError } from './errors.js';
+
+/**
+ * Lets a request through only with `Authorization: Bearer <expected>`, for operator endpoints (/health/detailed,
+ * /metrics). Both sides are hashed before the constant-time comparison, so neither the token's content nor its
+ * length leaks through timing. With no `expected` token, every request is refused.
+ */
+export function requireBearer(expected: string | undefined): RequestHandler {
+  const expectedDigest = expected ? digest(expected) : undefined;
+  return (req, res, next) => {
+    const header = req.get('authorization') ?? '';
+    const presented = /^Bearer (.+)$/i.exec(header)?.[1];
+    if (expectedDigest && presented && timingSafeEqual(digest(presented), expectedDigest)) return next();
+    res.setHeader('WWW-Authenticate', 'Bearer realm="mingus-operations"');
+    throw new UnauthorizedError('unauthorized', 'A valid operator token is required');
+  };
+}
+
+const digest = (value: string) => createHash('sha256').update(value).digest();

@@ -1,0 +1,60 @@
+import http from 'node:http';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createTestDatabase } from '../support/postgres.js';
+import { parseSamples, samplesOf } from '../support/prometheus.js';
+import { sleep, spawnServer } from '../support/server-process.js';
+
+const METRICS_TOKEN = 'metrics-workers-test-0123456789abcdefghijkl';
+
+/** GET on a fresh connection each time, so the cluster spreads the requests over its workers. */
+function get(port: number, path: string, headers: Record<string, string> = {}) {
+  return new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path, headers, agent: false }, (res) => {
+      let body = '';
+      res.on('data', (d) => {
+        body += d;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+  });
+}
+
+describe('/metrics with WEB_CONCURRENCY=2', { timeout: 60_000 }, () => {
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let server: Awaited<ReturnType<typeof spawnServer>> | undefined;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    server = await spawnServer({
+      NODE_ENV: 'test',
+      WEB_CONCURRENCY: '2',
+      DATABASE_URL: database.url,
+      DATABASE_POOL_MAX: '3',
+      REDIS_URL: inject('redisUrl') ?? '',
+      HEALTH_TOKEN: 'metrics-workers-health-0123456789abcdefghijk',
+      METRICS_TOKEN,
+      SHUTDOWN_TIMEOUT_MS: '5000',
+    });
+    // Both workers must have built their app (the first one alone may have answered the startup probe).
+    while ((server.output().match(/startup complete/g) ?? []).length < 2) await sleep(100);
+  });
+  afterAll(async () => {
+    server?.kill();
+    await database.drop();
+  });
+
+  it('answers with the sum over every worker, whichever worker is scraped', async () => {
+    const port = server?.port as number;
+    for (let i = 0; i < 30; i++) expect((await get(port, '/health')).status).toBe(200);
+
+    for (let scrape = 0; scrape < 6; scrape++) {
+      const res = await get(port, '/metrics', { Authorization: `Bearer ${METRICS_TOKEN}` });
+      expect(res.status).toBe(200);
+      const samples = parseSamples(res.body);
+      const health = samplesOf(samples, 'mingus_http_request_duration_seconds_count', { route: '/health' });
+      expect(health.map((s) => s.value)).toEqual([30]);
+      // Each worker has its own pool of DATABASE_POOL_MAX connections: two workers, twice the size.
+      expect(samplesOf(samples, 'mingus_db_pool_connections_max')[0]?.value).toBe(6);
+    }
+  });
+});

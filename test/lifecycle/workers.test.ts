@@ -1,0 +1,83 @@
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createTestDatabase } from '../support/postgres.js';
+import { sleep, spawnServer } from '../support/server-process.js';
+
+/** PIDs of the live worker processes of a primary. */
+function workerPids(primaryPid: number): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(primaryPid), '-f', 'src/main.ts'], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return []; // pgrep exits 1 when nothing matches
+  }
+}
+
+async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 45_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = probe();
+    if (value !== undefined) return value;
+    await sleep(100);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('WEB_CONCURRENCY=2', { timeout: 60_000 }, () => {
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let server: Awaited<ReturnType<typeof spawnServer>> | undefined;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    server = await spawnServer({
+      NODE_ENV: 'test',
+      WEB_CONCURRENCY: '2',
+      DATABASE_URL: database.url,
+      REDIS_URL: inject('redisUrl') ?? '',
+      HEALTH_TOKEN: 'workers-test-token-0123456789abcdefghijklmnopq',
+      SHUTDOWN_TIMEOUT_MS: '5000',
+    });
+  });
+  afterAll(async () => {
+    server?.kill();
+    await database.drop();
+  });
+
+  it('when started, runs two workers behind one port', async () => {
+    const pid = server?.child.pid as number;
+    const workers = await until('two workers', () => (workerPids(pid).length === 2 ? workerPids(pid) : undefined));
+    expect(workers).toHaveLength(2);
+    const answers = await Promise.all(Array.from({ length: 20 }, () => fetch(server?.url('/health') ?? '')));
+    expect(answers.every((r) => r.status === 200)).toBe(true);
+  });
+
+  it('when a worker crashes, the primary starts a replacement and the port keeps answering', async () => {
+    const pid = server?.child.pid as number;
+    const [victim, survivor] = workerPids(pid) as [number, number];
+    process.kill(victim, 'SIGKILL');
+    const replaced = await until('a replacement worker and its log line', () => {
+      if (!server?.output().includes('worker died')) return undefined;
+      const now = workerPids(pid);
+      return now.length === 2 && !now.includes(victim) ? now : undefined;
+    });
+    expect(replaced).toContain(survivor);
+    expect(server?.output()).toContain('worker died: starting a replacement');
+    // Two workers started at first; the third "startup complete" is the replacement's.
+    await until('the replacement to start', () =>
+      (server?.output().match(/startup complete/g) ?? []).length >= 3 ? true : undefined,
+    );
+    const answers = await Promise.all(Array.from({ length: 10 }, () => fetch(server?.url('/health') ?? '')));
+    expect(answers.every((r) => r.status === 200)).toBe(true);
+  });
+
+  it('when the primary gets SIGTERM, every worker drains and the primary exits 0', async () => {
+    const pid = server?.child.pid as number;
+    const workers = workerPids(pid);
+    server?.child.kill('SIGTERM');
+    expect(await server?.exited).toBe(0);
+    for (const w of workers) expect(() => process.kill(w, 0)).toThrow();
+    expect(server?.output()).toContain('shutdown complete');
+  });
+});
