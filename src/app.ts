@@ -52,9 +52,11 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
   app.disable('x-powered-by');
   app.set('etag', false);
 
-  app.use(requestMetrics(metrics));
   app.use(requestId);
+  // Probes first: the kubelet calls them every few seconds per pod; logged or counted, they would drown the
+  // access log and the request metrics, and they need none of the layers below.
   app.use(probeRoutes(health));
+  app.use(requestMetrics(metrics));
   app.use(accessLog(logger));
   app.use(refuseTrace);
   app.use(securityHeaders({ production: config.production }));

@@ -135,7 +135,13 @@ async function waitForMigrations(db: Database, config: Config, logger: Logger) {
     if (status && isClean(status)) return;
     const summary = JSON.stringify(status ?? 'unknown');
     if (summary !== reported) {
-      logger.warn({ migrations: status }, 'waiting for migrations: run `npm run db:migrate`');
+      // Pending migrations resolve themselves once the Job runs; failed or edited ones need a person.
+      if (status && status.failed.length + status.modified.length > 0) {
+        logger.error(
+          { migrations: status },
+          'migrations failed or were edited after being applied: see docs/operations.md',
+        );
+      } else logger.warn({ migrations: status }, 'waiting for migrations: run `npm run db:migrate`');
       reported = summary;
     }
     await new Promise((resolve) => setTimeout(resolve, MIGRATION_POLL_MS));
@@ -186,16 +192,14 @@ function installShutdown(ctx: { config: Config; logger: Logger; lifecycle: Lifec
   process.on('message', (message) => {
     if (isShutdownMessage(message) && !exiting) void shutdown('primary', 0);
   });
-  process.on('unhandledRejection', (err) => {
-    logger.fatal({ err }, 'unhandled promise rejection');
+  // A crash during the drain is logged, not treated as a second signal: cutting the in-flight requests would not help.
+  const crash = (reason: string, err: unknown) => {
+    logger.fatal({ err }, reason);
     running.errors?.captureCrash(err);
-    void shutdown('unhandledRejection', 1);
-  });
-  process.on('uncaughtException', (err) => {
-    logger.fatal({ err }, 'uncaught exception');
-    running.errors?.captureCrash(err);
-    void shutdown('uncaughtException', 1);
-  });
+    if (!exiting) void shutdown(reason, 1);
+  };
+  process.on('unhandledRejection', (err) => crash('unhandled promise rejection', err));
+  process.on('uncaughtException', (err) => crash('uncaught exception', err));
   return shutdown;
 }
 

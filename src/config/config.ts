@@ -82,7 +82,8 @@ function buildConfig(
 function productionProblems(rawEnv: NodeJS.ProcessEnv): string[] {
   const problems: string[] = [];
   for (const [name, why] of Object.entries(REQUIRED_IN_PRODUCTION)) {
-    if (!rawEnv[name]?.trim()) problems.push(`${name}: is required in production (${why})`);
+    // `CORS_ORIGINS=" , "` is set but lists nothing.
+    if (!rawEnv[name]?.replaceAll(',', '').trim()) problems.push(`${name}: is required in production (${why})`);
   }
   // Prometheus' configuration holds the metrics token; it must not also open /health/detailed.
   if (rawEnv.METRICS_TOKEN?.trim() && rawEnv.METRICS_TOKEN === rawEnv.HEALTH_TOKEN) {
@@ -99,7 +100,12 @@ function productionProblems(rawEnv: NodeJS.ProcessEnv): string[] {
 
 function hasPlaceholderPassword(url: string | undefined): boolean {
   if (!url || !URL.canParse(url)) return false;
-  return PLACEHOLDER.test(decodeURIComponent(new URL(url).password));
+  const { password } = new URL(url);
+  try {
+    return PLACEHOLDER.test(decodeURIComponent(password));
+  } catch {
+    return PLACEHOLDER.test(password); // a malformed %-escape: the schema's own checks report the URL
+  }
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {

@@ -13,6 +13,8 @@ export const PLACEHOLDER = /replace-me|change-?me/i;
 /** A secret: at least 32 bytes, not an example value, not one character repeated. */
 const secret = z
   .string()
+  // A value read from a Secret file often ends in a newline; clients trim header values, so it could never match.
+  .refine((s) => s === s.trim(), { message: 'has leading or trailing white space', abort: true })
   .refine((s) => Buffer.byteLength(s, 'utf8') >= MIN_SECRET_BYTES, {
     message: `must be at least ${MIN_SECRET_BYTES} bytes (generate one with: openssl rand -base64 48)`,
     abort: true, // one reason per variable is enough
@@ -38,10 +40,28 @@ const origin = z.string().refine(
   { message: 'must be an origin such as https://app.example.com (scheme, host, optional port, no path)' },
 );
 
+/**
+ * A whole number written in decimal digits. Not `z.coerce.number()`: that reads `PORT=` as 0 (a random port) and
+ * `PORT=0x50` as 80.
+ */
+function wholeNumber(min: number, max: number, fallback: number) {
+  return z
+    .preprocess(blank, z.string().regex(/^\d+$/, { message: 'must be a whole number in decimal digits' }).optional())
+    .transform((v) => (v === undefined ? fallback : Number(v)))
+    .pipe(z.number().int().min(min).max(max));
+}
+
 const postgresUrl = z
   .string()
   .refine((s) => /^postgres(ql)?:\/\//.test(s), { message: 'must be a postgresql:// URL' })
-  .refine((s) => URL.canParse(s), { message: 'is not a valid URL' });
+  .refine((s) => URL.canParse(s), { message: 'is not a valid URL' })
+  .refine((s) => !URL.canParse(s) || (new URL(s).hostname !== '' && new URL(s).pathname.length > 1), {
+    message: 'must name a host and a database, e.g. postgresql://user:password@host:5432/mingus',
+  })
+  // The migrations, the migration check and the pool all use the `public` schema; `?schema=` would split them.
+  .refine((s) => !URL.canParse(s) || !new URL(s).searchParams.has('schema'), {
+    message: 'must not set ?schema= (the service uses the public schema of its own database)',
+  });
 
 /** A Sentry DSN: `https://<public key>@<host>/<project id>`; the key is public by design, not a secret. */
 const sentryDsn = z.string().refine(
@@ -67,11 +87,11 @@ const redisUrl = z
  */
 export const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PORT: wholeNumber(0, 65535, 3000),
   HOST: z.string().min(1).default('0.0.0.0'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATABASE_URL: z.preprocess(blank, postgresUrl.optional()),
-  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
+  DATABASE_POOL_MAX: wholeNumber(1, 100, 10),
   REDIS_URL: z.preprocess(blank, redisUrl.optional()),
   CORS_ORIGINS: z
     .string()
@@ -89,8 +109,8 @@ export const EnvSchema = z.object({
   SENTRY_ENVIRONMENT: z.preprocess(blank, z.string().max(64).optional()),
   SENTRY_RELEASE: z.preprocess(blank, z.string().max(200).optional()),
   APP_VERSION: z.preprocess(blank, z.string().max(64).optional()),
-  WEB_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
-  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1000).max(120_000).default(10_000),
+  WEB_CONCURRENCY: wholeNumber(1, 64, 1),
+  SHUTDOWN_TIMEOUT_MS: wholeNumber(1000, 120_000, 10_000),
   EMBEDDED_POSTGRES_DIR: z.string().min(1).default('.data/postgres'),
 });
 

@@ -16,7 +16,8 @@ export function accessLog(logger: Logger): RequestHandler {
     serializers: {
       req: (req) => ({
         method: req.method,
-        url: req.url,
+        // The path only: a query string can carry what must not be stored (a token sent where it should not be).
+        url: req.url?.split('?', 1)[0],
         userAgent: req.headers?.['user-agent'],
         remoteAddress: req.remoteAddress,
       }),

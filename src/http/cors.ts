@@ -7,7 +7,7 @@ import type { RequestHandler } from 'express';
  */
 export function corsPolicy(allowedOrigins: readonly string[]): RequestHandler {
   const allowed = new Set(allowedOrigins);
-  return cors({
+  const policy = cors({
     origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin)),
     credentials: true,
     methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
@@ -15,4 +15,10 @@ export function corsPolicy(allowedOrigins: readonly string[]): RequestHandler {
     exposedHeaders: ['X-Request-ID', 'RateLimit', 'RateLimit-Policy', 'Retry-After', 'Location'],
     maxAge: 600,
   });
+  // The answer differs by Origin even when the origin is refused (cors adds Vary only when it allows one), so a
+  // shared cache must never hand a refused answer to an allowed origin or the other way round.
+  return (req, res, next) => {
+    res.vary('Origin');
+    policy(req, res, next);
+  };
 }

@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Logger } from '../platform/logger.js';
 import { disabledErrorReporter, type ErrorReporter } from '../platform/sentry.js';
-import { AppError, NotFoundError } from './errors.js';
+import { AppError, HttpError, NotFoundError } from './errors.js';
 import { routeTemplate } from './route-template.js';
 
 /** Base of the `type` URIs of our problems; each code is documented under it (docs/errors.md). */
@@ -18,8 +18,8 @@ export const problemHandler =
   (logger: Logger, errors: ErrorReporter = disabledErrorReporter): ErrorRequestHandler =>
   (err, req, res, next) => {
     if (res.headersSent) return next(err);
-    const known = err instanceof AppError;
-    const status = known ? err.status : 500;
+    const known = err instanceof AppError ? err : clientError(err);
+    const status = known ? known.status : 500;
     if (!known || status >= 500) {
       (req.log ?? logger).error({ err, reqId: req.id }, 'request failed');
       const { method, originalUrl: url, headers } = req;
@@ -29,15 +29,26 @@ export const problemHandler =
       .status(status)
       .type(PROBLEM_CONTENT_TYPE)
       .json({
-        type: known ? `${PROBLEM_BASE}/${err.code}` : 'about:blank',
+        type: known ? `${PROBLEM_BASE}/${known.code}` : 'about:blank',
         title: STATUS_CODES[status] ?? 'Error',
         status,
-        detail: known ? err.message : 'An unexpected error occurred. Quote the request id when reporting it.',
+        detail: known ? known.message : 'An unexpected error occurred. Quote the request id when reporting it.',
         instance: req.originalUrl,
         requestId: req.id,
-        ...(known && err.fields ? { errors: err.fields } : {}),
+        ...(known?.fields ? { errors: known.fields } : {}),
       });
   };
+
+/**
+ * Errors from libraries (Express itself, parsers, later CSRF and rate-limit middleware) that carry a 4xx `status`
+ * are the client's mistake: a generic problem with that status, never a 500. Their own message is not shown.
+ */
+function clientError(err: unknown): AppError | undefined {
+  const { status, statusCode } = (err ?? {}) as { status?: unknown; statusCode?: unknown };
+  const code = typeof status === 'number' ? status : statusCode;
+  if (typeof code !== 'number' || code < 400 || code > 499) return undefined;
+  return new HttpError(code, 'bad-request', 'The request could not be processed');
+}
 
 /** Every request no route answered. */
 export const notFound: RequestHandler = (req) => {

@@ -8,7 +8,8 @@ export function listen(app: Express, port: number, host: string): Promise<Server
     // Longer than the load balancers' idle timeout (60 s on most), so they, not we, close idle connections:
     // otherwise a request can race our close and fail with a reset.
     server.keepAliveTimeout = 65_000;
-    server.headersTimeout = 66_000;
+    // A client gets 15 s to send its headers and 30 s for the whole request; slow-loris connections end there.
+    server.headersTimeout = 15_000;
     server.requestTimeout = 30_000;
   });
 }

@@ -34,6 +34,18 @@ export interface LoggerOptions {
   destination?: DestinationStream;
 }
 
+export function serializeError(err: unknown): Record<string, unknown> {
+  if (!(err instanceof Error)) return { message: String(err) };
+  const { code } = err as { code?: unknown };
+  return {
+    type: err.name,
+    message: err.message,
+    ...(typeof code === 'string' || typeof code === 'number' ? { code } : {}),
+    stack: err.stack,
+    ...(err.cause !== undefined ? { cause: serializeError(err.cause) } : {}),
+  };
+}
+
 export function createLogger(options: LoggerOptions): Logger {
   return pino(
     {
@@ -42,6 +54,9 @@ export function createLogger(options: LoggerOptions): Logger {
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       formatters: { level: (label) => ({ level: label }) },
+      // pino's standard error serializer copies every property of an error; driver errors carry the command and its
+      // arguments (ioredis) or the offending row (PostgreSQL's `detail`). Keep what diagnoses, never the data.
+      serializers: { err: serializeError },
     },
     options.destination ?? pino.destination({ dest: 1, sync: false }),
   );

@@ -88,6 +88,12 @@ describe('production configuration', () => {
     ]);
   });
 
+  it('when CORS_ORIGINS lists nothing but separators, counts it as missing', () => {
+    expect(problemsOf({ ...productionEnv, CORS_ORIGINS: ' , ' })).toEqual([
+      expect.stringMatching(/^CORS_ORIGINS: is required in production/),
+    ]);
+  });
+
   it('when URLs have the wrong scheme, refuses them', () => {
     const problems = problemsOf({ ...productionEnv, DATABASE_URL: 'mysql://db/x', REDIS_URL: 'http://cache' });
     expect(problems).toEqual([
@@ -133,6 +139,33 @@ describe('development configuration', () => {
     expect(problemsOf({ PORT: '70000', LOG_LEVEL: 'loud' })).toEqual([
       expect.stringMatching(/^PORT:/),
       expect.stringMatching(/^LOG_LEVEL:/),
+    ]);
+  });
+
+  it('when a number is empty, hexadecimal or fractional, uses the default or refuses it', () => {
+    expect(load({ PORT: '' }).http.port).toBe(3000);
+    expect(problemsOf({ PORT: '0x50', WEB_CONCURRENCY: '1.5', DATABASE_POOL_MAX: '-1' })).toEqual([
+      expect.stringMatching(/^PORT: must be a whole number/),
+      expect.stringMatching(/^DATABASE_POOL_MAX: must be a whole number/),
+      expect.stringMatching(/^WEB_CONCURRENCY: must be a whole number/),
+    ]);
+  });
+
+  it('when a database URL names no host or database, refuses it', () => {
+    expect(problemsOf({ DATABASE_URL: 'postgresql://' })).toEqual([
+      expect.stringMatching(/^DATABASE_URL: must name a host/),
+    ]);
+  });
+
+  it('when a database URL selects another schema, refuses it', () => {
+    expect(problemsOf({ DATABASE_URL: 'postgresql://u:p@db/mingus?schema=other' })).toEqual([
+      expect.stringMatching(/^DATABASE_URL: must not set \?schema=/),
+    ]);
+  });
+
+  it('when a token carries white space around it (a newline from a Secret file), refuses it', () => {
+    expect(problemsOf({ HEALTH_TOKEN: `${strongToken}\n` })).toEqual([
+      expect.stringMatching(/^HEALTH_TOKEN: has leading or trailing white space/),
     ]);
   });
 

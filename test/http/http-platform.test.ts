@@ -130,6 +130,13 @@ describe('access logs', () => {
     expect(raw).not.toContain('secret-password-value');
   });
 
+  it('when the URL has a query string, logs the path only', async () => {
+    await request(t.app).get('/nowhere?token=query-secret-value&password=hunter2').set('X-Request-ID', 'query-log');
+    const line = t.logs().find((l) => l.reqId === 'query-log');
+    expect(line).toMatchObject({ req: { url: '/nowhere' } });
+    expect(t.rawLogs()).not.toContain('query-secret-value');
+  });
+
   it('when a request completes, writes one JSON line with method, url, status and request id', async () => {
     const res = await request(t.app).get('/health').set('X-Request-ID', 'log-line-check');
     expect(res.status).toBe(200);
@@ -165,6 +172,11 @@ describe('CORS', () => {
   it('when the origin is unknown, sends no Access-Control-Allow-Origin', async () => {
     const res = await request(t.app).get('/health').set('Origin', 'https://evil.example');
     expect(res.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('when the origin is refused, still says the answer varies by Origin (no shared cache may reuse it)', async () => {
+    const res = await request(t.app).get('/health').set('Origin', 'https://evil.example');
+    expect(res.headers.vary).toMatch(/Origin/);
   });
 
   it('when a preflight comes from an unknown origin, grants nothing', async () => {

@@ -64,6 +64,38 @@ describe('problemHandler', () => {
   });
 });
 
+describe('problemHandler with library errors', () => {
+  it('when a library throws an error with a 4xx status, answers that status generically, never 500', async () => {
+    const { app, lines } = appWith((a) =>
+      a.get('/lib', () => {
+        throw Object.assign(new Error('URIError: Failed to decode param %E0%A4%A'), { status: 400 });
+      }),
+    );
+    const res = await request(app).get('/lib');
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ type: 'https://docs.mingus.app/problems/bad-request', status: 400 });
+    expect(res.text).not.toContain('decode');
+    expect(lines.join('')).not.toContain('request failed');
+  });
+
+  it('when an error is logged, only its type, message, code and stack are kept (never driver payloads)', async () => {
+    const { app, lines } = appWith((a) =>
+      a.get('/driver', () => {
+        throw Object.assign(new Error('command failed'), {
+          code: 'ERR',
+          command: { name: 'hset', args: ['k', 'sessionToken', 'driver-secret-value'] },
+          detail: 'Key (email)=(someone@example.com) already exists',
+        });
+      }),
+    );
+    await request(app).get('/driver').expect(500);
+    const logged = lines.join('');
+    expect(logged).toContain('command failed');
+    expect(logged).not.toContain('driver-secret-value');
+    expect(logged).not.toContain('someone@example.com');
+  });
+});
+
 describe('validate()', () => {
   const create = validate({
     params: z.object({ id: z.uuid() }),

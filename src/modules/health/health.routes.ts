@@ -9,8 +9,8 @@ const noStore: RequestHandler = (_req, res, next) => {
 };
 
 /**
- * The Kubernetes probes. app.ts mounts them ahead of the access log: the kubelet calls them every few seconds, and
- * their lines would drown the rest (and cost every probe the log's per-request work).
+ * The Kubernetes probes, with their full paths. app.ts mounts them ahead of the request metrics and the access log:
+ * the kubelet calls them every few seconds per pod, and they would drown both (and pay for work nobody reads).
  */
 export function probeRoutes(svc: HealthService): Router {
   const r = Router();

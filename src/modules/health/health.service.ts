@@ -12,6 +12,8 @@ export interface HealthDeps {
   poolStats: () => { max: number; total: number; idle: number; waiting: number };
   /** Probe timeouts: readiness must answer well within the kubelet's own timeout. */
   checkTimeoutMs?: number;
+  /** How long one readiness check of the dependencies is reused (ms). */
+  readinessCacheMs?: number;
   now?: () => number;
 }
 
@@ -22,8 +24,9 @@ export type CheckResult =
 
 export function createHealthService(deps: HealthDeps) {
   const timeoutMs = deps.checkTimeoutMs ?? 1_000;
+  const cacheMs = deps.readinessCacheMs ?? 1_000;
   const now = deps.now ?? (() => performance.now());
-  const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+  const loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
   loopDelay.enable();
 
   async function run(check: Check | undefined): Promise<CheckResult> {
@@ -42,6 +45,15 @@ export function createHealthService(deps: HealthDeps) {
     return { postgres, redis };
   }
 
+  // Readiness is unauthenticated: however often it is called, at most one check of each dependency runs per
+  // `cacheMs`, and concurrent callers share it, so probes (or anyone else) cannot queue work on the pool.
+  let shared: { at: number; result: ReturnType<typeof dependencies> } | undefined;
+  function sharedDependencies() {
+    const at = now();
+    if (!shared || at - shared.at >= cacheMs) shared = { at, result: dependencies() };
+    return shared.result;
+  }
+
   return {
     summary() {
       return { status: 'ok' as const, version: deps.version, uptimeSeconds: deps.lifecycle.uptimeSeconds() };
@@ -58,7 +70,7 @@ export function createHealthService(deps: HealthDeps) {
       };
       // Once shutting down, answer at once: the point is to leave the load balancer quickly.
       if (!lifecycle.isShuttingDown()) {
-        const results = await dependencies();
+        const results = await sharedDependencies();
         checks.postgres = results.postgres.status;
         checks.redis = results.redis.status;
       }
@@ -77,10 +89,11 @@ export function createHealthService(deps: HealthDeps) {
         started: deps.lifecycle.isStarted(),
         dependencies: await dependencies(),
         databasePool: deps.poolStats(),
+        // The histogram counts the sampling interval itself; what matters is the delay beyond it.
         eventLoopDelayMs: {
-          p50: round(loopDelay.percentile(50) / 1e6),
-          p99: round(loopDelay.percentile(99) / 1e6),
-          max: round(loopDelay.max / 1e6),
+          p50: lag(loopDelay.percentile(50)),
+          p99: lag(loopDelay.percentile(99)),
+          max: lag(loopDelay.max),
         },
         memoryMb: { rss: mb(memory.rss), heapUsed: mb(memory.heapUsed), heapTotal: mb(memory.heapTotal) },
         node: process.version,
@@ -96,3 +109,5 @@ export function createHealthService(deps: HealthDeps) {
 export type HealthService = ReturnType<typeof createHealthService>;
 
 const round = (n: number) => Math.round(n * 100) / 100;
+const LOOP_DELAY_RESOLUTION_MS = 20;
+const lag = (nanoseconds: number) => round(Math.max(0, nanoseconds / 1e6 - LOOP_DELAY_RESOLUTION_MS));

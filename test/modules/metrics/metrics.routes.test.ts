@@ -51,7 +51,8 @@ describe('with METRICS_TOKEN set', () => {
     const count = (route: string, status: string) =>
       samplesOf(samples, `${DURATION}_count`, { method: 'GET', route, status })[0]?.value;
     expect(count('/health', '200')).toBe(1);
-    expect(count('/health/readiness', '200')).toBe(1);
+    // The Kubernetes probes are answered ahead of the metrics: every few seconds per pod, they would swamp the rates.
+    expect(count('/health/readiness', '200')).toBeUndefined();
     expect(count('/health/detailed', '401')).toBe(1);
     expect(count('unmatched', '404')).toBeGreaterThanOrEqual(1);
     expect(res.text).not.toContain(UNKNOWN_USER);
