@@ -1,8 +1,7 @@
 import http from 'node:http';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTestDatabase } from '../support/postgres.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSamples, samplesOf } from '../support/prometheus.js';
-import { sleep, spawnServer } from '../support/server-process.js';
+import { sleep, spawnServerOnTestDatabase } from '../support/server-process.js';
 
 const METRICS_TOKEN = 'metrics-workers-test-0123456789abcdefghijkl';
 
@@ -21,27 +20,13 @@ function get(port: number, path: string, headers: Record<string, string> = {}) {
 }
 
 describe('/metrics with WEB_CONCURRENCY=2', { timeout: 60_000 }, () => {
-  let database: Awaited<ReturnType<typeof createTestDatabase>>;
-  let server: Awaited<ReturnType<typeof spawnServer>> | undefined;
+  let server: Awaited<ReturnType<typeof spawnServerOnTestDatabase>> | undefined;
   beforeAll(async () => {
-    database = await createTestDatabase();
-    server = await spawnServer({
-      NODE_ENV: 'test',
-      WEB_CONCURRENCY: '2',
-      DATABASE_URL: database.url,
-      DATABASE_POOL_MAX: '3',
-      REDIS_URL: inject('redisUrl') ?? '',
-      HEALTH_TOKEN: 'metrics-workers-health-0123456789abcdefghijk',
-      METRICS_TOKEN,
-      SHUTDOWN_TIMEOUT_MS: '5000',
-    });
+    server = await spawnServerOnTestDatabase({ WEB_CONCURRENCY: '2', DATABASE_POOL_MAX: '3', METRICS_TOKEN });
     // Both workers must have built their app (the first one alone may have answered the startup probe).
     while ((server.output().match(/startup complete/g) ?? []).length < 2) await sleep(100);
   });
-  afterAll(async () => {
-    server?.kill();
-    await database.drop();
-  });
+  afterAll(() => server?.stop());
 
   it('answers with the sum over every worker, whichever worker is scraped', async () => {
     const port = server?.port as number;

@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTestDatabase } from '../support/postgres.js';
-import { sleep, spawnServer } from '../support/server-process.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sleep, spawnServerOnTestDatabase } from '../support/server-process.js';
 
 /** PIDs of the live worker processes of a primary. */
 function workerPids(primaryPid: number): number[] {
@@ -27,23 +26,11 @@ async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 45
 }
 
 describe('WEB_CONCURRENCY=2', { timeout: 60_000 }, () => {
-  let database: Awaited<ReturnType<typeof createTestDatabase>>;
-  let server: Awaited<ReturnType<typeof spawnServer>> | undefined;
+  let server: Awaited<ReturnType<typeof spawnServerOnTestDatabase>> | undefined;
   beforeAll(async () => {
-    database = await createTestDatabase();
-    server = await spawnServer({
-      NODE_ENV: 'test',
-      WEB_CONCURRENCY: '2',
-      DATABASE_URL: database.url,
-      REDIS_URL: inject('redisUrl') ?? '',
-      HEALTH_TOKEN: 'workers-test-token-0123456789abcdefghijklmnopq',
-      SHUTDOWN_TIMEOUT_MS: '5000',
-    });
+    server = await spawnServerOnTestDatabase({ WEB_CONCURRENCY: '2' });
   });
-  afterAll(async () => {
-    server?.kill();
-    await database.drop();
-  });
+  afterAll(() => server?.stop());
 
   it('when started, runs two workers behind one port', async () => {
     const pid = server?.child.pid as number;

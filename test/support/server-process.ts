@@ -1,6 +1,9 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import net from 'node:net';
+import { inject } from 'vitest';
 import { ROOT } from './app.js';
+import { createTestDatabase } from './postgres.js';
 
 export async function freePort(): Promise<number> {
   const server = net.createServer().listen(0, '127.0.0.1');
@@ -53,4 +56,31 @@ export async function spawnServer(env: Record<string, string>, until = { path: '
   }
   handle.kill();
   throw new Error(`server never answered ${until.status} on ${until.path}:\n${output}`);
+}
+
+/**
+ * `spawnServer` on a database of its own with the run's Redis and test defaults (NODE_ENV=test, an operator token,
+ * a 5 s drain); `env` adds or overrides. `stop()` kills the process and drops the database.
+ */
+export async function spawnServerOnTestDatabase(env: Record<string, string> = {}) {
+  const database = await createTestDatabase();
+  try {
+    const server = await spawnServer({
+      NODE_ENV: 'test',
+      DATABASE_URL: database.url,
+      REDIS_URL: inject('redisUrl') ?? '',
+      HEALTH_TOKEN: randomBytes(32).toString('base64url'),
+      SHUTDOWN_TIMEOUT_MS: '5000',
+      ...env,
+    });
+    return Object.assign(server, {
+      async stop() {
+        server.kill();
+        await database.drop();
+      },
+    });
+  } catch (err) {
+    await database.drop();
+    throw err;
+  }
 }
