@@ -55,6 +55,8 @@ async function start(logger: Logger): Promise<ServersReady> {
       REDIS_URL: process.env.REDIS_URL ?? DEFAULT_REDIS,
       CORS_ORIGINS: 'https://bench.invalid',
       HEALTH_TOKEN: randomBytes(48).toString('base64url'),
+      JWT_SECRET: randomBytes(48).toString('base64url'),
+      CSRF_SECRET: randomBytes(48).toString('base64url'),
       LOG_LEVEL: 'info',
       PORT: '0',
       HOST: '127.0.0.1',

@@ -52,6 +52,8 @@ async function start(workers: number, databaseUrl: string): Promise<{ child: Chi
       REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
       CORS_ORIGINS: 'https://bench.invalid',
       HEALTH_TOKEN: randomBytes(32).toString('base64url'),
+      JWT_SECRET: randomBytes(48).toString('base64url'),
+      CSRF_SECRET: randomBytes(48).toString('base64url'),
       LOG_LEVEL: 'warn',
     },
     stdio: 'ignore',

@@ -209,13 +209,15 @@ in_layout DATABASE_URL="$database_url" npx --no-install prisma migrate deploy
 
 # ---- 6. Start the service from the layout in production mode ------------------------------------------------------
 port=$(repo_node -e 'import net from "node:net"; const s = net.createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });')
-health_token=$(node -e 'console.log(require("node:crypto").randomBytes(48).toString("base64url"))')
+random_secret() { node -e 'console.log(require("node:crypto").randomBytes(48).toString("base64url"))'; }
+health_token=$(random_secret)
 redis_url=${REDIS_URL:-redis://127.0.0.1:6379}
 server_log="$work/server.log"
 log "starting node dist/main.js on 127.0.0.1:$port"
 (cd "$app" && exec "${run_as[@]}" env -i PATH="$node_dir:/usr/bin:/bin" HOME=/nonexistent "${image_env[@]}" \
   NODE_ENV=production HOST=127.0.0.1 PORT="$port" DATABASE_URL="$database_url" REDIS_URL="$redis_url" \
   CORS_ORIGINS=https://app.example.com HEALTH_TOKEN="$health_token" SHUTDOWN_TIMEOUT_MS=10000 \
+  JWT_SECRET="$(random_secret)" CSRF_SECRET="$(random_secret)" \
   node dist/main.js) >"$server_log" 2>&1 &
 server_pid=$!
 

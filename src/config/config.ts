@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { z } from 'zod';
-import { loadDevSecrets } from './dev-secrets.js';
+import { type DevSecretName, loadDevSecrets } from './dev-secrets.js';
 import { type Env, EnvSchema, PLACEHOLDER, REQUIRED_IN_PRODUCTION } from './env.schema.js';
 
 export type Config = ReturnType<typeof buildConfig>;
@@ -33,13 +33,17 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv, options: LoadConfigOptions
   if (problems.length > 0 || !env) throw new ConfigError(problems);
 
   const dataDir = path.join(options.rootDir, '.data');
-  const devSecrets = production ? undefined : loadDevSecrets(dataDir, { HEALTH_TOKEN: env.HEALTH_TOKEN });
+  const devSecrets = production ? undefined : loadDevSecrets(dataDir, {
+        HEALTH_TOKEN: env.HEALTH_TOKEN,
+        JWT_SECRET: env.JWT_SECRET,
+        CSRF_SECRET: env.CSRF_SECRET,
+      });
   return buildConfig(env, { ...options, dataDir, devSecrets });
 }
 
 function buildConfig(
   env: Env,
-  ctx: LoadConfigOptions & { dataDir: string; devSecrets: { HEALTH_TOKEN: string } | undefined },
+  ctx: LoadConfigOptions & { dataDir: string; devSecrets: Record<DevSecretName, string> | undefined },
 ) {
   const production = env.NODE_ENV === 'production';
   const version = env.APP_VERSION ?? ctx.packageVersion;
@@ -64,7 +68,27 @@ function buildConfig(
       embeddedDir: path.resolve(ctx.rootDir, env.EMBEDDED_POSTGRES_DIR),
       migrationsDir: path.join(ctx.rootDir, 'prisma', 'migrations'),
     },
-    redis: { url: env.REDIS_URL },
+    /** `keyPrefix` namespaces every key the service writes (rate limits, sessions, lockouts). */
+    redis: { url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX },
+    /** Express' `trust proxy`: false (the socket address), a hop count, or the proxies' addresses. */
+    trustProxy: env.TRUST_PROXY,
+    auth: {
+      // Production has them (required); elsewhere the generated development secrets fill in.
+      jwtSecret: env.JWT_SECRET ?? requireDevSecret(ctx.devSecrets, 'JWT_SECRET'),
+      csrfSecret: env.CSRF_SECRET ?? requireDevSecret(ctx.devSecrets, 'CSRF_SECRET'),
+      issuer: env.JWT_ISSUER,
+      audience: env.JWT_AUDIENCE,
+      accessTokenTtlSeconds: 15 * 60,
+      refreshTokenTtlDays: env.REFRESH_TOKEN_TTL_DAYS,
+      bcryptCost: env.BCRYPT_COST,
+    },
+    limits: {
+      perMinute: env.RATE_LIMIT_PER_MINUTE,
+      authPerMinute: env.AUTH_RATE_LIMIT_PER_MINUTE,
+      registerPerHour: env.REGISTER_RATE_LIMIT_PER_HOUR,
+      lockoutThreshold: env.LOGIN_LOCKOUT_THRESHOLD,
+      lockoutMinutes: env.LOGIN_LOCKOUT_MINUTES,
+    },
     health: { token: env.HEALTH_TOKEN ?? ctx.devSecrets?.HEALTH_TOKEN },
     /** No token, no `/metrics` (404): unlike HEALTH_TOKEN, development does not generate one. */
     metrics: { token: env.METRICS_TOKEN },
@@ -89,6 +113,13 @@ function productionProblems(rawEnv: NodeJS.ProcessEnv): string[] {
   if (rawEnv.METRICS_TOKEN?.trim() && rawEnv.METRICS_TOKEN === rawEnv.HEALTH_TOKEN) {
     problems.push('METRICS_TOKEN: must differ from HEALTH_TOKEN');
   }
+  // One leaked secret must not open the others (and signing keys must not double as bearer tokens).
+  const secrets = ['HEALTH_TOKEN', 'JWT_SECRET', 'CSRF_SECRET'] as const;
+  for (const [i, a] of secrets.entries()) {
+    for (const b of secrets.slice(i + 1)) {
+      if (rawEnv[a]?.trim() && rawEnv[a] === rawEnv[b]) problems.push(`${b}: must differ from ${a}`);
+    }
+  }
   for (const name of ['DATABASE_URL', 'REDIS_URL'] as const) {
     if (hasPlaceholderPassword(rawEnv[name])) problems.push(`${name}: its password is an example placeholder`);
   }
@@ -96,6 +127,13 @@ function productionProblems(rawEnv: NodeJS.ProcessEnv): string[] {
     if (origin.startsWith('http://')) problems.push(`CORS_ORIGINS: ${origin} must use https in production`);
   }
   return problems;
+}
+
+function requireDevSecret(devSecrets: Record<DevSecretName, string> | undefined, name: DevSecretName): string {
+  const value = devSecrets?.[name];
+  // Unreachable: production requires the variable, and every other mode loads the development secrets.
+  if (!value) throw new ConfigError([`${name}: is required`]);
+  return value;
 }
 
 function hasPlaceholderPassword(url: string | undefined): boolean {

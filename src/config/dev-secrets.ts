@@ -4,8 +4,8 @@ import path from 'node:path';
 import { z } from 'zod';
 
 /** Secrets a development machine generates for itself on first run; production must be given them. */
-export const DEV_SECRET_NAMES = ['HEALTH_TOKEN'] as const;
-type DevSecretName = (typeof DEV_SECRET_NAMES)[number];
+export const DEV_SECRET_NAMES = ['HEALTH_TOKEN', 'JWT_SECRET', 'CSRF_SECRET'] as const;
+export type DevSecretName = (typeof DEV_SECRET_NAMES)[number];
 
 const DevSecretsFile = z.record(z.string(), z.string());
 

@@ -1,10 +1,15 @@
+import proxyaddr from 'proxy-addr';
 import { z } from 'zod';
 
 /**
  * Placeholder values shipped in `.env.example` and `.env.production.example`. Production refuses any of them, so a
  * copied example file cannot go live unedited (a test keeps this list and the example files in step).
  */
-export const EXAMPLE_SECRET_VALUES: readonly string[] = ['replace-me-with-a-random-health-token-000000'];
+export const EXAMPLE_SECRET_VALUES: readonly string[] = [
+  'replace-me-with-a-random-health-token-000000',
+  'replace-me-with-a-random-jwt-signing-secret-00',
+  'replace-me-with-a-random-csrf-signing-secret-0',
+];
 
 const MIN_SECRET_BYTES = 32;
 /** Words the example files use in place of real secrets and passwords. */
@@ -76,6 +81,35 @@ const sentryDsn = z.string().refine(
   { message: 'must be a Sentry DSN such as https://<public key>@o0.ingest.sentry.io/<project id>' },
 );
 
+/**
+ * Express' `trust proxy`, restricted to what cannot be forged: a hop count, or the addresses/subnets of the proxies
+ * (`loopback`, `uniquelocal`, `10.0.0.0/8`, …). `true` (trust every hop) is refused: any client could then choose
+ * its own IP with `X-Forwarded-For` and escape the per-IP limits. Empty: trust nothing, the socket address counts.
+ */
+const trustProxy = z
+  .string()
+  .default('')
+  .transform((s) => s.trim())
+  .refine((s) => !/^(true|yes|\*)$/i.test(s), {
+    message: 'must not trust every proxy; give a hop count (e.g. 1) or the proxies subnets (e.g. 10.0.0.0/8)',
+    abort: true,
+  })
+  .refine((s) => /^\d{1,2}$/.test(s) || s === '' || isProxyList(s), {
+    message: 'must be a hop count (e.g. 1) or a comma-separated list of addresses, subnets or loopback|linklocal|uniquelocal',
+  })
+  .transform((s): number | string[] | false =>
+    s === '' ? false : /^\d+$/.test(s) ? Number(s) : s.split(',').map((p) => p.trim()),
+  );
+
+function isProxyList(s: string): boolean {
+  try {
+    proxyaddr.compile(s.split(',').map((p) => p.trim()));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const redisUrl = z
   .string()
   .refine((s) => /^rediss?:\/\//.test(s) && URL.canParse(s), { message: 'must be a redis:// or rediss:// URL' });
@@ -93,6 +127,7 @@ export const EnvSchema = z.object({
   DATABASE_URL: z.preprocess(blank, postgresUrl.optional()),
   DATABASE_POOL_MAX: wholeNumber(1, 100, 10),
   REDIS_URL: z.preprocess(blank, redisUrl.optional()),
+  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/, { message: 'must be 1-64 of A-Z a-z 0-9 : _ -' }).default('mingus:'),
   CORS_ORIGINS: z
     .string()
     .default('')
@@ -105,6 +140,18 @@ export const EnvSchema = z.object({
     .pipe(z.array(origin)),
   HEALTH_TOKEN: z.preprocess(blank, secret.optional()),
   METRICS_TOKEN: z.preprocess(blank, secret.optional()),
+  JWT_SECRET: z.preprocess(blank, secret.optional()),
+  JWT_ISSUER: z.string().min(1).max(200).default('mingus-api'),
+  JWT_AUDIENCE: z.string().min(1).max(200).default('mingus-clients'),
+  REFRESH_TOKEN_TTL_DAYS: wholeNumber(1, 365, 30),
+  CSRF_SECRET: z.preprocess(blank, secret.optional()),
+  BCRYPT_COST: wholeNumber(10, 15, 12),
+  TRUST_PROXY: trustProxy,
+  RATE_LIMIT_PER_MINUTE: wholeNumber(1, 1_000_000, 100),
+  AUTH_RATE_LIMIT_PER_MINUTE: wholeNumber(1, 1_000_000, 5),
+  REGISTER_RATE_LIMIT_PER_HOUR: wholeNumber(1, 1_000_000, 3),
+  LOGIN_LOCKOUT_THRESHOLD: wholeNumber(1, 1_000_000, 5),
+  LOGIN_LOCKOUT_MINUTES: wholeNumber(1, 1440, 15),
   SENTRY_DSN: z.preprocess(blank, sentryDsn.optional()),
   SENTRY_ENVIRONMENT: z.preprocess(blank, z.string().max(64).optional()),
   SENTRY_RELEASE: z.preprocess(blank, z.string().max(200).optional()),
@@ -122,4 +169,6 @@ export const REQUIRED_IN_PRODUCTION = {
   REDIS_URL: 'rate limits and sessions need a shared store across instances',
   CORS_ORIGINS: 'browsers may only call the API from the listed web origins',
   HEALTH_TOKEN: 'operators need /health/detailed; it is protected by this token',
+  JWT_SECRET: 'access tokens are signed with it',
+  CSRF_SECRET: 'web sessions sign their CSRF tokens with it',
 } as const satisfies Partial<Record<keyof Env, string>>;

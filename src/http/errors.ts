@@ -11,6 +11,8 @@ export interface FieldError {
  */
 export abstract class AppError extends Error {
   abstract readonly status: number;
+  /** Sent as `Retry-After` (429, 503) when set. */
+  readonly retryAfterSeconds?: number;
   constructor(
     readonly code: string,
     detail: string,

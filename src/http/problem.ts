@@ -25,6 +25,7 @@ export const problemHandler =
       const { method, originalUrl: url, headers } = req;
       errors.captureRequestError(err, { id: String(req.id), method, url, route: routeTemplate(req), headers });
     }
+    if (known?.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(known.retryAfterSeconds));
     res
       .status(status)
       .type(PROBLEM_CONTENT_TYPE)

@@ -1,10 +1,13 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
-import { PrismaClient } from '../generated/prisma/client.js';
+import { type Prisma, PrismaClient } from '../generated/prisma/client.js';
+import { PrismaClientKnownRequestError } from '../generated/prisma/internal/prismaNamespace.js';
 import type { Logger } from './logger.js';
 import { withTimeout } from './with-timeout.js';
 
 export type Database = ReturnType<typeof createDatabase>;
+/** What repositories query through: the client itself, or the transaction a use case runs in. */
+export type DbClient = PrismaClient | Prisma.TransactionClient;
 
 export interface DatabaseOptions {
   url: string;
@@ -32,6 +35,10 @@ export function createDatabase({ url, poolMax, logger }: DatabaseOptions) {
   return {
     pool,
     prisma,
+    /** Runs a use case in one transaction: everything it writes commits together or not at all. */
+    transaction<T>(work: (tx: DbClient) => Promise<T>): Promise<T> {
+      return prisma.$transaction(work);
+    },
     async ping(timeoutMs: number): Promise<void> {
       await withTimeout(pool.query('SELECT 1'), timeoutMs, 'postgresql');
     },
@@ -43,4 +50,9 @@ export function createDatabase({ url, poolMax, logger }: DatabaseOptions) {
       if (!pool.ended) await pool.end();
     },
   };
+}
+
+/** A unique constraint refused the write (Prisma P2002): the caller turns it into a 409 of its own. */
+export function isUniqueViolation(err: unknown): boolean {
+  return err instanceof PrismaClientKnownRequestError && err.code === 'P2002';
 }

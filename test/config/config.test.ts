@@ -13,6 +13,8 @@ const productionEnv = {
   REDIS_URL: 'rediss://cache.internal:6380',
   CORS_ORIGINS: 'https://app.mingus.app,https://www.mingus.app',
   HEALTH_TOKEN: strongToken,
+  JWT_SECRET: 'Jw7tQ2xL9vB4nR8kZ3pS6dF1hG5mC0yT2uE8aW4',
+  CSRF_SECRET: 'Cs9rF3kL7xQ1vB5nM8pZ2dT6hG0wY4aJ3uE7iK1',
 };
 
 const tempRoot = () => mkdtempSync(path.join(tmpdir(), 'mingus-config-'));
@@ -32,10 +34,10 @@ function problemsOf(env: Record<string, string>): string[] {
 describe('production configuration', () => {
   it('when every required setting is missing, names each of them in one error', () => {
     const problems = problemsOf({ NODE_ENV: 'production' });
-    for (const name of ['DATABASE_URL', 'REDIS_URL', 'CORS_ORIGINS', 'HEALTH_TOKEN']) {
+    for (const name of ['DATABASE_URL', 'REDIS_URL', 'CORS_ORIGINS', 'HEALTH_TOKEN', 'JWT_SECRET', 'CSRF_SECRET']) {
       expect(problems.some((p) => p.startsWith(`${name}:`))).toBe(true);
     }
-    expect(problems).toHaveLength(4);
+    expect(problems).toHaveLength(6);
   });
 
   it('when the message is shown, it lists every problem on its own line', () => {
@@ -43,7 +45,7 @@ describe('production configuration', () => {
       load({ NODE_ENV: 'production', PORT: 'eighty' });
     } catch (err) {
       const message = (err as Error).message;
-      expect(message).toMatch(/^Invalid configuration \(5 problems\):/);
+      expect(message).toMatch(/^Invalid configuration \(7 problems\):/);
       expect(message).toContain('  - PORT:');
       expect(message).toContain('  - DATABASE_URL: is required in production');
     }
@@ -132,7 +134,13 @@ describe('development configuration', () => {
     expect(first.health.token).toHaveLength(43);
     expect(second.health.token).toBe(first.health.token);
     expect(statSync(file).mode & 0o777).toBe(0o600);
-    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ HEALTH_TOKEN: first.health.token });
+    expect(first.auth.jwtSecret).not.toBe(first.auth.csrfSecret);
+    expect(second.auth).toEqual(first.auth);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({
+      HEALTH_TOKEN: first.health.token,
+      JWT_SECRET: first.auth.jwtSecret,
+      CSRF_SECRET: first.auth.csrfSecret,
+    });
   });
 
   it('when a value is malformed, refuses it even outside production', () => {
@@ -187,8 +195,10 @@ describe('.env.example', () => {
   });
 
   it('holds only secrets that production refuses', () => {
-    expect(EXAMPLE_SECRET_VALUES).toContain(entries.get('HEALTH_TOKEN'));
-    expect(problemsOf({ ...productionEnv, HEALTH_TOKEN: entries.get('HEALTH_TOKEN') ?? '' })).toHaveLength(1);
+    for (const name of ['HEALTH_TOKEN', 'JWT_SECRET', 'CSRF_SECRET']) {
+      expect(EXAMPLE_SECRET_VALUES).toContain(entries.get(name));
+      expect(problemsOf({ ...productionEnv, [name]: entries.get(name) ?? '' }), name).toHaveLength(1);
+    }
   });
 });
 
@@ -202,6 +212,8 @@ describe('metrics and error reporting', () => {
     expect(config.sentry).toEqual({ dsn: undefined, environment: 'development', release: '1.2.3' });
     expect(Object.keys(JSON.parse(readFileSync(path.join(root, '.data', 'dev-secrets.json'), 'utf8')))).toEqual([
       'HEALTH_TOKEN',
+      'JWT_SECRET',
+      'CSRF_SECRET',
     ]);
   });
 
@@ -248,5 +260,48 @@ describe('metrics and error reporting', () => {
         expect.stringMatching(/^SENTRY_DSN: must be a Sentry DSN/),
       ]);
     }
+  });
+});
+
+describe('identity and abuse-limit settings', () => {
+  it('when production gives one value to two secrets, refuses the reuse', () => {
+    expect(problemsOf({ ...productionEnv, CSRF_SECRET: productionEnv.JWT_SECRET })).toEqual([
+      'CSRF_SECRET: must differ from JWT_SECRET',
+    ]);
+    expect(problemsOf({ ...productionEnv, JWT_SECRET: strongToken })).toEqual([
+      'JWT_SECRET: must differ from HEALTH_TOKEN',
+    ]);
+  });
+
+  it('when nothing is set, uses the documented limits and trusts no proxy', () => {
+    const config = load({});
+    expect(config.trustProxy).toBe(false);
+    expect(config.limits).toEqual({
+      perMinute: 100,
+      authPerMinute: 5,
+      registerPerHour: 3,
+      lockoutThreshold: 5,
+      lockoutMinutes: 15,
+    });
+    expect(config.auth).toMatchObject({ bcryptCost: 12, refreshTokenTtlDays: 30, accessTokenTtlSeconds: 900 });
+    expect(config.redis.keyPrefix).toBe('mingus:');
+  });
+
+  it('when TRUST_PROXY is a hop count or a list of proxies, passes it to Express as such', () => {
+    expect(load({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(load({ TRUST_PROXY: '10.0.0.0/8, loopback' }).trustProxy).toEqual(['10.0.0.0/8', 'loopback']);
+  });
+
+  it('when TRUST_PROXY would trust every hop or is not an address list, refuses it', () => {
+    expect(problemsOf({ TRUST_PROXY: 'true' })).toEqual([
+      expect.stringMatching(/^TRUST_PROXY: must not trust every proxy/),
+    ]);
+    expect(problemsOf({ TRUST_PROXY: '10.0.0.0/99' })).toEqual([
+      expect.stringMatching(/^TRUST_PROXY: must be a hop count/),
+    ]);
+  });
+
+  it('when BCRYPT_COST is below 10, refuses it', () => {
+    expect(problemsOf({ BCRYPT_COST: '8' })).toEqual([expect.stringMatching(/^BCRYPT_COST:/)]);
   });
 });

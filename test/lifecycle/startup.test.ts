@@ -28,6 +28,8 @@ describe.runIf(inject('redisUrl'))('production start on an unmigrated database',
         REDIS_URL: inject('redisUrl') ?? '',
         CORS_ORIGINS: 'https://app.mingus.test',
         HEALTH_TOKEN: 'startup-test-token-0123456789abcdefghijklmnop',
+        JWT_SECRET: 'startup-test-jwt-secret-0123456789abcdefghijk',
+        CSRF_SECRET: 'startup-test-csrf-secret-0123456789abcdefghij',
       },
       { path: '/health/liveness', status: 200 },
     );

@@ -21,6 +21,8 @@ export interface TestAppOptions {
   redis?: 'real' | 'unreachable' | 'none';
   /** Leave the process "starting" (startup probe 503). */
   started?: boolean;
+  /** The application's clock. */
+  now?: () => Date;
 }
 
 /**
@@ -33,6 +35,7 @@ export async function startTestApp(options: TestAppOptions = {}) {
     options.redis === 'unreachable' ? UNREACHABLE_REDIS : options.redis === 'none' ? undefined : inject('redisUrl');
   const healthToken = randomBytes(32).toString('base64url');
   const metricsToken = randomBytes(32).toString('base64url');
+  const jwtSecret = randomBytes(32).toString('base64url');
   const config = loadConfig(
     {
       NODE_ENV: 'test',
@@ -42,6 +45,15 @@ export async function startTestApp(options: TestAppOptions = {}) {
       CORS_ORIGINS: TEST_ORIGIN,
       HEALTH_TOKEN: healthToken,
       METRICS_TOKEN: metricsToken,
+      JWT_SECRET: jwtSecret,
+      CSRF_SECRET: randomBytes(32).toString('base64url'),
+      // Each app counts in keys of its own: test files run in parallel against one Redis.
+      REDIS_KEY_PREFIX: `test-${randomBytes(6).toString('hex')}:`,
+      // The lowest cost production allows, and limits out of the way; the tests of each limit set it themselves.
+      BCRYPT_COST: '10',
+      RATE_LIMIT_PER_MINUTE: '100000',
+      AUTH_RATE_LIMIT_PER_MINUTE: '100000',
+      REGISTER_RATE_LIMIT_PER_HOUR: '100000',
       ...options.env,
     },
     { rootDir: ROOT, packageVersion: '0.0.0-test' },
@@ -56,7 +68,7 @@ export async function startTestApp(options: TestAppOptions = {}) {
   if (redis && options.redis !== 'unreachable') await waitForRedis(redis, 2_000);
   const lifecycle = createLifecycle();
   if (options.started !== false) lifecycle.markStarted();
-  const app = createApp({ config, logger, db, redis, lifecycle });
+  const app = createApp({ config, logger, db, redis, lifecycle, ...(options.now ? { now: options.now } : {}) });
 
   return {
     app,

@@ -1,0 +1,87 @@
+import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import { ValidationError } from './errors.js';
+
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
+
+/** `?limit=1..100` (default 20; anything else is 422) and an opaque `?cursor=`, for every list. */
+export const PageQuery = z.object({
+  limit: z
+    .string()
+    .regex(/^\d{1,6}$/, { message: `must be a whole number from 1 to ${MAX_PAGE_SIZE}` })
+    .default(String(DEFAULT_PAGE_SIZE))
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(MAX_PAGE_SIZE))
+    .meta({ description: `Page size, 1 to ${MAX_PAGE_SIZE} (default ${DEFAULT_PAGE_SIZE})` }),
+  cursor: z
+    .string()
+    .max(512)
+    .optional()
+    .meta({ description: 'The `nextCursor` of the previous page; absent for the first page' }),
+});
+
+/** `{data, nextCursor}` for the OpenAPI document. */
+export function pageOf<T extends z.ZodType>(item: T) {
+  return z.object({ data: z.array(item), nextCursor: z.string().nullable() });
+}
+
+/** Where a page starts: the sort key and id of the last row of the previous page. */
+export interface CursorPosition {
+  key: string;
+  id: string;
+}
+
+const Position = z.tuple([z.string().max(100), z.string().max(100)]);
+
+export type Cursors = ReturnType<typeof createCursors>;
+
+/**
+ * Cursors are `base64url(JSON [key, id]).base64url(HMAC)`: opaque to clients, and a tampered or made-up cursor is
+ * a 400 rather than a query with values nobody validated. The key is derived from `secret` for this use alone.
+ */
+export function createCursors(secret: string) {
+  const key = Buffer.from(hkdfSync('sha256', secret, '', 'mingus/pagination-cursor/v1', 32));
+  const mac = (body: string) => createHmac('sha256', key).update(body).digest().subarray(0, 16);
+  return {
+    encode(position: CursorPosition): string {
+      const body = Buffer.from(JSON.stringify([position.key, position.id])).toString('base64url');
+      return `${body}.${mac(body).toString('base64url')}`;
+    },
+    decode(cursor: string | undefined): CursorPosition | undefined {
+      if (cursor === undefined) return undefined;
+      const [body, signature, extra] = cursor.split('.');
+      const given = Buffer.from(signature ?? '', 'base64url');
+      const expected = body ? mac(body) : undefined;
+      if (extra !== undefined || !body || !expected || given.length !== expected.length || !timingSafeEqual(given, expected)) {
+        throw invalidCursor();
+      }
+      const parsed = Position.safeParse(safeJson(Buffer.from(body, 'base64url').toString('utf8')));
+      if (!parsed.success) throw invalidCursor();
+      return { key: parsed.data[0], id: parsed.data[1] };
+    },
+    /** Cuts the `limit + 1` rows a query fetched into a page; the extra row only says that more exist. */
+    page<T, R = T>(rows: T[], limit: number, position: (row: T) => CursorPosition, view?: (row: T) => R) {
+      const data = rows.slice(0, limit);
+      const last = data.at(-1);
+      return {
+        data: view ? data.map(view) : (data as unknown as R[]),
+        nextCursor: rows.length > limit && last !== undefined ? this.encode(position(last)) : null,
+      };
+    },
+  };
+}
+
+function invalidCursor() {
+  return new ValidationError('invalid-cursor', 'The cursor is not one this API issued', [
+    { path: 'query.cursor', message: 'is not a valid cursor' },
+  ]);
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

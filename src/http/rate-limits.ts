@@ -1,0 +1,150 @@
+import { createHash } from 'node:crypto';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { ipKeyGenerator, rateLimit, type Store } from 'express-rate-limit';
+import { RedisStore } from 'rate-limit-redis';
+import type { Logger } from '../platform/logger.js';
+import type { Metrics } from '../platform/metrics.js';
+import type { RedisClient } from '../platform/redis.js';
+import { HttpError, UnavailableError } from './errors.js';
+
+export interface RateLimitSettings {
+  perMinute: number;
+  authPerMinute: number;
+  registerPerHour: number;
+}
+
+export interface RateLimitDeps {
+  /** Absent only in development without REDIS_URL: each limiter then counts in memory. */
+  redis: RedisClient | undefined;
+  keyPrefix: string;
+  logger: Logger;
+  metrics: Metrics;
+  limits: RateLimitSettings;
+}
+
+type KeyOf = (req: Request) => string | undefined;
+
+interface LimiterSpec {
+  /** Names the limiter in RateLimit headers, metrics and Redis keys. */
+  name: string;
+  windowMs: number;
+  limit: number;
+  /** The client identity to count; undefined skips this limiter for the request. */
+  key: KeyOf;
+  /** Redis failing: refuse the request (503) rather than let it through unchecked. */
+  failClosed: boolean;
+}
+
+const MINUTE = 60_000;
+const hashed = (value: string) => createHash('sha256').update(value).digest('base64url').slice(0, 32);
+
+/** The client, as Express resolved it through TRUST_PROXY; IPv6 clients count per /56, as one household or host. */
+const byIp: KeyOf = (req) => `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`;
+const byUserElseIp: KeyOf = (req) => (req.auth ? `user:${req.auth.userId}` : byIp(req));
+const byAccount: KeyOf = (req) => (req.auth ? `user:${req.auth.userId}` : undefined);
+/** The email a login names (hashed: no address is kept in Redis); absent or not a string, the IP limit still holds. */
+const byEmail: KeyOf = (req) => {
+  const email = (req.body as { email?: unknown } | undefined)?.email;
+  return typeof email === 'string' ? `email:${hashed(email.trim().toLowerCase())}` : undefined;
+};
+
+export type RateLimits = ReturnType<typeof createRateLimits>;
+
+/**
+ * The abuse limits (express-rate-limit, counted in Redis through rate-limit-redis so every instance shares them),
+ * answering with IETF draft-8 `RateLimit`/`RateLimit-Policy` headers and, when exceeded, a 429 problem with
+ * `Retry-After`. When Redis fails, the general API limit lets requests through (a warning and a counter), while
+ * the credential routes answer 503: an outage must not open them to unlimited password guessing.
+ */
+export function createRateLimits(deps: RateLimitDeps) {
+  const { limits } = deps;
+  const make = (spec: LimiterSpec) => limiter(spec, deps);
+  return {
+    /** Every /api/v1 route: per user when authenticated (mount after `authenticate`), else per IP. */
+    api: make({ name: 'api', windowMs: MINUTE, limit: limits.perMinute, key: byUserElseIp, failClosed: false }),
+    login: [
+      make({ name: 'login-ip', windowMs: MINUTE, limit: limits.authPerMinute, key: byIp, failClosed: true }),
+      make({ name: 'login-email', windowMs: MINUTE, limit: limits.authPerMinute, key: byEmail, failClosed: true }),
+    ],
+    refresh: [make({ name: 'refresh-ip', windowMs: MINUTE, limit: limits.authPerMinute, key: byIp, failClosed: true })],
+    /** Password change: per IP and per account (the account's email). Mount after `requireAuth`. */
+    password: [
+      make({ name: 'password-ip', windowMs: MINUTE, limit: limits.authPerMinute, key: byIp, failClosed: true }),
+      make({ name: 'password-account', windowMs: MINUTE, limit: limits.authPerMinute, key: byAccount, failClosed: true }),
+    ],
+    register: [
+      make({ name: 'register-ip', windowMs: 60 * MINUTE, limit: limits.registerPerHour, key: byIp, failClosed: true }),
+    ],
+  };
+}
+
+function limiter(spec: LimiterSpec, deps: RateLimitDeps): RequestHandler {
+  const { logger, metrics } = deps;
+  const store: Store | undefined = deps.redis
+    ? new RedisStore({ sendCommand: redisCommands(deps.redis), prefix: `${deps.keyPrefix}rl:${spec.name}:` })
+    : undefined;
+  const middleware = rateLimit({
+    windowMs: spec.windowMs,
+    limit: spec.limit,
+    identifier: spec.name,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    keyGenerator: (req) => spec.key(req) ?? '',
+    skip: (req) => spec.key(req) === undefined,
+    ...(store ? { store } : {}),
+    passOnStoreError: !spec.failClosed,
+    // TRUST_PROXY decides which X-Forwarded-For hops count; an untrusted header is expected, not a misconfiguration.
+    validate: { xForwardedForHeader: false, trustProxy: false },
+    logger: {
+      warn: (...args: unknown[]) => logger.warn({ limiter: spec.name, detail: String(args.at(-1)) }, 'rate limiter'),
+      error: (err: unknown) => {
+        // Only reached when passOnStoreError let the request through: Redis failed and this limiter fails open.
+        metrics.redisFailedOpen(spec.name);
+        logger.warn(
+          { limiter: spec.name, err: { message: (err as Error)?.message } },
+          'rate limit store unavailable; request let through without a limit',
+        );
+      },
+    },
+    handler: (_req, _res, next) => {
+      metrics.rateLimitRejected(spec.name);
+      next(new HttpError(429, 'rate-limited', 'Too many requests; retry after the number of seconds in Retry-After'));
+    },
+  });
+  if (!spec.failClosed) return middleware;
+  return (req: Request, res: Response, next: NextFunction) =>
+    middleware(req, res, (err?: unknown) => {
+      if (err === undefined || err instanceof HttpError) return next(err);
+      logger.error({ limiter: spec.name, err: { message: (err as Error)?.message } }, 'rate limit store unavailable');
+      next(new UnavailableError('auth-unavailable', 'This sign-in service is unavailable right now; retry shortly'));
+    });
+}
+
+/**
+ * rate-limit-redis loads its Lua scripts once (SCRIPT LOAD at start) and reuses the SHA. If Redis is down at that
+ * moment, or restarts and forgets its scripts, the library would keep a rejected SHA forever. Here SCRIPT LOAD is
+ * answered locally (the SHA1 of the script) and EVALSHA falls back to EVAL on NOSCRIPT, as ioredis' own scripts do,
+ * so the limiter heals as soon as Redis answers again.
+ */
+function redisCommands(redis: RedisClient) {
+  const scripts = new Map<string, string>();
+  return async (command: string, ...args: string[]): Promise<never> => {
+    const name = command.toUpperCase();
+    if (name === 'SCRIPT' && args[0]?.toUpperCase() === 'LOAD' && args[1] !== undefined) {
+      const sha = createHash('sha1').update(args[1]).digest('hex');
+      scripts.set(sha, args[1]);
+      return sha as never;
+    }
+    if (name === 'EVALSHA' && args[0] !== undefined) {
+      const [sha, ...rest] = args;
+      try {
+        return (await redis.call('EVALSHA', sha, ...rest)) as never;
+      } catch (err) {
+        const script = scripts.get(sha);
+        if (!script || !/^NOSCRIPT/.test((err as Error).message)) throw err;
+        return (await redis.call('EVAL', script, ...rest)) as never;
+      }
+    }
+    return (await redis.call(command, ...args)) as never;
+  };
+}

@@ -1,0 +1,231 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { Principal } from '../../http/authenticate.js';
+import { ForbiddenError, UnauthorizedError, UnprocessableError } from '../../http/errors.js';
+import type { RequestContext } from '../../http/request-context.js';
+import type { Database, DbClient } from '../../platform/db.js';
+import type { PasswordHasher } from '../../platform/password-hash.js';
+import { recordAudit } from '../audit/audit.repo.js';
+import { toUser, type User, type UserRow } from '../users/users.schemas.js';
+import type { AccessTokens } from './access-tokens.js';
+import {
+  findCredentialsByEmail,
+  findCredentialsById,
+  findRefreshToken,
+  insertRefreshToken,
+  insertUser,
+  markSpent,
+  revokeFamily,
+  revokeUserSessions,
+  sessionOfRefreshToken,
+  updatePasswordHash,
+} from './auth.repo.js';
+import type { LoginBody, PasswordChangeBody, RegisterBody } from './auth.schemas.js';
+import type { LoginLockout } from './login-lockout.js';
+import { passwordProblems } from './password-policy.js';
+import type { SessionState } from './session-state.js';
+
+export interface AuthServiceDeps {
+  db: Database;
+  hasher: PasswordHasher;
+  tokens: AccessTokens;
+  sessions: SessionState;
+  lockout: LoginLockout;
+  refreshTokenTtlDays: number;
+  now: () => Date;
+}
+
+/** What a sign-in produces; the routes decide whether tokens go in the body or in cookies. */
+export interface IssuedSession {
+  user: User;
+  sessionId: string;
+  accessToken: string;
+  refreshToken: string;
+  /** The stored row of `refreshToken`, for rotation to link the spent token to it. */
+  refreshTokenId: string;
+  expiresIn: number;
+}
+
+const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
+
+const invalidCredentials = () => new UnauthorizedError('invalid-credentials', 'Email or password is incorrect');
+const invalidRefreshToken = () =>
+  new UnauthorizedError('invalid-refresh-token', 'The refresh token is invalid, expired or revoked; sign in again');
+
+/** Thrown inside a rotation transaction to roll it back when another request spent the token first. */
+class RefreshTokenReplayed extends Error {}
+
+export type AuthService = ReturnType<typeof createAuthService>;
+
+export function createAuthService(deps: AuthServiceDeps) {
+  const { db, hasher, tokens, sessions, lockout, now } = deps;
+  const refreshTtlMs = deps.refreshTokenTtlDays * 86_400_000;
+
+  /** A new refresh token (256 random bits; only its SHA-256 is stored) in `familyId`, and its access token. */
+  async function issue(tx: DbClient, user: UserRow, familyId: string, ctx: RequestContext): Promise<IssuedSession> {
+    const refreshToken = randomBytes(32).toString('base64url');
+    const stored = await insertRefreshToken(tx, {
+      userId: user.id,
+      familyId,
+      tokenHash: sha256(refreshToken),
+      expiresAt: new Date(now().getTime() + refreshTtlMs),
+      userAgent: ctx.userAgent,
+      ip: ctx.ip,
+    });
+    return {
+      user: toUser(user),
+      sessionId: familyId,
+      accessToken: tokens.sign({ sub: user.id, role: user.role, sid: familyId }),
+      refreshToken,
+      refreshTokenId: stored.id,
+      expiresIn: tokens.ttlSeconds,
+    };
+  }
+
+  const audit = (ctx: RequestContext) => ({ ip: ctx.ip, requestId: ctx.requestId });
+
+  /** Ends a stolen token's family: both the thief and the victim must sign in again. */
+  async function endReplayedFamily(token: { userId: string; familyId: string }, ctx: RequestContext) {
+    await db.transaction(async (tx) => {
+      await revokeFamily(tx, token.familyId, now());
+      await recordAudit(tx, {
+        action: 'auth.refresh_reuse',
+        userId: token.userId,
+        targetType: 'session',
+        targetId: token.familyId,
+        ...audit(ctx),
+      });
+    });
+    await sessions.markEnded([token.familyId]);
+  }
+
+  return {
+    async register(input: RegisterBody, ctx: RequestContext): Promise<IssuedSession> {
+      const problems = passwordProblems(input.password, [input.email, input.name], 'body.password');
+      if (problems.length > 0) throw new UnprocessableError('weak-password', 'Choose a stronger password', problems);
+      const passwordHash = await hasher.hash(input.password);
+      return db.transaction(async (tx) => {
+        const user = await insertUser(tx, { email: input.email, passwordHash, name: input.name ?? null });
+        await recordAudit(tx, { action: 'auth.register', userId: user.id, ...audit(ctx) });
+        return issue(tx, user, randomUUID(), ctx);
+      });
+    },
+
+    async login(input: LoginBody, ctx: RequestContext): Promise<IssuedSession> {
+      await lockout.assertNotLocked(input.email);
+      const user = await findCredentialsByEmail(db.prisma, input.email);
+      // An unknown email costs one bcrypt comparison too, so timing does not tell which emails have accounts.
+      const valid = user
+        ? await hasher.verify(input.password, user.passwordHash)
+        : await hasher.verifyNothing(input.password);
+      if (!user || !valid) {
+        const locked = await lockout.recordFailure(input.email);
+        const subject = user
+          ? { userId: user.id }
+          : { targetType: 'email-sha256', targetId: sha256(input.email).slice(0, 32) };
+        await recordAudit(db.prisma, { action: 'auth.login_failed', ...subject, ...audit(ctx) });
+        if (locked) await recordAudit(db.prisma, { action: 'auth.login_locked', ...subject, ...audit(ctx) });
+        throw invalidCredentials();
+      }
+      // Only someone holding the right password learns that the account is suspended.
+      if (user.status !== 'active') throw new ForbiddenError('account-suspended', 'This account is suspended');
+      await lockout.clear(input.email);
+      return db.transaction(async (tx) => {
+        const session = await issue(tx, user, randomUUID(), ctx);
+        await recordAudit(tx, {
+          action: 'auth.login',
+          userId: user.id,
+          targetType: 'session',
+          targetId: session.sessionId,
+          ...audit(ctx),
+        });
+        return session;
+      });
+    },
+
+    /** Rotation: the presented token is spent and a new one of the same family issued, in one transaction. */
+    async refresh(refreshToken: string, ctx: RequestContext): Promise<IssuedSession> {
+      const token = await findRefreshToken(db.prisma, sha256(refreshToken));
+      if (!token || token.revokedAt) throw invalidRefreshToken();
+      if (token.replacedById) {
+        await endReplayedFamily(token, ctx);
+        throw invalidRefreshToken();
+      }
+      if (token.expiresAt <= now() || token.user.status !== 'active') throw invalidRefreshToken();
+      try {
+        return await db.transaction(async (tx) => {
+          const user = await findCredentialsById(tx, token.userId);
+          if (!user) throw invalidRefreshToken();
+          const session = await issue(tx, user, token.familyId, ctx);
+          if (!(await markSpent(tx, token.id, session.refreshTokenId, now()))) throw new RefreshTokenReplayed();
+          return session;
+        });
+      } catch (err) {
+        if (!(err instanceof RefreshTokenReplayed)) throw err;
+        await endReplayedFamily(token, ctx);
+        throw invalidRefreshToken();
+      }
+    },
+
+    /** Ends the session a refresh token belongs to; an unknown token is not an error (signing out is idempotent). */
+    async logout(refreshToken: string, ctx: RequestContext): Promise<void> {
+      const token = await findRefreshToken(db.prisma, sha256(refreshToken));
+      if (!token || token.revokedAt) return;
+      await db.transaction(async (tx) => {
+        await revokeFamily(tx, token.familyId, now());
+        await recordAudit(tx, {
+          action: 'auth.logout',
+          userId: token.userId,
+          targetType: 'session',
+          targetId: token.familyId,
+          ...audit(ctx),
+        });
+      });
+      await sessions.markEnded([token.familyId]);
+    },
+
+    async logoutAll(principal: Principal, ctx: RequestContext): Promise<void> {
+      const ended = await db.transaction(async (tx) => {
+        const sids = await revokeUserSessions(tx, principal.userId, now());
+        await recordAudit(tx, { action: 'auth.logout_all', userId: principal.userId, ...audit(ctx) });
+        return sids;
+      });
+      await sessions.markEnded(ended);
+    },
+
+    async changePassword(principal: Principal, input: PasswordChangeBody, ctx: RequestContext): Promise<void> {
+      const user = await findCredentialsById(db.prisma, principal.userId);
+      if (!user) throw new UnauthorizedError('invalid-token', 'The account no longer exists');
+      if (!(await hasher.verify(input.currentPassword, user.passwordHash))) {
+        throw new UnprocessableError('invalid-current-password', 'The current password is incorrect', [
+          { path: 'body.currentPassword', message: 'is incorrect' },
+        ]);
+      }
+      const problems = passwordProblems(input.newPassword, [user.email, user.name], 'body.newPassword');
+      if (input.newPassword === input.currentPassword) {
+        problems.push({ path: 'body.newPassword', message: 'must differ from the current password' });
+      }
+      if (problems.length > 0) throw new UnprocessableError('weak-password', 'Choose a stronger password', problems);
+      const passwordHash = await hasher.hash(input.newPassword);
+      const keep = principal.kind === 'session' ? principal.sessionId : undefined;
+      const ended = await db.transaction(async (tx) => {
+        await updatePasswordHash(tx, user.id, passwordHash, now());
+        const sids = await revokeUserSessions(tx, user.id, now(), keep);
+        await recordAudit(tx, { action: 'auth.password_change', userId: user.id, fields: ['password'], ...audit(ctx) });
+        return sids;
+      });
+      await sessions.markEnded(ended);
+    },
+
+    /** The session a refresh token belongs to (to check a web client's CSRF token before using the cookie). */
+    sessionOfRefreshToken(refreshToken: string): Promise<string | undefined> {
+      return sessionOfRefreshToken(db.prisma, sha256(refreshToken));
+    },
+
+    /** The principal of a valid access token whose session is still live. */
+    async principalOfAccessToken(token: string, via: 'header' | 'cookie'): Promise<Principal | undefined> {
+      const claims = tokens.verify(token);
+      if (!claims || !(await sessions.isLive(claims.sid))) return undefined;
+      return { kind: 'session', userId: claims.sub, role: claims.role, sessionId: claims.sid, via };
+    },
+  };
+}

@@ -1,0 +1,79 @@
+import { UnavailableError } from '../../http/errors.js';
+import type { Database } from '../../platform/db.js';
+import type { Logger } from '../../platform/logger.js';
+import type { RedisClient } from '../../platform/redis.js';
+import { isSessionLive } from './auth.repo.js';
+
+/**
+ * How a live session stays cached: short, so that a revocation whose Redis write was lost (Redis failing at that
+ * moment) still takes effect within a minute, from the database.
+ */
+const LIVE_CACHE_SECONDS = 60;
+
+export interface SessionStateOptions {
+  db: Database;
+  redis: RedisClient | undefined;
+  keyPrefix: string;
+  logger: Logger;
+  /** Lifetime of an access token: an "ended" mark need not outlive the tokens it refuses. */
+  accessTokenTtlSeconds: number;
+  now: () => Date;
+}
+
+export type SessionState = ReturnType<typeof createSessionState>;
+
+/**
+ * Answers "is this session still live?" for every authenticated request, so logout, logout-all, password change and
+ * suspension end access tokens at once rather than at expiry. The database (refresh_tokens) is the truth; Redis
+ * holds one key per session (`live` or `ended`), so the common case costs one GET. A miss, or Redis failing, reads
+ * the database: a Redis outage never lets a revoked token through.
+ *
+ * Races: the cache is filled with SET NX and an ending overwrites with a plain SET, so a slow reader cannot put
+ * `live` back over a fresh `ended`.
+ */
+export function createSessionState(options: SessionStateOptions) {
+  const { db, redis, keyPrefix, logger, now } = options;
+  const key = (sid: string) => `${keyPrefix}session:${sid}`;
+  const endedTtl = options.accessTokenTtlSeconds + 60;
+
+  async function cached(sid: string): Promise<string | null> {
+    if (!redis) return null;
+    try {
+      return await redis.get(key(sid));
+    } catch (err) {
+      logger.warn({ err: { message: (err as Error).message } }, 'session cache unavailable; reading the database');
+      return null;
+    }
+  }
+
+  return {
+    async isLive(sid: string): Promise<boolean> {
+      const state = await cached(sid);
+      if (state === 'live') return true;
+      if (state === 'ended') return false;
+      const live = await isSessionLive(db.prisma, sid, now());
+      redis
+        ?.set(key(sid), live ? 'live' : 'ended', 'EX', live ? LIVE_CACHE_SECONDS : endedTtl, 'NX')
+        .catch(() => undefined); // the next request reads the database again
+      return live;
+    },
+
+    /**
+     * Marks sessions ended in the cache, after their revocation committed. Failing here is a 503: the revocation
+     * stands in the database, and the short cache lifetime bounds what a stale `live` entry could still allow.
+     */
+    async markEnded(sids: readonly string[]): Promise<void> {
+      if (!redis || sids.length === 0) return;
+      try {
+        const pipeline = redis.pipeline();
+        for (const sid of sids) pipeline.set(key(sid), 'ended', 'EX', endedTtl);
+        const results = (await pipeline.exec()) ?? [];
+        const failed = results.find(([err]) => err);
+        if (failed) throw failed[0];
+      } catch (err) {
+        logger.error({ err: { message: (err as Error).message } }, 'could not mark sessions ended in Redis');
+        throw new UnavailableError('session-store-unavailable', 'Signing out could not complete; retry shortly');
+      }
+    },
+  };
+}

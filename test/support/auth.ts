@@ -1,0 +1,42 @@
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import type { TestApp } from './app.js';
+
+/** A password the policy accepts (long, not common, not related to the account). */
+export const GOOD_PASSWORD = 'purple-Monkey-dishwasher-88';
+
+export interface SignedInUser {
+  id: string;
+  email: string;
+  password: string;
+  accessToken: string;
+  refreshToken: string;
+}
+
+/** Registers an account through the API (as a client would) and returns its tokens. */
+export async function registerUser(
+  t: TestApp,
+  overrides: { email?: string; password?: string; name?: string } = {},
+): Promise<SignedInUser> {
+  const email = overrides.email ?? `user-${randomUUID()}@example.com`;
+  const password = overrides.password ?? GOOD_PASSWORD;
+  const res = await request(t.app)
+    .post('/api/v1/auth/register')
+    .send({ email, password, ...(overrides.name ? { name: overrides.name } : {}) });
+  if (res.status !== 201) throw new Error(`register failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return { id: res.body.user.id, email, password, accessToken: res.body.accessToken, refreshToken: res.body.refreshToken };
+}
+
+export async function login(t: TestApp, email: string, password: string) {
+  return request(t.app).post('/api/v1/auth/login').send({ email, password });
+}
+
+/** An admin: registered, promoted in the database (as `npm run admin:create` does), then signed in again. */
+export async function registerAdmin(t: TestApp): Promise<SignedInUser> {
+  const user = await registerUser(t);
+  await t.db.prisma.user.update({ where: { id: user.id }, data: { role: 'admin' } });
+  const res = await login(t, user.email, user.password);
+  return { ...user, accessToken: res.body.accessToken, refreshToken: res.body.refreshToken };
+}
+
+export const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
