@@ -1,24 +1,79 @@
+import { createSecretKey } from 'node:crypto';
+import bcrypt from 'bcrypt';
 import express, { type Express } from 'express';
+import jwt from 'jsonwebtoken';
+import type pg from 'pg';
+
+/** What a baseline may use of the running bench: the app's own database, JWT settings and bench account. */
+export interface BaselineContext {
+  /** A pool of its own on the app's database, as large as the app's (DATABASE_POOL_MAX). */
+  pool: pg.Pool;
+  /** The app's JWT_SECRET, issuer and audience, so that the baseline verifies the app's real access tokens. */
+  jwt: { secret: string; issuer: string; audience: string };
+  /** A bcrypt hash of the bench account's password, at the app's BCRYPT_COST. */
+  passwordHash: string;
+}
+
+/**
+ * Express 5 with the app's two settings that are not middleware (no ETag, no X-Powered-By), so that what a ratio
+ * measures is our middleware stack, not a hash of each body.
+ */
+function bare(): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  return app;
+}
 
 /**
  * Reference servers measured in the same run as the app, so its figures read as ratios rather than as absolute
- * numbers that depend on the machine. Each is the least code that does the same job as the app's route; a later
- * feature adds its own (e.g. `jwt.verify` + SELECT by primary key with pg) beside the route it is compared with.
+ * numbers that depend on the machine. Each is the least code that does the same job as the app's route it is
+ * compared with.
  */
 export const baselines = {
-  /**
-   * Express 5 with one JSON route. It has the app's two settings that are not middleware (no ETag, no
-   * X-Powered-By) so that what the ratio measures is our middleware stack, not a hash of each body.
-   */
-  'bare-json': (): Express => {
-    const app = express();
-    app.disable('x-powered-by');
-    app.set('etag', false);
+  'bare-json': () => {
+    const app = bare();
     app.get('/json', (_req, res) => {
       res.json({ status: 'ok' });
     });
     return app;
   },
-} satisfies Record<string, () => Express>;
+
+  /** A login's unavoidable work: parse the JSON body, one bcrypt.compare at the app's cost. */
+  'bcrypt-compare': ({ passwordHash }: BaselineContext) => {
+    const app = bare();
+    app.use(express.json());
+    app.post('/login', async (req, res) => {
+      const { password } = req.body as { password?: unknown };
+      const valid = typeof password === 'string' && (await bcrypt.compare(password, passwordHash));
+      res.status(valid ? 200 : 401).json({ valid });
+    });
+    return app;
+  },
+
+  /**
+   * An authenticated read's unavoidable work: verify the HS256 token, read the account by primary key. The secret
+   * is handed to jsonwebtoken as a KeyObject, its cheapest correct use: given a string, jsonwebtoken 9 first tries
+   * to parse it as a public key, and that failure costs about 0.5 ms a call on Node 20 (auth0/node-jsonwebtoken#1046).
+   */
+  'jwt-select': ({ pool, jwt: settings }: BaselineContext) => {
+    const key = createSecretKey(Buffer.from(settings.secret, 'utf8'));
+    const app = bare();
+    app.get('/me', async (req, res) => {
+      const token = req.headers.authorization?.replace(/^Bearer /i, '') ?? '';
+      const claims = jwt.verify(token, key, {
+        algorithms: ['HS256'],
+        issuer: settings.issuer,
+        audience: settings.audience,
+      }) as jwt.JwtPayload;
+      const { rows } = await pool.query(
+        'SELECT id, email, name, role, status, created_at AS "createdAt" FROM users WHERE id = $1',
+        [claims.sub],
+      );
+      res.json(rows[0]);
+    });
+    return app;
+  },
+} satisfies Record<string, (ctx: BaselineContext) => Express>;
 
 export type BaselineName = keyof typeof baselines;

@@ -1,6 +1,12 @@
 import autocannon from 'autocannon';
 import { DEFAULT_CONNECTIONS, type Scenario } from './scenarios.js';
 
+/** A scenario with its fixtures filled in: the request autocannon repeats. */
+export type Load = Pick<Scenario, 'name' | 'method' | 'path' | 'expectStatus' | 'connections'> & {
+  headers?: Record<string, string>;
+  body?: string;
+};
+
 export interface Measurement {
   scenario: string;
   requestsPerSecond: number;
@@ -19,7 +25,7 @@ export interface Measurement {
  * `serverCpu` reads the server process's CPU time (µs) so far.
  */
 export function measure(
-  scenario: Scenario,
+  scenario: Load,
   baseUrl: string,
   durationSeconds: number,
   serverCpu: () => number | undefined,

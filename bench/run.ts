@@ -3,6 +3,8 @@
  * requests per second, p99 latency and server CPU time per request. The servers run in a child process
  * (bench/servers.ts) so that autocannon, here, does not steal their event loop. Exits 1 when a target is missed.
  * BENCH_DURATION (seconds per run, default 10) and BENCH_ROUNDS (runs per side of each comparison, default 2).
+ * The app runs with production settings except those bench/servers.ts raises (abuse limits) or lowers (bcrypt
+ * cost); they are printed at the start.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -11,23 +13,30 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
-import { type Measurement, measure } from './load.js';
+import { type Load, type Measurement, measure } from './load.js';
 import { processCpuMicros } from './process-cpu.js';
 import { type Row, table } from './report.js';
-import { type AppScenario, type BaselineScenario, type Scenario, scenarios } from './scenarios.js';
+import { type AppScenario, type BaselineScenario, type Fixtures, type Scenario, scenarios } from './scenarios.js';
 import type { ServersReady } from './servers.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
 const WARMUP_SECONDS = 2;
 const STARTUP_TIMEOUT_MS = 180_000;
+/** Two clock ticks of /proc's 10 ms: timers and the log flush, no request. */
+const IDLE_CPU_MICROS_PER_100_MS = 20_000;
 
 const ReadyLine = z.object({
   app: z.number().int(),
   baselines: z.record(z.string(), z.number().int()),
   log: z.string(),
   versions: z.object({ postgres: z.string(), redis: z.string() }),
+  settings: z.record(z.string(), z.string()),
+  poolMax: z.number().int(),
+  account: z.object({ email: z.string(), password: z.string() }),
 }) satisfies z.ZodType<ServersReady>;
+
+const SignedIn = z.object({ accessToken: z.string() });
 
 const Settings = z.object({
   BENCH_DURATION: z.coerce.number().int().min(1).default(10),
@@ -42,8 +51,11 @@ async function main(): Promise<number> {
   try {
     const ready = servers.ready;
     const urlOf = (s: Scenario) => `http://127.0.0.1:${s.target === 'app' ? ready.app : ready.baselines[s.target]}`;
+    const appUrl = `http://127.0.0.1:${ready.app}`;
+    let fixtures = await signIn(appUrl, ready.account);
     const run = async (s: Scenario, seconds: number, label: string) => {
-      const m = await measure(s, urlOf(s), seconds, servers.cpuMicros);
+      const m = await measure(withFixtures(s, fixtures), urlOf(s), seconds, servers.cpuMicros);
+      await settle(servers.cpuMicros);
       const cpu = m.cpuMicrosPerRequest === undefined ? '' : `  ${Math.round(m.cpuMicrosPerRequest)} µs CPU/req`;
       say(
         `  ${label.padEnd(8)} ${s.name.padEnd(24)} ${Math.round(m.requestsPerSecond).toString().padStart(7)} req/s${cpu}`,
@@ -52,7 +64,12 @@ async function main(): Promise<number> {
       return m;
     };
 
-    say(`servers ready (app log: ${path.relative(ROOT, ready.log)}); warming up ${WARMUP_SECONDS} s each`);
+    say(`servers ready (app log: ${path.relative(ROOT, ready.log)})`);
+    const changed = Object.entries(ready.settings).map(([k, v]) => `${k}=${v}`);
+    say(`app settings that differ from production: ${changed.join(' ')}`);
+    say('  (the limits count in Redis on every request as in production, but never refuse one)');
+    say(`database pools: ${ready.poolMax} connections for the app, ${ready.poolMax} for the pg baseline`);
+    say(`warming up ${WARMUP_SECONDS} s each`);
     for (const s of scenarios) await run(s, WARMUP_SECONDS, 'warm-up');
 
     // Each compared scenario runs right next to its baseline, BENCH_ROUNDS times each, in ABBA order: whatever
@@ -64,6 +81,7 @@ async function main(): Promise<number> {
     const rows: Row[] = [];
     for (const { scenario, baseline } of comparisons) {
       say(`${scenario.name} against ${baseline.name}, ${settings.BENCH_ROUNDS} × ${settings.BENCH_DURATION} s each`);
+      fixtures = await signIn(appUrl, ready.account);
       const own: Measurement[] = [];
       const paired: Measurement[] = [];
       for (let round = 0; round < settings.BENCH_ROUNDS; round++) {
@@ -97,6 +115,42 @@ async function main(): Promise<number> {
   } finally {
     await servers.stop();
   }
+}
+
+/**
+ * Signs the bench account in, for a fresh access token: one made at the start of a run could expire before its
+ * last scenario.
+ */
+async function signIn(appUrl: string, account: ServersReady['account']): Promise<Fixtures> {
+  const res = await fetch(`${appUrl}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(account),
+  });
+  if (res.status !== 200) throw new Error(`signing the bench account in answered ${res.status}: ${await res.text()}`);
+  return { ...account, accessToken: SignedIn.parse(await res.json()).accessToken };
+}
+
+/**
+ * Waits (at most 5 s) until the servers are idle: the requests a run left in flight when it stopped (a queue of
+ * bcrypt comparisons, say) must not be charged to the next run.
+ */
+async function settle(cpuMicros: () => number | undefined): Promise<void> {
+  for (let i = 0; i < 50; i++) {
+    const before = cpuMicros();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const after = cpuMicros();
+    if (before === undefined || after === undefined || after - before <= IDLE_CPU_MICROS_PER_100_MS) return;
+  }
+}
+
+function withFixtures(s: Scenario, fixtures: Fixtures): Load {
+  const { headers, body } = s;
+  return {
+    ...s,
+    headers: typeof headers === 'function' ? headers(fixtures) : headers,
+    body: typeof body === 'function' ? body(fixtures) : body,
+  };
 }
 
 /** Pairs every app scenario with its baseline scenario; a wrong name is a mistake in scenarios.ts. */
@@ -158,6 +212,7 @@ function summary(rows: Row[], settings: z.infer<typeof Settings>, ready: Servers
       postgres: ready.versions.postgres,
       redis: ready.versions.redis,
     },
+    settings: { ...ready.settings, DATABASE_POOL_MAX: String(ready.poolMax) },
     results: rows.map((row) => ({
       scenario: row.measured.scenario,
       requestsPerSecond: Math.round(row.measured.requestsPerSecond),

@@ -1,12 +1,25 @@
 import type { BaselineName } from './baselines.js';
 
+/**
+ * Values known only once the servers run: the account bench/servers.ts registered, and an access token from a
+ * sign-in that bench/run.ts makes right before each comparison (access tokens live 15 minutes, a run longer).
+ */
+export interface Fixtures {
+  email: string;
+  password: string;
+  accessToken: string;
+}
+
+/** A fixed value, or one made from the fixtures. */
+type Given<T> = T | ((fixtures: Fixtures) => T);
+
 interface Common {
   /** Unique; baselines are referred to by it. */
   name: string;
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   path: string;
-  headers?: Record<string, string>;
-  body?: string;
+  headers?: Given<Record<string, string>>;
+  body?: Given<string>;
   /** Every response must have this status, or the scenario fails. Default 200. */
   expectStatus?: number;
   /** Concurrent keep-alive connections. Default 50. */
@@ -32,6 +45,7 @@ export interface AppScenario extends Common {
 export type Scenario = BaselineScenario | AppScenario;
 
 export const DEFAULT_CONNECTIONS = 50;
+const LOGIN_CONNECTIONS = 16;
 
 export const scenarios: Scenario[] = [
   { name: 'bare-json', target: 'bare-json', method: 'GET', path: '/json' },
@@ -48,4 +62,49 @@ export const scenarios: Scenario[] = [
   { name: 'GET /health', target: 'app', method: 'GET', path: '/health', compareTo: 'bare-json' },
   // Informational: pings PostgreSQL and Redis on every request.
   { name: 'GET /health/readiness', target: 'app', method: 'GET', path: '/health/readiness', compareTo: 'bare-json' },
+
+  // Sign-in is one bcrypt comparison plus bookkeeping (lockout check and reset in Redis, the account read, a
+  // refresh token and an audit row in one transaction): the bookkeeping may cost at most a tenth of the throughput.
+  // bcrypt runs on libuv's 4 threads, about 30 comparisons a second on 2 cores: 16 connections keep them all busy
+  // while others wait on PostgreSQL. 50 would only lengthen the queue, and leave more work still running when a
+  // run ends, to be charged to the next run.
+  {
+    name: 'bcrypt.compare',
+    target: 'bcrypt-compare',
+    method: 'POST',
+    path: '/login',
+    headers: { 'content-type': 'application/json' },
+    body: ({ email, password }) => JSON.stringify({ email, password }),
+    connections: LOGIN_CONNECTIONS,
+  },
+  {
+    name: 'POST /api/v1/auth/login',
+    target: 'app',
+    method: 'POST',
+    path: '/api/v1/auth/login',
+    headers: { 'content-type': 'application/json' },
+    body: ({ email, password }) => JSON.stringify({ email, password }),
+    compareTo: 'bcrypt.compare',
+    minRatio: 0.9,
+    connections: LOGIN_CONNECTIONS,
+  },
+
+  // The authenticated read every screen of the apps starts with.
+  {
+    name: 'jwt.verify + pg SELECT',
+    target: 'jwt-select',
+    method: 'GET',
+    path: '/me',
+    headers: ({ accessToken }) => ({ authorization: `Bearer ${accessToken}` }),
+  },
+  {
+    name: 'GET /api/v1/users/me',
+    target: 'app',
+    method: 'GET',
+    path: '/api/v1/users/me',
+    headers: ({ accessToken }) => ({ authorization: `Bearer ${accessToken}` }),
+    compareTo: 'jwt.verify + pg SELECT',
+    minRatio: 0.6,
+    maxP99Ratio: 2,
+  },
 ];

@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import bcrypt from 'bcrypt';
 import pg from 'pg';
 import { pino } from 'pino';
 import { createApp } from '../src/app.js';
@@ -19,13 +20,19 @@ import { createLifecycle } from '../src/platform/lifecycle.js';
 import { createLogger, type Logger } from '../src/platform/logger.js';
 import { applyMigrations } from '../src/platform/migrations.js';
 import { closeRedis, createRedis, type RedisClient } from '../src/platform/redis.js';
-import { type BaselineName, baselines } from './baselines.js';
+import { type BaselineContext, type BaselineName, baselines } from './baselines.js';
 
 export interface ServersReady {
   app: number;
   baselines: Record<BaselineName, number>;
   log: string;
   versions: { postgres: string; redis: string };
+  /** BENCH_SETTINGS: what the app's configuration changes from production's defaults. */
+  settings: Record<string, string>;
+  /** DATABASE_POOL_MAX: the size of the app's pool, and of the baseline's. */
+  poolMax: number;
+  /** An account registered through the app's own route, for the scenarios that sign in. */
+  account: { email: string; password: string };
 }
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -33,6 +40,21 @@ const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
 const LOG_FILE = path.join(RESULTS_DIR, 'app.log');
 const DEFAULT_PG = 'postgresql://postgres@127.0.0.1:5432/postgres';
 const DEFAULT_REDIS = 'redis://127.0.0.1:6379';
+
+/**
+ * Production settings that the bench changes. The abuse limits are raised to the highest value the configuration
+ * accepts, so that the bench measures the routes and not the limiters refusing them: the limiters still run and count
+ * in Redis on every request. bcrypt runs at production's default cost (12), the one users meet; the login baseline uses
+ * the same cost. (At the minimum, 10, a login's bookkeeping weighs four times more against bcrypt than it does in
+ * production: docs/performance.md.)
+ */
+const BENCH_SETTINGS = {
+  BCRYPT_COST: '12',
+  RATE_LIMIT_PER_MINUTE: '1000000',
+  AUTH_RATE_LIMIT_PER_MINUTE: '1000000',
+  REGISTER_RATE_LIMIT_PER_HOUR: '1000000',
+  LOGIN_LOCKOUT_THRESHOLD: '1000000',
+};
 
 /** Undone in reverse order at exit, whether startup finished or not. */
 const cleanup: Array<() => Promise<void>> = [];
@@ -53,6 +75,9 @@ async function start(logger: Logger): Promise<ServersReady> {
       NODE_ENV: 'production',
       DATABASE_URL: databaseUrl,
       REDIS_URL: process.env.REDIS_URL ?? DEFAULT_REDIS,
+      // Its own keys: the bench's counters (its account's registrations among them) must not reach the limits of a
+      // development server sharing this Redis under the default prefix.
+      REDIS_KEY_PREFIX: `mingus-bench-${process.pid}:`,
       CORS_ORIGINS: 'https://bench.invalid',
       HEALTH_TOKEN: randomBytes(48).toString('base64url'),
       JWT_SECRET: randomBytes(48).toString('base64url'),
@@ -60,6 +85,7 @@ async function start(logger: Logger): Promise<ServersReady> {
       LOG_LEVEL: 'info',
       PORT: '0',
       HOST: '127.0.0.1',
+      ...BENCH_SETTINGS,
     },
     { rootDir: ROOT, packageVersion: pkg.version },
   );
@@ -69,6 +95,7 @@ async function start(logger: Logger): Promise<ServersReady> {
   cleanup.push(() => db.close());
   const redis = createRedis({ url: redisUrl, logger });
   cleanup.push(() => closeRedis(redis));
+  cleanup.push(() => deleteKeys(redis, config.redis.keyPrefix));
   await redisReady(redis, redisUrl);
 
   const lifecycle = createLifecycle();
@@ -77,16 +104,44 @@ async function start(logger: Logger): Promise<ServersReady> {
   // Migrations were applied above: the state main.ts reaches once it has verified them.
   lifecycle.markStarted();
   const appServer = await serve(listen(app, config.http.port, config.http.host));
+  const account = await registerAccount(`http://127.0.0.1:${port(appServer)}`);
 
+  const baselinePool = new pg.Pool({ connectionString: databaseUrl, max: config.db.poolMax });
+  cleanup.push(() => baselinePool.end());
+  const context: BaselineContext = {
+    pool: baselinePool,
+    jwt: { secret: config.auth.jwtSecret, issuer: config.auth.issuer, audience: config.auth.audience },
+    passwordHash: await bcrypt.hash(account.password, config.auth.bcryptCost),
+  };
   const ports: Partial<Record<BaselineName, number>> = {};
   for (const name of Object.keys(baselines) as BaselineName[]) {
-    ports[name] = port(await serve(listen(baselines[name](), 0, '127.0.0.1')));
+    ports[name] = port(await serve(listen(baselines[name](context), 0, '127.0.0.1')));
   }
   const versions = {
     postgres: (await db.pool.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version ?? '?',
     redis: /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? '?',
   };
-  return { app: port(appServer), baselines: ports as Record<BaselineName, number>, log: LOG_FILE, versions };
+  return {
+    app: port(appServer),
+    baselines: ports as Record<BaselineName, number>,
+    log: LOG_FILE,
+    versions,
+    settings: BENCH_SETTINGS,
+    poolMax: config.db.poolMax,
+    account,
+  };
+}
+
+/** Registers the bench account through POST /api/v1/auth/register, as a client would. */
+async function registerAccount(appUrl: string): Promise<ServersReady['account']> {
+  const account = { email: 'bench@example.com', password: randomBytes(24).toString('base64url') };
+  const res = await fetch(`${appUrl}/api/v1/auth/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ ...account, name: 'Bench' }),
+  });
+  if (res.status !== 201) throw new Error(`registering the bench account answered ${res.status}: ${await res.text()}`);
+  return account;
 }
 
 async function serve(listening: Promise<Server>): Promise<Server> {
@@ -133,6 +188,12 @@ async function answers(url: string): Promise<boolean> {
     () => true,
     () => false,
   );
+}
+
+async function deleteKeys(redis: RedisClient, prefix: string): Promise<void> {
+  for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 1000 }) as AsyncIterable<string[]>) {
+    if (keys.length > 0) await redis.unlink(...keys);
+  }
 }
 
 /** The client has no offline queue, so readiness would answer 503 until it has connected. */

@@ -5,14 +5,20 @@ import { accessLog } from './http/access-log.js';
 import { authenticate } from './http/authenticate.js';
 import { corsPolicy } from './http/cors.js';
 import { createCsrf } from './http/csrf.js';
-import { createCursors } from './http/pagination.js';
-import { createRateLimits } from './http/rate-limits.js';
 import { jsonBody } from './http/json-body.js';
 import { refuseTrace } from './http/method-guard.js';
+import { createCursors } from './http/pagination.js';
 import { notFound, problemHandler } from './http/problem.js';
+import { createRateLimits } from './http/rate-limits.js';
 import { requestId } from './http/request-id.js';
 import { requestMetrics } from './http/request-metrics.js';
 import { securityHeaders } from './http/security-headers.js';
+import { adminRoutes } from './modules/admin/admin.routes.js';
+import { describeAdminApi } from './modules/admin/admin.schemas.js';
+import { createAdminService } from './modules/admin/admin.service.js';
+import { apiKeysRoutes } from './modules/api-keys/api-keys.routes.js';
+import { describeApiKeysApi } from './modules/api-keys/api-keys.schemas.js';
+import { createApiKeysService } from './modules/api-keys/api-keys.service.js';
 import { createAccessTokens } from './modules/auth/access-tokens.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { describeAuthApi } from './modules/auth/auth.schemas.js';
@@ -74,7 +80,9 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
     describeHealthApi,
     describeMetricsApi,
     describeAuthApi,
+    describeApiKeysApi,
     describeUsersApi,
+    describeAdminApi,
   ]);
 
   const { keyPrefix } = config.redis;
@@ -112,15 +120,25 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
   const csrf = createCsrf(config.auth.csrfSecret);
   const limits = createRateLimits({ redis, keyPrefix, logger, metrics, limits: config.limits });
   const cursors = createCursors(config.auth.jwtSecret);
+  const admin = createAdminService({
+    db,
+    sessions,
+    cursors,
+    hasher: createPasswordHasher(config.auth.bcryptCost),
+    now,
+  });
+  const apiKeys = createApiKeysService({ db, cursors, redis, keyPrefix, logger, now });
   const authenticateRequest = authenticate({
     session: (token, via) => auth.principalOfAccessToken(token, via),
-    apiKey: async () => undefined,
+    apiKey: (key) => apiKeys.principalOfKey(key),
   });
 
   const api = Router();
   api.use(noStore, authenticateRequest, limits.api);
+  api.use('/auth/api-keys', apiKeysRoutes(apiKeys, { csrf }));
   api.use('/auth', authRoutes(auth, { csrf, limits, refreshTokenTtlDays: config.auth.refreshTokenTtlDays }));
   api.use('/users', usersRoutes(users, { csrf }));
+  api.use('/admin', adminRoutes(admin, { csrf }));
 
   const app = express();
   app.disable('x-powered-by');
@@ -140,7 +158,7 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
   app.use(jsonBody(config.http.bodyLimitBytes));
   app.use(cookieParser());
 
-  app.use('/health', healthRoutes(health, { token: config.health.token }));
+  app.use('/health', healthRoutes(health, { token: config.health.token, authenticate: authenticateRequest }));
   if (config.metrics.token) app.use('/metrics', metricsRoutes(metrics, { token: config.metrics.token }));
   app.use(openApiRoutes(openApi));
   app.use('/api/v1', api);

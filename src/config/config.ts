@@ -33,7 +33,9 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv, options: LoadConfigOptions
   if (problems.length > 0 || !env) throw new ConfigError(problems);
 
   const dataDir = path.join(options.rootDir, '.data');
-  const devSecrets = production ? undefined : loadDevSecrets(dataDir, {
+  const devSecrets = production
+    ? undefined
+    : loadDevSecrets(dataDir, {
         HEALTH_TOKEN: env.HEALTH_TOKEN,
         JWT_SECRET: env.JWT_SECRET,
         CSRF_SECRET: env.CSRF_SECRET,

@@ -95,7 +95,8 @@ const trustProxy = z
     abort: true,
   })
   .refine((s) => /^\d{1,2}$/.test(s) || s === '' || isProxyList(s), {
-    message: 'must be a hop count (e.g. 1) or a comma-separated list of addresses, subnets or loopback|linklocal|uniquelocal',
+    message:
+      'must be a hop count (e.g. 1) or a comma-separated list of addresses, subnets or loopback|linklocal|uniquelocal',
   })
   .transform((s): number | string[] | false =>
     s === '' ? false : /^\d+$/.test(s) ? Number(s) : s.split(',').map((p) => p.trim()),
@@ -127,7 +128,10 @@ export const EnvSchema = z.object({
   DATABASE_URL: z.preprocess(blank, postgresUrl.optional()),
   DATABASE_POOL_MAX: wholeNumber(1, 100, 10),
   REDIS_URL: z.preprocess(blank, redisUrl.optional()),
-  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/, { message: 'must be 1-64 of A-Z a-z 0-9 : _ -' }).default('mingus:'),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_-]{1,64}$/, { message: 'must be 1-64 of A-Z a-z 0-9 : _ -' })
+    .default('mingus:'),
   CORS_ORIGINS: z
     .string()
     .default('')

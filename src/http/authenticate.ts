@@ -7,7 +7,14 @@ export type PrincipalRole = 'user' | 'admin';
 /** Who is calling, as established by `authenticate`. */
 export type Principal =
   | { kind: 'session'; userId: string; role: PrincipalRole; sessionId: string; via: 'header' | 'cookie' }
-  | { kind: 'api-key'; userId: string; role: PrincipalRole; apiKeyId: string; scopes: readonly string[]; via: 'header' };
+  | {
+      kind: 'api-key';
+      userId: string;
+      role: PrincipalRole;
+      apiKeyId: string;
+      scopes: readonly string[];
+      via: 'header';
+    };
 
 declare global {
   namespace Express {

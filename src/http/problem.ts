@@ -21,7 +21,8 @@ export const problemHandler =
     const known = err instanceof AppError ? err : clientError(err);
     const status = known ? known.status : 500;
     if (!known || status >= 500) {
-      (req.log ?? logger).error({ err, reqId: req.id }, 'request failed');
+      // The application logger (with its redaction), not the access log's `req.log`, which has none.
+      logger.error({ err, reqId: req.id }, 'request failed');
       const { method, originalUrl: url, headers } = req;
       errors.captureRequestError(err, { id: String(req.id), method, url, route: routeTemplate(req), headers });
     }

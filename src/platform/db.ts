@@ -56,3 +56,16 @@ export function createDatabase({ url, poolMax, logger }: DatabaseOptions) {
 export function isUniqueViolation(err: unknown): boolean {
   return err instanceof PrismaClientKnownRequestError && err.code === 'P2002';
 }
+
+/**
+ * Keyset pagination, newest first on (created_at, id): the `where` part that starts after `after`, and the order.
+ * The id breaks ties between rows created in the same millisecond, so no row is skipped or shown twice.
+ */
+export function olderThan(after: { createdAt: Date; id: string } | undefined) {
+  if (!after) return {};
+  return { OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }] };
+}
+export const NEWEST_FIRST = [{ createdAt: 'desc' }, { id: 'desc' }] as const satisfies readonly Record<
+  string,
+  'desc'
+>[];

@@ -31,7 +31,8 @@ function documentedVariables() {
 function expectedDefault(name: string): string {
   const result = schema[name]?.safeParse(undefined);
   const value = result?.success ? result.data : undefined;
-  if (value === undefined || value === false || value === '' || (Array.isArray(value) && value.length === 0)) return '—';
+  if (value === undefined || value === false || value === '' || (Array.isArray(value) && value.length === 0))
+    return '—';
   return `\`${Array.isArray(value) ? value.join(',') : String(value)}\``;
 }
 

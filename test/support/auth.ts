@@ -24,7 +24,13 @@ export async function registerUser(
     .post('/api/v1/auth/register')
     .send({ email, password, ...(overrides.name ? { name: overrides.name } : {}) });
   if (res.status !== 201) throw new Error(`register failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return { id: res.body.user.id, email, password, accessToken: res.body.accessToken, refreshToken: res.body.refreshToken };
+  return {
+    id: res.body.user.id,
+    email,
+    password,
+    accessToken: res.body.accessToken,
+    refreshToken: res.body.refreshToken,
+  };
 }
 
 export async function login(t: TestApp, email: string, password: string) {

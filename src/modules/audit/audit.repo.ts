@@ -1,4 +1,4 @@
-import type { DbClient } from '../../platform/db.js';
+import { type DbClient, NEWEST_FIRST, olderThan } from '../../platform/db.js';
 
 /**
  * Everything the audit log records. Append-only: nothing in the service updates or deletes a row (the maintenance
@@ -61,16 +61,9 @@ export async function listAudit(db: DbClient, query: AuditQuery) {
     where: {
       ...(query.userId ? { userId: query.userId } : {}),
       ...(query.action ? { action: query.action } : {}),
-      ...(query.after
-        ? {
-            OR: [
-              { createdAt: { lt: query.after.createdAt } },
-              { createdAt: query.after.createdAt, id: { lt: query.after.id } },
-            ],
-          }
-        : {}),
+      ...olderThan(query.after),
     },
-    orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    orderBy: [...NEWEST_FIRST],
     take: query.limit + 1,
   });
 }

@@ -1,3 +1,4 @@
+import { createSecretKey } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
 
@@ -26,10 +27,13 @@ export type AccessTokens = ReturnType<typeof createAccessTokens>;
 /** Short-lived HS256 JWTs. Verification pins the algorithm, issuer and audience, so `alg: none`, RS/HS confusion
  * and tokens minted for another service are all refused. */
 export function createAccessTokens({ secret, issuer, audience, ttlSeconds }: AccessTokenOptions) {
+  // A KeyObject made once: given a string, jsonwebtoken builds one on every call, which cost more than the rest of
+  // a token verification (measured in bench/, docs/performance.md).
+  const key = createSecretKey(Buffer.from(secret, 'utf8'));
   return {
     ttlSeconds,
     sign(claims: AccessClaims): string {
-      return jwt.sign({ role: claims.role, sid: claims.sid }, secret, {
+      return jwt.sign({ role: claims.role, sid: claims.sid }, key, {
         algorithm: 'HS256',
         subject: claims.sub,
         issuer,
@@ -40,7 +44,7 @@ export function createAccessTokens({ secret, issuer, audience, ttlSeconds }: Acc
     /** The claims of a valid token, or undefined for anything else (bad signature, expired, wrong iss/aud, junk). */
     verify(token: string): AccessClaims | undefined {
       try {
-        const payload = jwt.verify(token, secret, { algorithms: ['HS256'], issuer, audience, clockTolerance: 5 });
+        const payload = jwt.verify(token, key, { algorithms: ['HS256'], issuer, audience, clockTolerance: 5 });
         const parsed = Claims.safeParse(payload);
         return parsed.success ? parsed.data : undefined;
       } catch {

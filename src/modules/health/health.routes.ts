@@ -1,5 +1,7 @@
 import { type RequestHandler, Router } from 'express';
+import { requireAuth, requireRole } from '../../http/authenticate.js';
 import { requireBearer } from '../../http/bearer-token.js';
+import { UnauthorizedError } from '../../http/errors.js';
 import type { HealthService } from './health.service.js';
 
 /** Probes are never cached by a proxy: a stale 200 would keep a dead pod in rotation. */
@@ -32,8 +34,15 @@ export function probeRoutes(svc: HealthService): Router {
   return r;
 }
 
+export interface HealthRoutesOptions {
+  /** HEALTH_TOKEN: the operators' (and their tooling's) credential. */
+  token: string | undefined;
+  /** The API's `authenticate` middleware, so that an admin's access token (or web session) works here too. */
+  authenticate: RequestHandler;
+}
+
 /** The status summary and the operators' detailed view: ordinary, logged requests. */
-export function healthRoutes(svc: HealthService, options: { token: string | undefined }): Router {
+export function healthRoutes(svc: HealthService, options: HealthRoutesOptions): Router {
   const r = Router();
   r.use(noStore);
 
@@ -41,9 +50,37 @@ export function healthRoutes(svc: HealthService, options: { token: string | unde
     res.json(svc.summary());
   });
 
-  r.get('/detailed', requireBearer(options.token), async (_req, res) => {
+  const detailed: RequestHandler = async (_req, res) => {
     res.json(await svc.detailed());
-  });
+  };
+  // Two routes for one path: the operator token first (constant-time, as /metrics), and anything else falls
+  // through (`next('route')`) to the second, which wants a signed-in admin.
+  r.get('/detailed', operatorToken(options.token), detailed);
+  r.get('/detailed', options.authenticate, signedIn, requireAuth({ apiKeys: false }), requireRole('admin'), detailed);
 
   return r;
 }
+
+/** Passes the request on when it carries HEALTH_TOKEN; otherwise skips to the next route rather than answering. */
+function operatorToken(token: string | undefined): RequestHandler {
+  const check = requireBearer(token);
+  return (req, res, next) => {
+    let valid = false;
+    try {
+      check(req, res, () => {
+        valid = true;
+      });
+    } catch (err) {
+      if (!(err instanceof UnauthorizedError)) throw err;
+      res.removeHeader('WWW-Authenticate'); // the admin route answers for itself
+    }
+    next(valid ? undefined : 'route');
+  };
+}
+
+/** Neither the operator token nor a valid access token: the same 401 the operator route has always given. */
+const signedIn: RequestHandler = (req, res, next) => {
+  if (req.auth) return next();
+  res.setHeader('WWW-Authenticate', 'Bearer realm="mingus-operations"');
+  throw new UnauthorizedError('unauthorized', 'A valid operator token or an admin access token is required');
+};

@@ -88,11 +88,13 @@ export function describeHealthApi(registry: OpenAPIRegistry) {
     method: 'get',
     path: '/health/detailed',
     tags,
-    summary: 'Dependencies with latency, pool usage, event-loop delay, memory and version (operators only)',
-    security: [{ [SECURITY.healthToken]: [] }],
+    summary: 'Dependencies with latency, pool usage, event-loop delay, memory and version (operators and admins)',
+    description: 'Either the operator token (HEALTH_TOKEN) or the access token of a signed-in admin; not an API key.',
+    security: [{ [SECURITY.healthToken]: [] }, { [SECURITY.bearer]: [] }],
     responses: {
       200: json('Detailed health', HealthDetailed),
-      401: problem('Missing or wrong operator token'),
+      401: problem('Neither the operator token nor a valid access token'),
+      403: problem('An access token of a user who is not an admin, or an API key'),
     },
   });
 }

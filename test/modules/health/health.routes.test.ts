@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../../support/app.js';
+import { bearer, registerAdmin, registerUser } from '../../support/auth.js';
 
 describe('with PostgreSQL and Redis up', () => {
   let t: TestApp;
@@ -72,6 +73,28 @@ describe('with PostgreSQL and Redis up', () => {
         memoryMb: { rss: expect.any(Number), heapUsed: expect.any(Number), heapTotal: expect.any(Number) },
         node: process.version,
       });
+    });
+
+    it("when an admin's access token is sent, reports as for the operator token", async () => {
+      const admin = await registerAdmin(t);
+      const res = await request(t.app).get('/health/detailed').set(bearer(admin.accessToken));
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ status: 'ok', dependencies: { postgres: { status: 'ok' } } });
+    });
+
+    it("when a plain user's access token is sent, answers 403 problem+json", async () => {
+      const user = await registerUser(t);
+      const res = await request(t.app).get('/health/detailed').set(bearer(user.accessToken));
+      expect(res.status).toBe(403);
+      expect(res.type).toBe('application/problem+json');
+    });
+
+    it("when an admin's session has ended, the access token gets 401", async () => {
+      const admin = await registerAdmin(t);
+      await request(t.app).post('/api/v1/auth/logout-all').set(bearer(admin.accessToken));
+      const res = await request(t.app).get('/health/detailed').set(bearer(admin.accessToken));
+      expect(res.status).toBe(401);
+      expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
     });
 
     it('when it reports, no secret appears in the answer', async () => {
