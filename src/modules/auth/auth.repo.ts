@@ -88,13 +88,19 @@ export async function revokeUserSessions(db: DbClient, userId: string, at: Date,
   return live.map((t) => t.familyId);
 }
 
-/** A session is live while the newest token of its family is neither revoked nor expired. */
+/**
+ * A session is live while its newest token is neither spent, revoked nor expired **and no token of the family was
+ * ever revoked**: revocation is final for the whole family. The second rule closes a race: a revocation
+ * (`updateMany … revoked_at IS NULL`) running while a refresh inserts the next token does not see that token, which
+ * would otherwise stay a live head. Revoked rows sort first, so one row answers both questions.
+ */
 export async function isSessionLive(db: DbClient, familyId: string, now: Date): Promise<boolean> {
-  const head = await db.refreshToken.findFirst({
-    where: { familyId, revokedAt: null, replacedById: null, expiresAt: { gt: now } },
-    select: { id: true },
+  const first = await db.refreshToken.findFirst({
+    where: { familyId, OR: [{ revokedAt: { not: null } }, { replacedById: null, expiresAt: { gt: now } }] },
+    orderBy: { revokedAt: { sort: 'asc', nulls: 'last' } },
+    select: { revokedAt: true },
   });
-  return head !== null;
+  return first !== null && first.revokedAt === null;
 }
 
 export async function sessionOfRefreshToken(db: DbClient, tokenHash: string): Promise<string | undefined> {

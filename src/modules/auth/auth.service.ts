@@ -13,6 +13,7 @@ import {
   findRefreshToken,
   insertRefreshToken,
   insertUser,
+  isSessionLive,
   markSpent,
   revokeFamily,
   revokeUserSessions,
@@ -151,6 +152,8 @@ export function createAuthService(deps: AuthServiceDeps) {
         throw invalidRefreshToken();
       }
       if (token.expiresAt <= now() || token.user.status !== 'active') throw invalidRefreshToken();
+      // A token of this family revoked earlier (a revocation that raced a refresh) ends the whole session.
+      if (!(await isSessionLive(db.prisma, token.familyId, now()))) throw invalidRefreshToken();
       try {
         return await db.transaction(async (tx) => {
           const user = await findCredentialsById(tx, token.userId);

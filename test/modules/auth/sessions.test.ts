@@ -241,3 +241,21 @@ describe('logout', () => {
     expect((await me(bearer(user.accessToken))).status).toBe(401);
   });
 });
+
+describe('revocation is final for a whole session', () => {
+  it('when any token of a session was revoked (a revocation racing a refresh), its newest token and access token die too', async () => {
+    const user = await registerUser(t);
+    const rotated = await request(t.app).post('/api/v1/auth/refresh').send({ refreshToken: user.refreshToken });
+    expect(rotated.status).toBe(200);
+    // What a logout that raced the refresh leaves behind: the spent token revoked, its successor untouched.
+    await t.db.prisma.refreshToken.updateMany({
+      where: { userId: user.id, replacedById: { not: null } },
+      data: { revokedAt: new Date() },
+    });
+    const keys = await t.redis?.keys(`${t.config.redis.keyPrefix}session:*`);
+    if (keys?.length) await t.redis?.del(...keys);
+    expect((await me(bearer(rotated.body.accessToken))).status).toBe(401);
+    const refresh = await request(t.app).post('/api/v1/auth/refresh').send({ refreshToken: rotated.body.refreshToken });
+    expect(refresh.status).toBe(401);
+  });
+});
