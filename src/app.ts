@@ -158,7 +158,10 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
   app.use(jsonBody(config.http.bodyLimitBytes));
   app.use(cookieParser());
 
-  app.use('/health', healthRoutes(health, { token: config.health.token, authenticate: authenticateRequest }));
+  app.use(
+    '/health',
+    healthRoutes(health, { token: config.health.token, authenticate: authenticateRequest, limit: limits.api }),
+  );
   if (config.metrics.token) app.use('/metrics', metricsRoutes(metrics, { token: config.metrics.token }));
   app.use(openApiRoutes(openApi));
   app.use('/api/v1', api);

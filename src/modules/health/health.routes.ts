@@ -39,6 +39,11 @@ export interface HealthRoutesOptions {
   token: string | undefined;
   /** The API's `authenticate` middleware, so that an admin's access token (or web session) works here too. */
   authenticate: RequestHandler;
+  /**
+   * The API's rate limit, in front of the admin route only: each attempt there may cost a database lookup (an
+   * `mk_…` bearer) and must not be free to repeat. The operator-token route stays unlimited for monitoring.
+   */
+  limit: RequestHandler;
 }
 
 /** The status summary and the operators' detailed view: ordinary, logged requests. */
@@ -56,7 +61,15 @@ export function healthRoutes(svc: HealthService, options: HealthRoutesOptions): 
   // Two routes for one path: the operator token first (constant-time, as /metrics), and anything else falls
   // through (`next('route')`) to the second, which wants a signed-in admin.
   r.get('/detailed', operatorToken(options.token), detailed);
-  r.get('/detailed', options.authenticate, signedIn, requireAuth({ apiKeys: false }), requireRole('admin'), detailed);
+  r.get(
+    '/detailed',
+    options.limit,
+    options.authenticate,
+    signedIn,
+    requireAuth({ apiKeys: false }),
+    requireRole('admin'),
+    detailed,
+  );
 
   return r;
 }

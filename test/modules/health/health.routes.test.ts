@@ -188,3 +188,26 @@ describe('without Redis configured (development)', () => {
     expect(res.body.checks.redis).toBe('not_configured');
   });
 });
+
+describe('GET /health/detailed under the API rate limit', () => {
+  it('when guesses at the admin route exceed the limit, answers 429, while the operator token is never limited', async () => {
+    const limited = await startTestApp({ env: { RATE_LIMIT_PER_MINUTE: '2' } });
+    try {
+      const guess = () =>
+        request(limited.app)
+          .get('/health/detailed')
+          .set('Authorization', `Bearer mk_${'x'.repeat(43)}`);
+      expect((await guess()).status).toBe(401);
+      expect((await guess()).status).toBe(401);
+      expect((await guess()).status).toBe(429);
+      for (let i = 0; i < 3; i += 1) {
+        const res = await request(limited.app)
+          .get('/health/detailed')
+          .set('Authorization', `Bearer ${limited.healthToken}`);
+        expect(res.status).toBe(200);
+      }
+    } finally {
+      await limited.close();
+    }
+  });
+});
