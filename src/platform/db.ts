@@ -52,6 +52,11 @@ export function createDatabase({ url, poolMax, logger }: DatabaseOptions) {
   };
 }
 
+/** The row an update or delete named does not exist (Prisma P2025). */
+export function isMissingRow(err: unknown): boolean {
+  return err instanceof PrismaClientKnownRequestError && err.code === 'P2025';
+}
+
 /** A unique constraint refused the write (Prisma P2002): the caller turns it into a 409 of its own. */
 export function isUniqueViolation(err: unknown): boolean {
   return err instanceof PrismaClientKnownRequestError && err.code === 'P2002';

@@ -84,12 +84,16 @@ export function createAuthService(deps: AuthServiceDeps) {
 
   const audit = (ctx: RequestContext) => ({ ip: ctx.ip, requestId: ctx.requestId });
 
-  /** Ends a stolen token's family: both the thief and the victim must sign in again. */
-  async function endReplayedFamily(token: { userId: string; familyId: string }, ctx: RequestContext) {
+  /** Revokes one session (a refresh-token family) and audits why, then ends its access tokens at once. */
+  async function endFamily(
+    token: { userId: string; familyId: string },
+    action: 'auth.logout' | 'auth.refresh_reuse',
+    ctx: RequestContext,
+  ) {
     await db.transaction(async (tx) => {
       await revokeFamily(tx, token.familyId, now());
       await recordAudit(tx, {
-        action: 'auth.refresh_reuse',
+        action,
         userId: token.userId,
         targetType: 'session',
         targetId: token.familyId,
@@ -148,7 +152,8 @@ export function createAuthService(deps: AuthServiceDeps) {
       const token = await findRefreshToken(db.prisma, sha256(refreshToken));
       if (!token || token.revokedAt) throw invalidRefreshToken();
       if (token.replacedById) {
-        await endReplayedFamily(token, ctx);
+        // A spent token presented again was stolen: the thief and the victim must both sign in again.
+        await endFamily(token, 'auth.refresh_reuse', ctx);
         throw invalidRefreshToken();
       }
       if (token.expiresAt <= now() || token.user.status !== 'active') throw invalidRefreshToken();
@@ -164,7 +169,7 @@ export function createAuthService(deps: AuthServiceDeps) {
         });
       } catch (err) {
         if (!(err instanceof RefreshTokenReplayed)) throw err;
-        await endReplayedFamily(token, ctx);
+        await endFamily(token, 'auth.refresh_reuse', ctx);
         throw invalidRefreshToken();
       }
     },
@@ -173,17 +178,7 @@ export function createAuthService(deps: AuthServiceDeps) {
     async logout(refreshToken: string, ctx: RequestContext): Promise<void> {
       const token = await findRefreshToken(db.prisma, sha256(refreshToken));
       if (!token || token.revokedAt) return;
-      await db.transaction(async (tx) => {
-        await revokeFamily(tx, token.familyId, now());
-        await recordAudit(tx, {
-          action: 'auth.logout',
-          userId: token.userId,
-          targetType: 'session',
-          targetId: token.familyId,
-          ...audit(ctx),
-        });
-      });
-      await sessions.markEnded([token.familyId]);
+      await endFamily(token, 'auth.logout', ctx);
     },
 
     async logoutAll(principal: Principal, ctx: RequestContext): Promise<void> {

@@ -15,8 +15,9 @@ export function createUsersService(deps: { db: Database }) {
       return toUser(row);
     },
     async updateMe(userId: string, input: UpdateMeBody): Promise<User> {
-      if (!(await findUser(db.prisma, userId))) throw new NotFoundError('not-found', 'The account no longer exists');
-      return toUser(await updateUserName(db.prisma, userId, input.name));
+      const row = await updateUserName(db.prisma, userId, input.name);
+      if (!row) throw new NotFoundError('not-found', 'The account no longer exists');
+      return toUser(row);
     },
   };
 }
