@@ -7,6 +7,7 @@ import { corsPolicy } from './http/cors.js';
 import { createCsrf } from './http/csrf.js';
 import { jsonBody } from './http/json-body.js';
 import { refuseTrace } from './http/method-guard.js';
+import { createIdempotency } from './http/idempotency.js';
 import { createCursors } from './http/pagination.js';
 import { notFound, problemHandler } from './http/problem.js';
 import { createRateLimits } from './http/rate-limits.js';
@@ -38,6 +39,7 @@ import { openApiRoutes } from './openapi/openapi.routes.js';
 import type { Database } from './platform/db.js';
 import type { Lifecycle } from './platform/lifecycle.js';
 import type { Logger } from './platform/logger.js';
+import { createFieldCipher } from './platform/crypto.js';
 import { createMetrics } from './platform/metrics.js';
 import { createPasswordHasher } from './platform/password-hash.js';
 import { pingRedis, type RedisClient } from './platform/redis.js';
@@ -128,6 +130,8 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
     now,
   });
   const apiKeys = createApiKeysService({ db, cursors, redis, keyPrefix, logger, now });
+  const cipher = createFieldCipher(config.fieldEncryption);
+  const idempotent = createIdempotency({ db, now, logger });
   const authenticateRequest = authenticate({
     session: (token, via) => auth.principalOfAccessToken(token, via),
     apiKey: (key) => apiKeys.principalOfKey(key),

@@ -218,6 +218,7 @@ log "starting node dist/main.js on 127.0.0.1:$port"
   NODE_ENV=production HOST=127.0.0.1 PORT="$port" DATABASE_URL="$database_url" REDIS_URL="$redis_url" \
   CORS_ORIGINS=https://app.example.com HEALTH_TOKEN="$health_token" SHUTDOWN_TIMEOUT_MS=10000 \
   JWT_SECRET="$(random_secret)" CSRF_SECRET="$(random_secret)" \
+  FIELD_ENCRYPTION_KEYS="k1:$(node -e 'console.log(require("node:crypto").randomBytes(32).toString("base64"))')" FIELD_ENCRYPTION_KEY_ID=k1 \
   node dist/main.js) >"$server_log" 2>&1 &
 server_pid=$!
 

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { z } from 'zod';
 import { type DevSecretName, loadDevSecrets } from './dev-secrets.js';
-import { type Env, EnvSchema, PLACEHOLDER, REQUIRED_IN_PRODUCTION } from './env.schema.js';
+import { type Env, EnvSchema, PLACEHOLDER, REQUIRED_FOR_BILLING, REQUIRED_IN_PRODUCTION } from './env.schema.js';
 
 export type Config = ReturnType<typeof buildConfig>;
 
@@ -30,6 +30,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv, options: LoadConfigOptions
   const production = (rawEnv.NODE_ENV ?? 'development') === 'production';
 
   if (production) problems.push(...productionProblems(rawEnv));
+  if (env) problems.push(...billingProblems(env, production), ...fieldKeyProblems(env));
   if (problems.length > 0 || !env) throw new ConfigError(problems);
 
   const dataDir = path.join(options.rootDir, '.data');
@@ -39,6 +40,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv, options: LoadConfigOptions
         HEALTH_TOKEN: env.HEALTH_TOKEN,
         JWT_SECRET: env.JWT_SECRET,
         CSRF_SECRET: env.CSRF_SECRET,
+        FIELD_ENCRYPTION_KEYS: env.FIELD_ENCRYPTION_KEYS ? 'given' : undefined,
       });
   return buildConfig(env, { ...options, dataDir, devSecrets });
 }
@@ -91,6 +93,30 @@ function buildConfig(
       lockoutThreshold: env.LOGIN_LOCKOUT_THRESHOLD,
       lockoutMinutes: env.LOGIN_LOCKOUT_MINUTES,
     },
+    fieldEncryption: fieldEncryptionConfig(env, ctx.devSecrets),
+    /** Audit rows older than this are purged by `npm run maintenance`. */
+    audit: { retentionDays: env.AUDIT_LOG_RETENTION_DAYS },
+    billing: {
+      /** `past_due` subscriptions keep their plan's features this long. */
+      graceDays: env.BILLING_GRACE_DAYS,
+      /** Absent: billing is not configured and its routes answer 503 (loadConfig refuses half a setup). */
+      stripe: env.STRIPE_SECRET_KEY
+        ? {
+            secretKey: env.STRIPE_SECRET_KEY,
+            webhookSecret: env.STRIPE_WEBHOOK_SECRET as string,
+            /** Another Stripe-compatible server (stripe-mock, the tests' local one); absent: api.stripe.com. */
+            apiUrl: env.STRIPE_API_URL,
+            prices: {
+              budget: env.STRIPE_PRICE_BUDGET as string,
+              mid_tier: env.STRIPE_PRICE_MID_TIER as string,
+              professional: env.STRIPE_PRICE_PROFESSIONAL as string,
+            },
+            successUrl: env.BILLING_SUCCESS_URL as string,
+            cancelUrl: env.BILLING_CANCEL_URL as string,
+            portalReturnUrl: env.BILLING_PORTAL_RETURN_URL ?? (env.BILLING_SUCCESS_URL as string),
+          }
+        : undefined,
+    },
     health: { token: env.HEALTH_TOKEN ?? ctx.devSecrets?.HEALTH_TOKEN },
     /** No token, no `/metrics` (404): unlike HEALTH_TOKEN, development does not generate one. */
     metrics: { token: env.METRICS_TOKEN },
@@ -127,6 +153,48 @@ function productionProblems(rawEnv: NodeJS.ProcessEnv): string[] {
   }
   for (const origin of (rawEnv.CORS_ORIGINS ?? '').split(',').map((o) => o.trim())) {
     if (origin.startsWith('http://')) problems.push(`CORS_ORIGINS: ${origin} must use https in production`);
+  }
+  return problems;
+}
+
+/** The keys that decrypt, and the id of the one that encrypts. */
+function fieldEncryptionConfig(env: Env, devSecrets: Record<DevSecretName, string> | undefined) {
+  const keys = env.FIELD_ENCRYPTION_KEYS ?? parseDevFieldKeys(requireDevSecret(devSecrets, 'FIELD_ENCRYPTION_KEYS'));
+  const currentKeyId = env.FIELD_ENCRYPTION_KEY_ID ?? [...keys.keys()][0];
+  if (!currentKeyId || !keys.has(currentKeyId)) throw new ConfigError(['FIELD_ENCRYPTION_KEY_ID: is not a listed key']);
+  return { keys, currentKeyId };
+}
+
+function parseDevFieldKeys(value: string): Map<string, Buffer> {
+  const parsed = EnvSchema.shape.FIELD_ENCRYPTION_KEYS.safeParse(value);
+  if (!parsed.success || !parsed.data) throw new ConfigError(['FIELD_ENCRYPTION_KEYS: .data/dev-secrets.json holds an invalid value']);
+  return parsed.data;
+}
+
+/** The current key must be one that is listed; with several keys, which one encrypts must be said. */
+function fieldKeyProblems(env: Env): string[] {
+  const keys = env.FIELD_ENCRYPTION_KEYS;
+  const id = env.FIELD_ENCRYPTION_KEY_ID;
+  if (keys && id && !keys.has(id)) {
+    return [`FIELD_ENCRYPTION_KEY_ID: ${id} is not one of the keys of FIELD_ENCRYPTION_KEYS (${[...keys.keys()].join(', ')})`];
+  }
+  if (keys && !id && keys.size > 1) {
+    return ['FIELD_ENCRYPTION_KEY_ID: is required when FIELD_ENCRYPTION_KEYS lists more than one key'];
+  }
+  if (!keys && id) return ['FIELD_ENCRYPTION_KEY_ID: is set but FIELD_ENCRYPTION_KEYS is not'];
+  return [];
+}
+
+/** Billing is all or nothing: a secret key without its webhook secret or prices would half work. */
+function billingProblems(env: Env, production: boolean): string[] {
+  if (!env.STRIPE_SECRET_KEY) return [];
+  const problems = REQUIRED_FOR_BILLING.filter((name) => !env[name]).map(
+    (name) => `${name}: is required when STRIPE_SECRET_KEY is set (billing is all or nothing)`,
+  );
+  if (production) {
+    for (const name of ['STRIPE_API_URL', 'BILLING_SUCCESS_URL', 'BILLING_CANCEL_URL', 'BILLING_PORTAL_RETURN_URL'] as const) {
+      if (env[name]?.startsWith('http://')) problems.push(`${name}: must use https in production`);
+    }
   }
   return problems;
 }

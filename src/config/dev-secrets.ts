@@ -4,8 +4,15 @@ import path from 'node:path';
 import { z } from 'zod';
 
 /** Secrets a development machine generates for itself on first run; production must be given them. */
-export const DEV_SECRET_NAMES = ['HEALTH_TOKEN', 'JWT_SECRET', 'CSRF_SECRET'] as const;
+export const DEV_SECRET_NAMES = ['HEALTH_TOKEN', 'JWT_SECRET', 'CSRF_SECRET', 'FIELD_ENCRYPTION_KEYS'] as const;
 export type DevSecretName = (typeof DEV_SECRET_NAMES)[number];
+
+/** A fresh value for each secret, in the format its variable takes. */
+function generate(name: DevSecretName): string {
+  // One AES-256 key under the id `dev`; FIELD_ENCRYPTION_KEY_ID defaults to the only key listed.
+  if (name === 'FIELD_ENCRYPTION_KEYS') return `dev:${randomBytes(32).toString('base64')}`;
+  return randomBytes(32).toString('base64url');
+}
 
 const DevSecretsFile = z.record(z.string(), z.string());
 
@@ -18,7 +25,7 @@ export function loadDevSecrets(dataDir: string, given: Partial<Record<DevSecretN
   const file = path.join(dataDir, 'dev-secrets.json');
   const stored = existsSync(file) ? DevSecretsFile.parse(JSON.parse(readFileSync(file, 'utf8'))) : {};
   const missing = DEV_SECRET_NAMES.filter((name) => !stored[name]);
-  for (const name of missing) stored[name] = randomBytes(32).toString('base64url');
+  for (const name of missing) stored[name] = generate(name);
   if (missing.length > 0) {
     mkdirSync(dataDir, { recursive: true });
     writeFileSync(file, `${JSON.stringify(stored, null, 2)}\n`, { mode: 0o600 });

@@ -111,6 +111,46 @@ function isProxyList(s: string): boolean {
   }
 }
 
+/**
+ * `FIELD_ENCRYPTION_KEYS`: `id:base64,id:base64` — each key exactly 32 random bytes (AES-256). Every listed key can
+ * decrypt; `FIELD_ENCRYPTION_KEY_ID` names the one that encrypts, so a new key is added first, then made current,
+ * then `npm run keys:rotate` re-encrypts, and only then the old one is removed (docs/operations.md).
+ */
+const fieldKeys = z
+  .string()
+  .refine((s) => !PLACEHOLDER.test(s), { message: 'is an example placeholder; generate real keys', abort: true })
+  .transform((s, ctx) => {
+    const keys = new Map<string, Buffer>();
+    for (const entry of s.split(',').map((e) => e.trim())) {
+      const m = /^([A-Za-z0-9_-]{1,32}):([A-Za-z0-9+/_-]+={0,2})$/.exec(entry);
+      const bytes = m ? Buffer.from(m[2] as string, 'base64') : undefined;
+      if (!m || !bytes || bytes.length !== 32) {
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            'must list keys as id:base64 with exactly 32 bytes each, comma-separated (generate one with: echo "k1:$(openssl rand -base64 32)")',
+        });
+        return z.NEVER;
+      }
+      const id = m[1] as string;
+      if (keys.has(id)) ctx.addIssue({ code: 'custom', message: `lists key id ${id} twice` });
+      if (new Set(bytes).size < 8) ctx.addIssue({ code: 'custom', message: `key ${id} is too repetitive to be random` });
+      keys.set(id, bytes);
+    }
+    return keys;
+  });
+
+const stripeKey = z
+  .string()
+  .regex(/^(sk|rk)_(test|live)_[A-Za-z0-9]{8,}$/, { message: 'must be a Stripe secret key (sk_live_… or sk_test_…)' });
+const stripeWebhookSecret = z
+  .string()
+  .regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, { message: 'must be a Stripe webhook signing secret (whsec_…)' });
+const stripePrice = z.string().regex(/^price_[A-Za-z0-9]{4,}$/, { message: 'must be a Stripe price id (price_…)' });
+const httpUrl = z
+  .string()
+  .refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), { message: 'must be an http(s) URL' });
+
 const redisUrl = z
   .string()
   .refine((s) => /^rediss?:\/\//.test(s) && URL.canParse(s), { message: 'must be a redis:// or rediss:// URL' });
@@ -156,6 +196,25 @@ export const EnvSchema = z.object({
   REGISTER_RATE_LIMIT_PER_HOUR: wholeNumber(1, 1_000_000, 3),
   LOGIN_LOCKOUT_THRESHOLD: wholeNumber(1, 1_000_000, 5),
   LOGIN_LOCKOUT_MINUTES: wholeNumber(1, 1440, 15),
+  FIELD_ENCRYPTION_KEYS: z.preprocess(blank, fieldKeys.optional()),
+  FIELD_ENCRYPTION_KEY_ID: z.preprocess(
+    blank,
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,32}$/, { message: 'must be a key id of FIELD_ENCRYPTION_KEYS' })
+      .optional(),
+  ),
+  AUDIT_LOG_RETENTION_DAYS: wholeNumber(1, 3650, 90),
+  STRIPE_SECRET_KEY: z.preprocess(blank, stripeKey.optional()),
+  STRIPE_WEBHOOK_SECRET: z.preprocess(blank, stripeWebhookSecret.optional()),
+  STRIPE_PRICE_BUDGET: z.preprocess(blank, stripePrice.optional()),
+  STRIPE_PRICE_MID_TIER: z.preprocess(blank, stripePrice.optional()),
+  STRIPE_PRICE_PROFESSIONAL: z.preprocess(blank, stripePrice.optional()),
+  STRIPE_API_URL: z.preprocess(blank, httpUrl.optional()),
+  BILLING_SUCCESS_URL: z.preprocess(blank, httpUrl.optional()),
+  BILLING_CANCEL_URL: z.preprocess(blank, httpUrl.optional()),
+  BILLING_PORTAL_RETURN_URL: z.preprocess(blank, httpUrl.optional()),
+  BILLING_GRACE_DAYS: wholeNumber(0, 30, 3),
   SENTRY_DSN: z.preprocess(blank, sentryDsn.optional()),
   SENTRY_ENVIRONMENT: z.preprocess(blank, z.string().max(64).optional()),
   SENTRY_RELEASE: z.preprocess(blank, z.string().max(200).optional()),
@@ -167,6 +226,16 @@ export const EnvSchema = z.object({
 
 export type Env = z.infer<typeof EnvSchema>;
 
+/** With STRIPE_SECRET_KEY set, billing needs all of these (in every mode): half a billing setup is refused. */
+export const REQUIRED_FOR_BILLING = [
+  'STRIPE_WEBHOOK_SECRET',
+  'STRIPE_PRICE_BUDGET',
+  'STRIPE_PRICE_MID_TIER',
+  'STRIPE_PRICE_PROFESSIONAL',
+  'BILLING_SUCCESS_URL',
+  'BILLING_CANCEL_URL',
+] as const satisfies readonly (keyof Env)[];
+
 /** Variables production cannot run without, with the reason shown to the operator. */
 export const REQUIRED_IN_PRODUCTION = {
   DATABASE_URL: 'the embedded PostgreSQL is for development only',
@@ -175,4 +244,6 @@ export const REQUIRED_IN_PRODUCTION = {
   HEALTH_TOKEN: 'operators need /health/detailed; it is protected by this token',
   JWT_SECRET: 'access tokens are signed with it',
   CSRF_SECRET: 'web sessions sign their CSRF tokens with it',
+  FIELD_ENCRYPTION_KEYS: 'income, debts, notes and answers are encrypted with these keys',
+  FIELD_ENCRYPTION_KEY_ID: 'names the key of FIELD_ENCRYPTION_KEYS that encrypts new values',
 } as const satisfies Partial<Record<keyof Env, string>>;

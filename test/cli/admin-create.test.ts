@@ -33,6 +33,7 @@ function adminCreate(args: string[], stdin = ''): Promise<{ code: number | null;
       // Given, so the command does not generate development secrets in the checkout's .data/.
       JWT_SECRET: randomBytes(32).toString('base64url'),
       CSRF_SECRET: randomBytes(32).toString('base64url'),
+      FIELD_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
       HEALTH_TOKEN: randomBytes(32).toString('base64url'),
       BCRYPT_COST: '10',
     },

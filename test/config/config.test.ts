@@ -15,6 +15,8 @@ const productionEnv = {
   HEALTH_TOKEN: strongToken,
   JWT_SECRET: 'Jw7tQ2xL9vB4nR8kZ3pS6dF1hG5mC0yT2uE8aW4',
   CSRF_SECRET: 'Cs9rF3kL7xQ1vB5nM8pZ2dT6hG0wY4aJ3uE7iK1',
+  FIELD_ENCRYPTION_KEYS: 'k1:bWluZ3VzLWNvbmZpZy10ZXN0LWZpZWxkLWtleS0wMDE=',
+  FIELD_ENCRYPTION_KEY_ID: 'k1',
 };
 
 const tempRoot = () => mkdtempSync(path.join(tmpdir(), 'mingus-config-'));
@@ -34,10 +36,20 @@ function problemsOf(env: Record<string, string>): string[] {
 describe('production configuration', () => {
   it('when every required setting is missing, names each of them in one error', () => {
     const problems = problemsOf({ NODE_ENV: 'production' });
-    for (const name of ['DATABASE_URL', 'REDIS_URL', 'CORS_ORIGINS', 'HEALTH_TOKEN', 'JWT_SECRET', 'CSRF_SECRET']) {
+    const required = [
+      'DATABASE_URL',
+      'REDIS_URL',
+      'CORS_ORIGINS',
+      'HEALTH_TOKEN',
+      'JWT_SECRET',
+      'CSRF_SECRET',
+      'FIELD_ENCRYPTION_KEYS',
+      'FIELD_ENCRYPTION_KEY_ID',
+    ];
+    for (const name of required) {
       expect(problems.some((p) => p.startsWith(`${name}:`))).toBe(true);
     }
-    expect(problems).toHaveLength(6);
+    expect(problems).toHaveLength(required.length);
   });
 
   it('when the message is shown, it lists every problem on its own line', () => {
@@ -45,7 +57,7 @@ describe('production configuration', () => {
       load({ NODE_ENV: 'production', PORT: 'eighty' });
     } catch (err) {
       const message = (err as Error).message;
-      expect(message).toMatch(/^Invalid configuration \(7 problems\):/);
+      expect(message).toMatch(/^Invalid configuration \(9 problems\):/);
       expect(message).toContain('  - PORT:');
       expect(message).toContain('  - DATABASE_URL: is required in production');
     }
@@ -140,7 +152,10 @@ describe('development configuration', () => {
       HEALTH_TOKEN: first.health.token,
       JWT_SECRET: first.auth.jwtSecret,
       CSRF_SECRET: first.auth.csrfSecret,
+      FIELD_ENCRYPTION_KEYS: `dev:${first.fieldEncryption.keys.get('dev')?.toString('base64')}`,
     });
+    expect(first.fieldEncryption.currentKeyId).toBe('dev');
+    expect(second.fieldEncryption).toEqual(first.fieldEncryption);
   });
 
   it('when a value is malformed, refuses it even outside production', () => {
@@ -214,6 +229,7 @@ describe('metrics and error reporting', () => {
       'HEALTH_TOKEN',
       'JWT_SECRET',
       'CSRF_SECRET',
+      'FIELD_ENCRYPTION_KEYS',
     ]);
   });
 
@@ -303,5 +319,74 @@ describe('identity and abuse-limit settings', () => {
 
   it('when BCRYPT_COST is below 10, refuses it', () => {
     expect(problemsOf({ BCRYPT_COST: '8' })).toEqual([expect.stringMatching(/^BCRYPT_COST:/)]);
+  });
+});
+
+describe('field encryption keys', () => {
+  const key = (fill: string) => Buffer.from(fill.repeat(32).slice(0, 32)).toString('base64');
+  const k1 = `k1:${Buffer.from('abcdefghijklmnopqrstuvwxyz012345').toString('base64')}`;
+  const k2 = `k2:${Buffer.from('ZYXWVUTSRQPONMLKJIHGFEDCBA987654').toString('base64')}`;
+
+  it('when several keys are listed, every one decrypts and the named one encrypts', () => {
+    const config = load({ FIELD_ENCRYPTION_KEYS: `${k1},${k2}`, FIELD_ENCRYPTION_KEY_ID: 'k2' });
+    expect([...config.fieldEncryption.keys.keys()]).toEqual(['k1', 'k2']);
+    expect(config.fieldEncryption.currentKeyId).toBe('k2');
+  });
+
+  it('when a key is not 32 bytes, repeats itself or is listed twice, refuses it and says why', () => {
+    expect(problemsOf({ FIELD_ENCRYPTION_KEYS: `k1:${Buffer.alloc(16, 7).toString('base64')}` })).toEqual([
+      expect.stringMatching(/^FIELD_ENCRYPTION_KEYS: must list keys as id:base64 with exactly 32 bytes/),
+    ]);
+    expect(problemsOf({ FIELD_ENCRYPTION_KEYS: `k1:${key('a')}` })).toEqual([
+      'FIELD_ENCRYPTION_KEYS: key k1 is too repetitive to be random',
+    ]);
+    expect(problemsOf({ FIELD_ENCRYPTION_KEYS: `${k1},${k1}`, FIELD_ENCRYPTION_KEY_ID: 'k1' })).toEqual([
+      'FIELD_ENCRYPTION_KEYS: lists key id k1 twice',
+    ]);
+  });
+
+  it('when the current key id is not listed, or several keys leave it unsaid, refuses the configuration', () => {
+    expect(problemsOf({ FIELD_ENCRYPTION_KEYS: k1, FIELD_ENCRYPTION_KEY_ID: 'k9' })).toEqual([
+      'FIELD_ENCRYPTION_KEY_ID: k9 is not one of the keys of FIELD_ENCRYPTION_KEYS (k1)',
+    ]);
+    expect(problemsOf({ FIELD_ENCRYPTION_KEYS: `${k1},${k2}` })).toEqual([
+      'FIELD_ENCRYPTION_KEY_ID: is required when FIELD_ENCRYPTION_KEYS lists more than one key',
+    ]);
+  });
+});
+
+describe('billing configuration', () => {
+  it('when STRIPE_SECRET_KEY is set alone, names every other billing variable it needs', () => {
+    const problems = problemsOf({ STRIPE_SECRET_KEY: 'sk_test_51abcdefghijklmnop' });
+    expect(problems).toHaveLength(6);
+    for (const p of problems) expect(p).toMatch(/: is required when STRIPE_SECRET_KEY is set/);
+  });
+
+  it('when billing is unset, leaves it off; when complete, passes it through', () => {
+    expect(load({}).billing).toEqual({ graceDays: 3, stripe: undefined });
+    const config = load({
+      STRIPE_SECRET_KEY: 'sk_test_51abcdefghijklmnop',
+      STRIPE_WEBHOOK_SECRET: 'whsec_abcdefghijklmnopqrstuv',
+      STRIPE_PRICE_BUDGET: 'price_budget1',
+      STRIPE_PRICE_MID_TIER: 'price_mid1',
+      STRIPE_PRICE_PROFESSIONAL: 'price_pro1',
+      BILLING_SUCCESS_URL: 'https://app.example.com/ok',
+      BILLING_CANCEL_URL: 'https://app.example.com/cancel',
+      BILLING_GRACE_DAYS: '5',
+    });
+    expect(config.billing.graceDays).toBe(5);
+    expect(config.billing.stripe?.prices).toEqual({
+      budget: 'price_budget1',
+      mid_tier: 'price_mid1',
+      professional: 'price_pro1',
+    });
+    expect(config.billing.stripe?.portalReturnUrl).toBe('https://app.example.com/ok');
+  });
+
+  it('when a Stripe value has the wrong shape, refuses it', () => {
+    expect(problemsOf({ STRIPE_SECRET_KEY: 'pk_test_publishable', STRIPE_WEBHOOK_SECRET: 'secret' })).toEqual([
+      expect.stringMatching(/^STRIPE_SECRET_KEY: must be a Stripe secret key/),
+      expect.stringMatching(/^STRIPE_WEBHOOK_SECRET: must be a Stripe webhook signing secret/),
+    ]);
   });
 });

@@ -30,6 +30,8 @@ describe.runIf(inject('redisUrl'))('production start on an unmigrated database',
         HEALTH_TOKEN: 'startup-test-token-0123456789abcdefghijklmnop',
         JWT_SECRET: 'startup-test-jwt-secret-0123456789abcdefghijk',
         CSRF_SECRET: 'startup-test-csrf-secret-0123456789abcdefghij',
+        FIELD_ENCRYPTION_KEYS: `k1:${Buffer.from('startup-test-field-key-012345678').toString('base64')}`,
+        FIELD_ENCRYPTION_KEY_ID: 'k1',
       },
       { path: '/health/liveness', status: 200 },
     );

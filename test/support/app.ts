@@ -47,6 +47,7 @@ export async function startTestApp(options: TestAppOptions = {}) {
       METRICS_TOKEN: metricsToken,
       JWT_SECRET: jwtSecret,
       CSRF_SECRET: randomBytes(32).toString('base64url'),
+      FIELD_ENCRYPTION_KEYS: `t1:${randomBytes(32).toString('base64')}`,
       // Each app counts in keys of its own: test files run in parallel against one Redis.
       REDIS_KEY_PREFIX: `test-${randomBytes(6).toString('hex')}:`,
       // The lowest cost production allows, and limits out of the way; the tests of each limit set it themselves.

@@ -16,6 +16,19 @@ export const AUDIT_ACTIONS = [
   'auth.api_key_create',
   'auth.api_key_revoke',
   'admin.user_update',
+  'profile.update',
+  'checkin.create',
+  'checkin.update',
+  'checkin.delete',
+  'questionnaire.submit',
+  'reminder.create',
+  'reminder.update',
+  'reminder.complete',
+  'reminder.delete',
+  'privacy.export',
+  'privacy.erase',
+  'subscription.checkout',
+  'subscription.change',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -1,0 +1,137 @@
+import { createHash } from 'node:crypto';
+import type { RequestHandler, Response } from 'express';
+import type { Database } from '../platform/db.js';
+import type { Logger } from '../platform/logger.js';
+import { principalOf } from './authenticate.js';
+import { ConflictError, UnprocessableError, ValidationError } from './errors.js';
+import { PROBLEM_CONTENT_TYPE } from './problem.js';
+
+/** How long an answer is kept for replay (IETF draft-ietf-httpapi-idempotency-key-header suggests 24 h). */
+const TTL_MS = 24 * 60 * 60 * 1000;
+/** A claim this old without an answer belongs to a process that died mid-request; another attempt may take it. */
+const ABANDONED_AFTER_MS = 60 * 1000;
+const KEY = /^[\x21-\x7e]{1,255}$/;
+
+export const IDEMPOTENCY_REPLAYED_HEADER = 'Idempotent-Replayed';
+
+/**
+ * `Idempotency-Key` on creating POSTs (mount after authentication and validation). The first request with a key
+ * claims it with an INSERT … ON CONFLICT DO NOTHING, so of N concurrent retries exactly one runs; its answer
+ * (status and body, 4xx included) is stored before it is sent and replayed for 24 h to the same key with the same
+ * request. The same key with another request → 422; while the first still runs → 409. A 5xx answer, or a
+ * connection that closes before an answer, releases the key so the retry runs again.
+ */
+export function createIdempotency(deps: { db: Database; now: () => Date; logger: Logger }): RequestHandler {
+  const { prisma } = deps.db;
+
+  return async (req, res, next) => {
+    const key = req.get('Idempotency-Key');
+    if (key === undefined) return next();
+    if (!KEY.test(key)) {
+      throw new ValidationError('invalid-idempotency-key', 'Idempotency-Key must be 1 to 255 visible ASCII characters', [
+        { path: 'header.Idempotency-Key', message: 'must be 1 to 255 visible ASCII characters' },
+      ]);
+    }
+    const { userId } = principalOf(req);
+    const path = req.baseUrl + req.path;
+    const requestHash = hashRequest(req.method, path, req.body);
+    const id = { userId_key: { userId, key } };
+
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const at = deps.now();
+      const { count } = await prisma.idempotencyKey.createMany({
+        data: [{ userId, key, method: req.method, path, requestHash, expiresAt: new Date(at.getTime() + TTL_MS) }],
+        skipDuplicates: true,
+      });
+      if (count === 1) {
+        recordAnswer(res, userId, key, at);
+        return next();
+      }
+
+      const existing = await prisma.idempotencyKey.findUnique({ where: id });
+      if (!existing) continue; // released or purged in between: claim again
+      const abandoned = existing.state === 'in_progress' && at.getTime() - existing.createdAt.getTime() > ABANDONED_AFTER_MS;
+      if (existing.expiresAt <= at || abandoned) {
+        // Conditional on the row seen, so two takers cannot both delete a fresh claim.
+        await prisma.idempotencyKey.deleteMany({ where: { userId, key, createdAt: existing.createdAt } });
+        continue;
+      }
+      if (existing.requestHash !== requestHash) {
+        throw new UnprocessableError(
+          'idempotency-key-reused',
+          'This Idempotency-Key was already used with another request; use a new key for a new request',
+        );
+      }
+      if (existing.state === 'in_progress') {
+        throw Object.assign(
+          new ConflictError('idempotency-in-progress', 'A request with this Idempotency-Key is still being processed'),
+          { retryAfterSeconds: 1 },
+        );
+      }
+      res.setHeader(IDEMPOTENCY_REPLAYED_HEADER, 'true');
+      res.status(existing.responseStatus ?? 200);
+      if (existing.responseBody === null) return res.end();
+      if ((existing.responseStatus ?? 200) >= 400) res.type(PROBLEM_CONTENT_TYPE);
+      return res.json(existing.responseBody);
+    }
+    throw new ConflictError('idempotency-in-progress', 'A request with this Idempotency-Key is still being processed');
+  };
+
+  /** Lets the route run, storing its answer before sending it (so a retry after the answer always finds it). */
+  function recordAnswer(res: Response, userId: string, key: string, claimedAt: Date): void {
+    const where = { userId, key, createdAt: claimedAt, state: 'in_progress' as const };
+    let settled = false;
+    const release = () =>
+      prisma.idempotencyKey.deleteMany({ where }).catch((err: unknown) => {
+        deps.logger.error({ err }, 'could not release an idempotency key');
+      });
+    const complete = (status: number, body: unknown) =>
+      prisma.idempotencyKey
+        .updateMany({
+          where,
+          data: { state: 'completed', responseStatus: status, responseBody: body === undefined ? undefined : (body as object) },
+        })
+        .catch((err: unknown) => {
+          deps.logger.error({ err }, 'could not store an idempotent answer');
+        });
+
+    const send = res.json.bind(res);
+    res.json = (body: unknown) => {
+      settled = true;
+      const status = res.statusCode;
+      const stored = status >= 500 ? release() : complete(status, body);
+      void stored.then(() => send(body));
+      return res;
+    };
+    res.once('finish', () => {
+      if (settled) return;
+      settled = true;
+      void (res.statusCode >= 500 ? release() : complete(res.statusCode, undefined));
+    });
+    res.once('close', () => {
+      if (!settled) {
+        settled = true;
+        void release();
+      }
+    });
+  }
+}
+
+/** SHA-256 of the method, path and body with object keys sorted: the same JSON in another key order is the same request. */
+function hashRequest(method: string, path: string, body: unknown): string {
+  return createHash('sha256')
+    .update(JSON.stringify([method, path, canonical(body ?? null)]))
+    .digest('hex');
+}
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+    );
+  }
+  return value;
+}
