@@ -23,15 +23,31 @@ declare global {
       auth?: Principal;
       /** Set by `authenticate` when the request carried a credential that is not valid (expired, revoked, forged). */
       authRejected?: boolean;
+      /**
+       * The user id of a correctly signed, unexpired access token whose session is still being checked (between
+       * `identify` and `confirm`). Grants nothing: only the API rate limiter reads it, to count the request against
+       * that user while the session check runs.
+       */
+      claimedUserId?: string;
     }
   }
 }
 
+/** A signature-valid access token: its principal, once `live` confirms its session has not ended. */
+export interface SessionClaim {
+  principal: Principal;
+  live: Promise<boolean>;
+}
+
 /** Resolves a presented credential to its principal, or undefined when it is not (or no longer) valid. */
 export interface CredentialResolver {
-  session(accessToken: string, via: 'header' | 'cookie'): Promise<Principal | undefined>;
+  /** Checks the token itself at once; the session check (a Redis read) runs in `live`. */
+  session(accessToken: string, via: 'header' | 'cookie'): SessionClaim | undefined;
   apiKey(key: string): Promise<Principal | undefined>;
 }
+
+type Pending = { ok: true; live: boolean } | { ok: false; err: unknown };
+const pendingSessions = new WeakMap<Request, { principal: Principal; outcome: Promise<Pending> }>();
 
 export const API_KEY_PREFIX = 'mk_';
 
@@ -41,28 +57,59 @@ export const API_KEY_PREFIX = 'mk_';
  * absent credential leaves the request anonymous; an invalid one marks it rejected, so that a public route (login)
  * still works with a stale cookie while `requireAuth` answers 401.
  */
-export function authenticate(resolve: CredentialResolver): RequestHandler {
-  return async (req, _res, next) => {
+export function authenticate(resolve: CredentialResolver) {
+  const claimSession = (req: Request, token: string, via: 'header' | 'cookie') => {
+    const claim = resolve.session(token, via);
+    if (!claim) {
+      req.authRejected = true;
+      return;
+    }
+    req.claimedUserId = claim.principal.userId;
+    const outcome = claim.live.then(
+      (live): Pending => ({ ok: true, live }),
+      (err: unknown): Pending => ({ ok: false, err }), // kept for `confirm`: never an unhandled rejection
+    );
+    pendingSessions.set(req, { principal: claim.principal, outcome });
+  };
+
+  /**
+   * Reads the credential and starts its checks without waiting for the session's: the API rate limiter, mounted
+   * next, then sends its Redis command while the session read is in flight, so the two share one round trip
+   * instead of queueing one behind the other. Nothing is granted until `confirm`.
+   */
+  const identify: RequestHandler = async (req, _res, next) => {
     const header = req.headers.authorization;
     if (header !== undefined) {
       const token = /^Bearer ([\x21-\x7e]{1,4096})$/i.exec(header)?.[1];
-      const principal = !token
-        ? undefined
-        : token.startsWith(API_KEY_PREFIX)
-          ? await resolve.apiKey(token)
-          : await resolve.session(token, 'header');
-      if (principal) req.auth = principal;
-      else req.authRejected = true;
+      if (!token) req.authRejected = true;
+      else if (!token.startsWith(API_KEY_PREFIX)) claimSession(req, token, 'header');
+      else {
+        const principal = await resolve.apiKey(token);
+        if (principal) req.auth = principal;
+        else req.authRejected = true;
+      }
       return next();
     }
     const cookie = (req.cookies as Record<string, unknown> | undefined)?.[ACCESS_COOKIE];
-    if (typeof cookie === 'string' && cookie !== '') {
-      const principal = await resolve.session(cookie, 'cookie');
-      if (principal) req.auth = principal;
+    if (typeof cookie === 'string' && cookie !== '') claimSession(req, cookie, 'cookie');
+    next();
+  };
+
+  /** Sets `req.auth` once the session check answers; a revoked session leaves the request rejected (401 later). */
+  const confirm: RequestHandler = async (req, _res, next) => {
+    const pending = pendingSessions.get(req);
+    if (pending) {
+      pendingSessions.delete(req);
+      req.claimedUserId = undefined;
+      const outcome = await pending.outcome;
+      if (!outcome.ok) throw outcome.err;
+      if (outcome.live) req.auth = pending.principal;
       else req.authRejected = true;
     }
     next();
   };
+
+  return { identify, confirm, both: [identify, confirm] as RequestHandler[] };
 }
 
 export interface RequireAuthOptions {

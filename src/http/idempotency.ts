@@ -28,9 +28,11 @@ export function createIdempotency(deps: { db: Database; now: () => Date; logger:
     const key = req.get('Idempotency-Key');
     if (key === undefined) return next();
     if (!KEY.test(key)) {
-      throw new ValidationError('invalid-idempotency-key', 'Idempotency-Key must be 1 to 255 visible ASCII characters', [
-        { path: 'header.Idempotency-Key', message: 'must be 1 to 255 visible ASCII characters' },
-      ]);
+      throw new ValidationError(
+        'invalid-idempotency-key',
+        'Idempotency-Key must be 1 to 255 visible ASCII characters',
+        [{ path: 'header.Idempotency-Key', message: 'must be 1 to 255 visible ASCII characters' }],
+      );
     }
     const { userId } = principalOf(req);
     const path = req.baseUrl + req.path;
@@ -40,7 +42,17 @@ export function createIdempotency(deps: { db: Database; now: () => Date; logger:
     for (let attempt = 0; attempt < 3; attempt++) {
       const at = deps.now();
       const { count } = await prisma.idempotencyKey.createMany({
-        data: [{ userId, key, method: req.method, path, requestHash, expiresAt: new Date(at.getTime() + TTL_MS) }],
+        data: [
+          {
+            userId,
+            key,
+            method: req.method,
+            path,
+            requestHash,
+            createdAt: at,
+            expiresAt: new Date(at.getTime() + TTL_MS),
+          },
+        ],
         skipDuplicates: true,
       });
       if (count === 1) {
@@ -50,7 +62,8 @@ export function createIdempotency(deps: { db: Database; now: () => Date; logger:
 
       const existing = await prisma.idempotencyKey.findUnique({ where: id });
       if (!existing) continue; // released or purged in between: claim again
-      const abandoned = existing.state === 'in_progress' && at.getTime() - existing.createdAt.getTime() > ABANDONED_AFTER_MS;
+      const abandoned =
+        existing.state === 'in_progress' && at.getTime() - existing.createdAt.getTime() > ABANDONED_AFTER_MS;
       if (existing.expiresAt <= at || abandoned) {
         // Conditional on the row seen, so two takers cannot both delete a fresh claim.
         await prisma.idempotencyKey.deleteMany({ where: { userId, key, createdAt: existing.createdAt } });
@@ -89,7 +102,11 @@ export function createIdempotency(deps: { db: Database; now: () => Date; logger:
       prisma.idempotencyKey
         .updateMany({
           where,
-          data: { state: 'completed', responseStatus: status, responseBody: body === undefined ? undefined : (body as object) },
+          data: {
+            state: 'completed',
+            responseStatus: status,
+            responseBody: body === undefined ? undefined : (body as object),
+          },
         })
         .catch((err: unknown) => {
           deps.logger.error({ err }, 'could not store an idempotent answer');

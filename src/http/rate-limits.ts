@@ -40,7 +40,14 @@ const hashed = (value: string) => createHash('sha256').update(value).digest('bas
 
 /** The client, as Express resolved it through TRUST_PROXY; IPv6 clients count per /56, as one household or host. */
 const byIp: KeyOf = (req) => `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`;
-const byUserElseIp: KeyOf = (req) => (req.auth ? `user:${req.auth.userId}` : byIp(req));
+/**
+ * Also counts a token whose session check is still running (`claimedUserId`, see authenticate.ts) against its
+ * user: a revoked but unexpired token can at worst spend its owner's budget for the minutes it has left.
+ */
+const byUserElseIp: KeyOf = (req) => {
+  const userId = req.auth?.userId ?? req.claimedUserId;
+  return userId ? `user:${userId}` : byIp(req);
+};
 const byAccount: KeyOf = (req) => (req.auth ? `user:${req.auth.userId}` : undefined);
 /** The email a login names (hashed: no address is kept in Redis); absent or not a string, the IP limit still holds. */
 const byEmail: KeyOf = (req) => {

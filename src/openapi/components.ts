@@ -56,3 +56,28 @@ export function problem(description: string): ResponseConfig {
 export function json(description: string, schema: z.ZodType): ResponseConfig {
   return { description, content: { 'application/json': { schema } } };
 }
+
+/**
+ * The `Idempotency-Key` request header of every creating POST (src/http/idempotency.ts), for `request.headers`.
+ * Pair it with `IDEMPOTENT_RESPONSES` in the route's responses.
+ */
+export const IdempotencyKeyHeader = z.object({
+  'Idempotency-Key': z
+    .string()
+    .max(255)
+    .optional()
+    .meta({
+      description:
+        'Makes retries safe: the first answer (status and body) is kept for 24 h and replayed, with `Idempotent-Replayed: true`, ' +
+        'to a retry with the same key and the same request. 1 to 255 visible ASCII characters, e.g. a UUID per user action.',
+      example: '5f0b6a2e-8a8c-4c1e-9a3e-0e6f5d1c2b7a',
+    }),
+});
+
+/** What an `Idempotency-Key` adds to a creating POST's answers. */
+export const IDEMPOTENT_RESPONSES = {
+  400: problem('A malformed `Idempotency-Key` header (or another malformed request part)'),
+  409: problem(
+    'A request with this `Idempotency-Key` is still running (retry after `Retry-After`), or a conflict of the resource itself',
+  ),
+} as const;

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import type { Principal } from '../../http/authenticate.js';
+import type { Principal, SessionClaim } from '../../http/authenticate.js';
 import { ForbiddenError, UnauthorizedError, UnprocessableError } from '../../http/errors.js';
 import type { RequestContext } from '../../http/request-context.js';
 import type { Database, DbClient } from '../../platform/db.js';
@@ -220,10 +220,14 @@ export function createAuthService(deps: AuthServiceDeps) {
     },
 
     /** The principal of a valid access token whose session is still live. */
-    async principalOfAccessToken(token: string, via: 'header' | 'cookie'): Promise<Principal | undefined> {
+    /** The principal of a valid access token, with the check that its session has not ended (started now). */
+    sessionClaim(token: string, via: 'header' | 'cookie'): SessionClaim | undefined {
       const claims = tokens.verify(token);
-      if (!claims || !(await sessions.isLive(claims.sid))) return undefined;
-      return { kind: 'session', userId: claims.sub, role: claims.role, sessionId: claims.sid, via };
+      if (!claims) return undefined;
+      return {
+        principal: { kind: 'session', userId: claims.sub, role: claims.role, sessionId: claims.sid, via },
+        live: sessions.isLive(claims.sid),
+      };
     },
   };
 }

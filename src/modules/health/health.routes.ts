@@ -38,7 +38,7 @@ export interface HealthRoutesOptions {
   /** HEALTH_TOKEN: the operators' (and their tooling's) credential. */
   token: string | undefined;
   /** The API's `authenticate` middleware, so that an admin's access token (or web session) works here too. */
-  authenticate: RequestHandler;
+  authenticate: RequestHandler[];
   /**
    * The API's rate limit, in front of the admin route only: each attempt there may cost a database lookup (an
    * `mk_…` bearer) and must not be free to repeat. The operator-token route stays unlimited for monitoring.
