@@ -74,6 +74,43 @@ export const baselines = {
     });
     return app;
   },
+
+  /**
+   * A write's unavoidable work: verify the token, parse the JSON body, one INSERT of the check-in's columns (the
+   * app adds validation, the user's time zone, encryption of the notes and its audit row).
+   */
+  'jwt-insert': ({ pool, jwt: settings }: BaselineContext) => {
+    const key = createSecretKey(Buffer.from(settings.secret, 'utf8'));
+    const app = bare();
+    app.use(express.json());
+    app.post('/checkins', async (req, res) => {
+      const token = req.headers.authorization?.replace(/^Bearer /i, '') ?? '';
+      const claims = jwt.verify(token, key, {
+        algorithms: ['HS256'],
+        issuer: settings.issuer,
+        audience: settings.audience,
+      }) as jwt.JwtPayload;
+      const b = req.body as Record<string, unknown>;
+      const { rows } = await pool.query(
+        `INSERT INTO user_health_checkins (user_id, checkin_date, stress_level, mood_rating, relationships_rating,
+           sleep_hours, physical_activity_minutes, mindfulness_minutes, notes_enc)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id, created_at AS "createdAt"`,
+        [
+          claims.sub,
+          b.checkinDate,
+          b.stressLevel,
+          b.moodRating,
+          b.relationshipsRating,
+          b.sleepHours,
+          b.physicalActivityMinutes,
+          b.mindfulnessMinutes,
+          b.notes,
+        ],
+      );
+      res.status(201).json({ ...rows[0], ...b });
+    });
+    return app;
+  },
 } satisfies Record<string, (ctx: BaselineContext) => Express>;
 
 export type BaselineName = keyof typeof baselines;

@@ -2,7 +2,7 @@ import autocannon from 'autocannon';
 import { DEFAULT_CONNECTIONS, type Scenario } from './scenarios.js';
 
 /** A scenario with its fixtures filled in: the request autocannon repeats. */
-export type Load = Pick<Scenario, 'name' | 'method' | 'path' | 'expectStatus' | 'connections'> & {
+export type Load = Pick<Scenario, 'name' | 'method' | 'path' | 'expectStatus' | 'connections' | 'eachBody'> & {
   headers?: Record<string, string>;
   body?: string;
 };
@@ -39,6 +39,9 @@ export function measure(
         method: scenario.method,
         headers: scenario.headers,
         body: scenario.body,
+        ...(scenario.eachBody
+          ? { requests: [{ setupRequest: (req: autocannon.Request) => ({ ...req, body: scenario.eachBody?.() }) }] }
+          : {}),
         connections: scenario.connections ?? DEFAULT_CONNECTIONS,
         duration: durationSeconds,
       },

@@ -13,6 +13,7 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config/config.js';
+import { createFieldCipher, fieldContext } from '../src/platform/crypto.js';
 import { createDatabase } from '../src/platform/db.js';
 import { startEmbeddedPostgres } from '../src/platform/embedded-postgres.js';
 import { closeServer, listen } from '../src/platform/http-server.js';
@@ -107,6 +108,7 @@ async function start(logger: Logger): Promise<ServersReady> {
   lifecycle.markStarted();
   const appServer = await serve(listen(app, config.http.port, config.http.host));
   const account = await registerAccount(`http://127.0.0.1:${port(appServer)}`);
+  await seedAccount(`http://127.0.0.1:${port(appServer)}`, account, db, config);
 
   const baselinePool = new pg.Pool({ connectionString: databaseUrl, max: config.db.poolMax });
   cleanup.push(() => baselinePool.end());
@@ -144,6 +146,51 @@ async function registerAccount(appUrl: string): Promise<ServersReady['account']>
   });
   if (res.status !== 201) throw new Error(`registering the bench account answered ${res.status}: ${await res.text()}`);
   return account;
+}
+
+/**
+ * Gives the bench account a profile (through PUT /api/v1/profile) and 2,000 check-ins dated 1900–1905 with
+ * encrypted notes (inserted in one statement: 2,000 requests would only slow the start), so that the history
+ * scenario pages through an account with a long history and the profile scenario decrypts real values.
+ */
+async function seedAccount(
+  appUrl: string,
+  account: ServersReady['account'],
+  db: ReturnType<typeof createDatabase>,
+  config: ReturnType<typeof loadConfig>,
+): Promise<void> {
+  const login = await fetch(`${appUrl}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(account),
+  });
+  const { accessToken, user } = (await login.json()) as { accessToken: string; user: { id: string } };
+  const profile = await fetch(`${appUrl}/api/v1/profile`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` },
+    body: JSON.stringify({
+      monthlyIncomeCents: 650_000,
+      currentSavingsCents: 1_200_000,
+      currentDebtCents: 3_400_000,
+      householdSize: 2,
+      dependents: 1,
+      city: 'Atlanta',
+      state: 'GA',
+      zipCode: '30303',
+      timezone: 'America/New_York',
+    }),
+  });
+  if (profile.status !== 200) throw new Error(`PUT /profile answered ${profile.status}: ${await profile.text()}`);
+  const cipher = createFieldCipher(config.fieldEncryption);
+  const notes = cipher.encrypt('Seeded history', fieldContext('user_health_checkins', 'notes_enc', user.id));
+  await db.pool.query(
+    `INSERT INTO user_health_checkins (user_id, checkin_date, stress_level, mood_rating, relationships_rating,
+       sleep_hours, physical_activity_minutes, mindfulness_minutes, notes_enc)
+     SELECT $1, DATE '1900-01-01' + n, 1 + n % 10, 1 + (n * 3) % 10, 1 + (n * 7) % 10, 6 + (n % 5) * 0.5, n % 90, n % 30, $2
+     FROM generate_series(0, 1999) AS n`,
+    [user.id, notes],
+  );
+  await db.pool.query('ANALYZE user_health_checkins');
 }
 
 async function serve(listening: Promise<Server>): Promise<Server> {

@@ -5,9 +5,9 @@ import { accessLog } from './http/access-log.js';
 import { authenticate } from './http/authenticate.js';
 import { corsPolicy } from './http/cors.js';
 import { createCsrf } from './http/csrf.js';
+import { createIdempotency } from './http/idempotency.js';
 import { jsonBody } from './http/json-body.js';
 import { refuseTrace } from './http/method-guard.js';
-import { createIdempotency } from './http/idempotency.js';
 import { createCursors } from './http/pagination.js';
 import { notFound, problemHandler } from './http/problem.js';
 import { createRateLimits } from './http/rate-limits.js';
@@ -26,24 +26,55 @@ import { describeAuthApi } from './modules/auth/auth.schemas.js';
 import { createAuthService } from './modules/auth/auth.service.js';
 import { createLoginLockout } from './modules/auth/login-lockout.js';
 import { createSessionState } from './modules/auth/session-state.js';
+import { createBankingPrivacySection } from './modules/banking/banking.privacy.js';
+import { createCheckinsPrivacySection } from './modules/checkins/checkins.privacy.js';
+import { checkinsRoutes } from './modules/checkins/checkins.routes.js';
+import { describeCheckinsApi } from './modules/checkins/checkins.schemas.js';
+import { createCheckinsService } from './modules/checkins/checkins.service.js';
 import { healthRoutes, probeRoutes } from './modules/health/health.routes.js';
 import { describeHealthApi } from './modules/health/health.schemas.js';
 import { createHealthService } from './modules/health/health.service.js';
 import { metricsRoutes } from './modules/metrics/metrics.routes.js';
 import { describeMetricsApi } from './modules/metrics/metrics.schemas.js';
+import { createErasurePseudonym } from './modules/privacy/erasure-pseudonym.js';
+import { createIdentityPrivacySections } from './modules/privacy/identity.privacy.js';
+import { createPrivacyRegistry } from './modules/privacy/privacy.registry.js';
+import { privacyRoutes } from './modules/privacy/privacy.routes.js';
+import { describePrivacyApi } from './modules/privacy/privacy.schemas.js';
+import { createPrivacyService } from './modules/privacy/privacy.service.js';
+import { createProfilesPrivacySection } from './modules/profiles/profiles.privacy.js';
+import { profilesRoutes } from './modules/profiles/profiles.routes.js';
+import { describeProfilesApi } from './modules/profiles/profiles.schemas.js';
+import { createProfilesService } from './modules/profiles/profiles.service.js';
+import { createCatalog, QUESTIONNAIRES } from './modules/questionnaires/questionnaires.catalog.js';
+import { createQuestionnairesPrivacySection } from './modules/questionnaires/questionnaires.privacy.js';
+import { questionnairesRoutes } from './modules/questionnaires/questionnaires.routes.js';
+import { describeQuestionnairesApi } from './modules/questionnaires/questionnaires.schemas.js';
+import { createQuestionnairesService } from './modules/questionnaires/questionnaires.service.js';
+import { createRemindersPrivacySection } from './modules/reminders/reminders.privacy.js';
+import { remindersRoutes } from './modules/reminders/reminders.routes.js';
+import { describeRemindersApi } from './modules/reminders/reminders.schemas.js';
+import { createRemindersService } from './modules/reminders/reminders.service.js';
+import { createEntitlements } from './modules/subscriptions/subscriptions.entitlements.js';
+import { subscriptionsPrivacySection } from './modules/subscriptions/subscriptions.privacy.js';
+import { stripeWebhookRoutes, subscriptionsRoutes } from './modules/subscriptions/subscriptions.routes.js';
+import { describeSubscriptionsApi } from './modules/subscriptions/subscriptions.schemas.js';
+import { createSubscriptionsService } from './modules/subscriptions/subscriptions.service.js';
+import { createStripeWebhooks } from './modules/subscriptions/subscriptions.webhooks.js';
 import { usersRoutes } from './modules/users/users.routes.js';
 import { describeUsersApi } from './modules/users/users.schemas.js';
 import { createUsersService } from './modules/users/users.service.js';
 import { buildOpenApiDocument } from './openapi/document.js';
 import { openApiRoutes } from './openapi/openapi.routes.js';
+import { createFieldCipher } from './platform/crypto.js';
 import type { Database } from './platform/db.js';
 import type { Lifecycle } from './platform/lifecycle.js';
 import type { Logger } from './platform/logger.js';
-import { createFieldCipher } from './platform/crypto.js';
 import { createMetrics } from './platform/metrics.js';
 import { createPasswordHasher } from './platform/password-hash.js';
 import { pingRedis, type RedisClient } from './platform/redis.js';
 import type { ErrorReporter } from './platform/sentry.js';
+import { createStripe } from './platform/stripe.js';
 
 export interface AppDeps {
   config: Config;
@@ -84,6 +115,12 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
     describeAuthApi,
     describeApiKeysApi,
     describeUsersApi,
+    describeProfilesApi,
+    describeCheckinsApi,
+    describeQuestionnairesApi,
+    describeRemindersApi,
+    describeSubscriptionsApi,
+    describePrivacyApi,
     describeAdminApi,
   ]);
 
@@ -131,17 +168,56 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
   });
   const apiKeys = createApiKeysService({ db, cursors, redis, keyPrefix, logger, now });
   const cipher = createFieldCipher(config.fieldEncryption);
-  const idempotent = createIdempotency({ db, now, logger });
+  const idempotent = createIdempotency({ db, cipher, now, logger });
+  const profiles = createProfilesService({ db, cipher });
+  const checkins = createCheckinsService({ db, cipher, cursors, profiles, now });
+  const questionnaires = createQuestionnairesService({ db, cipher, cursors, catalog: createCatalog(QUESTIONNAIRES) });
+  const reminders = createRemindersService({ db, cursors, now });
+  const stripe = config.billing.stripe ? createStripe(config.billing.stripe) : undefined;
+  const subscriptions = createSubscriptionsService({ db, billing: config.billing, stripe, users, logger, now });
+  const stripeWebhooks = createStripeWebhooks({ db, billing: config.billing, stripe, logger, now });
+  const entitlements = createEntitlements({ db, graceDays: config.billing.graceDays, now });
+  const privacySections = createPrivacyRegistry([
+    ...createIdentityPrivacySections(),
+    createProfilesPrivacySection({ cipher }),
+    createCheckinsPrivacySection({ cipher }),
+    createQuestionnairesPrivacySection({ cipher }),
+    createRemindersPrivacySection(),
+    subscriptionsPrivacySection({ stripe, logger }),
+    createBankingPrivacySection(),
+  ]);
+  const privacy = createPrivacyService({
+    db,
+    sections: privacySections,
+    hasher: createPasswordHasher(config.auth.bcryptCost),
+    sessions,
+    pseudonym: createErasurePseudonym(config.auth.jwtSecret),
+    logger,
+    now,
+  });
   const authenticateRequest = authenticate({
-    session: (token, via) => auth.principalOfAccessToken(token, via),
+    session: (token, via) => auth.sessionClaim(token, via),
     apiKey: (key) => apiKeys.principalOfKey(key),
   });
 
   const api = Router();
-  api.use(noStore, authenticateRequest, limits.api);
+  api.use(noStore, authenticateRequest.identify, limits.api, authenticateRequest.confirm);
   api.use('/auth/api-keys', apiKeysRoutes(apiKeys, { csrf }));
   api.use('/auth', authRoutes(auth, { csrf, limits, refreshTokenTtlDays: config.auth.refreshTokenTtlDays }));
+  api.use('/users', privacyRoutes(privacy, { csrf, limits }));
   api.use('/users', usersRoutes(users, { csrf }));
+  api.use('/profile', profilesRoutes(profiles, { csrf }));
+  api.use(
+    '/checkins',
+    checkinsRoutes(checkins, {
+      csrf,
+      idempotent,
+      insights: entitlements.requireEntitlement('wellness-insights'),
+    }),
+  );
+  api.use('/questionnaires', questionnairesRoutes(questionnaires, { csrf, idempotent }));
+  api.use('/reminders', remindersRoutes(reminders, { csrf, idempotent }));
+  api.use('/subscriptions', subscriptionsRoutes(subscriptions, { csrf, idempotent }));
   api.use('/admin', adminRoutes(admin, { csrf }));
 
   const app = express();
@@ -159,12 +235,14 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
   app.use(refuseTrace);
   app.use(securityHeaders({ production: config.production }));
   app.use(corsPolicy(config.http.corsOrigins));
+  // Raw body (the signature covers its bytes) and outside the per-IP API limit (Stripe delivers in bursts).
+  app.use('/api/v1/webhooks/stripe', stripeWebhookRoutes(stripeWebhooks));
   app.use(jsonBody(config.http.bodyLimitBytes));
   app.use(cookieParser());
 
   app.use(
     '/health',
-    healthRoutes(health, { token: config.health.token, authenticate: authenticateRequest, limit: limits.api }),
+    healthRoutes(health, { token: config.health.token, authenticate: authenticateRequest.both, limit: limits.api }),
   );
   if (config.metrics.token) app.use('/metrics', metricsRoutes(metrics, { token: config.metrics.token }));
   app.use(openApiRoutes(openApi));

@@ -167,7 +167,8 @@ function fieldEncryptionConfig(env: Env, devSecrets: Record<DevSecretName, strin
 
 function parseDevFieldKeys(value: string): Map<string, Buffer> {
   const parsed = EnvSchema.shape.FIELD_ENCRYPTION_KEYS.safeParse(value);
-  if (!parsed.success || !parsed.data) throw new ConfigError(['FIELD_ENCRYPTION_KEYS: .data/dev-secrets.json holds an invalid value']);
+  if (!parsed.success || !parsed.data)
+    throw new ConfigError(['FIELD_ENCRYPTION_KEYS: .data/dev-secrets.json holds an invalid value']);
   return parsed.data;
 }
 
@@ -176,7 +177,9 @@ function fieldKeyProblems(env: Env): string[] {
   const keys = env.FIELD_ENCRYPTION_KEYS;
   const id = env.FIELD_ENCRYPTION_KEY_ID;
   if (keys && id && !keys.has(id)) {
-    return [`FIELD_ENCRYPTION_KEY_ID: ${id} is not one of the keys of FIELD_ENCRYPTION_KEYS (${[...keys.keys()].join(', ')})`];
+    return [
+      `FIELD_ENCRYPTION_KEY_ID: ${id} is not one of the keys of FIELD_ENCRYPTION_KEYS (${[...keys.keys()].join(', ')})`,
+    ];
   }
   if (keys && !id && keys.size > 1) {
     return ['FIELD_ENCRYPTION_KEY_ID: is required when FIELD_ENCRYPTION_KEYS lists more than one key'];
@@ -192,7 +195,12 @@ function billingProblems(env: Env, production: boolean): string[] {
     (name) => `${name}: is required when STRIPE_SECRET_KEY is set (billing is all or nothing)`,
   );
   if (production) {
-    for (const name of ['STRIPE_API_URL', 'BILLING_SUCCESS_URL', 'BILLING_CANCEL_URL', 'BILLING_PORTAL_RETURN_URL'] as const) {
+    for (const name of [
+      'STRIPE_API_URL',
+      'BILLING_SUCCESS_URL',
+      'BILLING_CANCEL_URL',
+      'BILLING_PORTAL_RETURN_URL',
+    ] as const) {
       if (env[name]?.startsWith('http://')) problems.push(`${name}: must use https in production`);
     }
   }

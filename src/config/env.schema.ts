@@ -134,7 +134,8 @@ const fieldKeys = z
       }
       const id = m[1] as string;
       if (keys.has(id)) ctx.addIssue({ code: 'custom', message: `lists key id ${id} twice` });
-      if (new Set(bytes).size < 8) ctx.addIssue({ code: 'custom', message: `key ${id} is too repetitive to be random` });
+      if (new Set(bytes).size < 8)
+        ctx.addIssue({ code: 'custom', message: `key ${id} is too repetitive to be random` });
       keys.set(id, bytes);
     }
     return keys;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { RequestHandler, Response } from 'express';
+import { type FieldCipher, fieldContext } from '../platform/crypto.js';
 import type { Database } from '../platform/db.js';
 import type { Logger } from '../platform/logger.js';
 import { principalOf } from './authenticate.js';
@@ -20,9 +21,19 @@ export const IDEMPOTENCY_REPLAYED_HEADER = 'Idempotent-Replayed';
  * (status and body, 4xx included) is stored before it is sent and replayed for 24 h to the same key with the same
  * request. The same key with another request → 422; while the first still runs → 409. A 5xx answer, or a
  * connection that closes before an answer, releases the key so the retry runs again.
+ *
+ * Stored answers hold what the routes return (check-in notes, answers), so they are encrypted like the rows they
+ * came from: `{ "enc": "<envelope>" }`. Routes that return a secret meant to be shown once (a new API key) must not
+ * mount this middleware: a replayable answer is a stored copy of the secret.
  */
-export function createIdempotency(deps: { db: Database; now: () => Date; logger: Logger }): RequestHandler {
+export function createIdempotency(deps: {
+  db: Database;
+  cipher: FieldCipher;
+  now: () => Date;
+  logger: Logger;
+}): RequestHandler {
   const { prisma } = deps.db;
+  const context = (userId: string) => fieldContext('idempotency_keys', 'response_body', userId);
 
   return async (req, res, next) => {
     const key = req.get('Idempotency-Key');
@@ -81,11 +92,14 @@ export function createIdempotency(deps: { db: Database; now: () => Date; logger:
           { retryAfterSeconds: 1 },
         );
       }
+      const stored = existing.responseBody as { enc?: unknown } | null;
+      const body =
+        typeof stored?.enc === 'string' ? JSON.parse(deps.cipher.decrypt(stored.enc, context(userId))) : null;
       res.setHeader(IDEMPOTENCY_REPLAYED_HEADER, 'true');
       res.status(existing.responseStatus ?? 200);
-      if (existing.responseBody === null) return res.end();
+      if (body === null) return res.end();
       if ((existing.responseStatus ?? 200) >= 400) res.type(PROBLEM_CONTENT_TYPE);
-      return res.json(existing.responseBody);
+      return res.json(body);
     }
     throw new ConflictError('idempotency-in-progress', 'A request with this Idempotency-Key is still being processed');
   };
@@ -105,7 +119,8 @@ export function createIdempotency(deps: { db: Database; now: () => Date; logger:
           data: {
             state: 'completed',
             responseStatus: status,
-            responseBody: body === undefined ? undefined : (body as object),
+            responseBody:
+              body === undefined ? undefined : { enc: deps.cipher.encrypt(JSON.stringify(body), context(userId)) },
           },
         })
         .catch((err: unknown) => {

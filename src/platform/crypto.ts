@@ -42,7 +42,7 @@ export function fieldContext(table: string, column: string, ownerId: string): st
 
 export function createFieldCipher({ keys, currentKeyId }: FieldKeys) {
   const current = keys.get(currentKeyId);
-  if (!current || current.length !== 32) throw new Error(`Field encryption key ${currentKeyId} is missing or not 32 bytes`);
+  if (current?.length !== 32) throw new Error(`Field encryption key ${currentKeyId} is missing or not 32 bytes`);
   const currentPrefix = `${VERSION}.${currentKeyId}.`;
 
   return {

@@ -124,11 +124,11 @@ async function seed(url: string): Promise<void> {
     );
     await client.query(
       `WITH first AS (
-         INSERT INTO reminder_schedules (user_id, title, due_date, recurrence, channel, completed_at)
-         VALUES ($1, 'Pay rent', DATE '2026-01-01', 'monthly', 'email', now()) RETURNING id
+         INSERT INTO reminder_schedules (user_id, title, due_date, anchor_day, recurrence, channel, completed_at)
+         VALUES ($1, 'Pay rent', DATE '2026-01-01', 1, 'monthly', 'email', now()) RETURNING id
        )
-       INSERT INTO reminder_schedules (user_id, title, due_date, recurrence, previous_id)
-       SELECT $1, 'Pay rent', DATE '2026-02-01', 'monthly', id FROM first`,
+       INSERT INTO reminder_schedules (user_id, title, due_date, anchor_day, recurrence, previous_id)
+       SELECT $1, 'Pay rent', DATE '2026-02-01', 1, 'monthly', id FROM first`,
       [id],
     );
     await client.query(

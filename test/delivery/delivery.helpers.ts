@@ -59,7 +59,8 @@ export function withRealSecrets(env: Map<string, string>): Record<string, string
     [...env].map(([k, v]) => {
       if (!/replace-me/i.test(v)) return [k, v] as const;
       // A key list keeps its id:base64 shape with a real 32-byte key.
-      if (/^[\w-]+:replace-me/i.test(v)) return [k, `${v.split(':')[0]}:${randomBytes(32).toString('base64')}`] as const;
+      if (/^[\w-]+:replace-me/i.test(v))
+        return [k, `${v.split(':')[0]}:${randomBytes(32).toString('base64')}`] as const;
       // A URL keeps its shape; only the placeholder password inside it is replaced (production refuses both).
       return [k, isUrl(v) ? v.replace(/replace-me[\w-]*/gi, randomBytes(24).toString('hex')) : strongSecret()] as const;
     }),

@@ -48,6 +48,7 @@ export async function startTestApp(options: TestAppOptions = {}) {
       JWT_SECRET: jwtSecret,
       CSRF_SECRET: randomBytes(32).toString('base64url'),
       FIELD_ENCRYPTION_KEYS: `t1:${randomBytes(32).toString('base64')}`,
+      FIELD_ENCRYPTION_KEY_ID: 't1',
       // Each app counts in keys of its own: test files run in parallel against one Redis.
       REDIS_KEY_PREFIX: `test-${randomBytes(6).toString('hex')}:`,
       // The lowest cost production allows, and limits out of the way; the tests of each limit set it themselves.

@@ -1,4 +1,4 @@
-import { type RequestHandler, Router } from 'express';
+import { Router } from 'express';
 import { principalOf, requireAuth } from '../../http/authenticate.js';
 import type { Csrf } from '../../http/csrf.js';
 import { requestContext } from '../../http/request-context.js';
@@ -6,13 +6,14 @@ import { validate } from '../../http/validate.js';
 import { ApiKeyListQuery, ApiKeyParams, CreateApiKeyBody } from './api-keys.schemas.js';
 import type { ApiKeysService } from './api-keys.service.js';
 
-export function apiKeysRoutes(svc: ApiKeysService, deps: { csrf: Csrf; idempotent: RequestHandler }): Router {
+export function apiKeysRoutes(svc: ApiKeysService, deps: { csrf: Csrf }): Router {
   const r = Router();
   // Sessions only, even to list: a leaked key must not mint more keys nor learn which others exist.
   r.use(requireAuth({ apiKeys: false }), deps.csrf.protect);
 
   const create = validate({ body: CreateApiKeyBody });
-  r.post('/', create, deps.idempotent, async (req, res) => {
+  // No Idempotency-Key: its stored answer would be a second copy of the key, which is shown once and kept hashed.
+  r.post('/', create, async (req, res) => {
     res.status(201).json(await svc.create(principalOf(req).userId, create.input(req).body, requestContext(req)));
   });
 

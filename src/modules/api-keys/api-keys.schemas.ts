@@ -1,7 +1,7 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { PageQuery, pageOf } from '../../http/pagination.js';
-import { IDEMPOTENT_RESPONSES, IdempotencyKeyHeader, json, problem, SECURITY } from '../../openapi/components.js';
+import { json, problem, SECURITY } from '../../openapi/components.js';
 
 /**
  * Only a name and an optional lifetime: the scope is always `read`, so a `scopes` field (or anything else) sent
@@ -95,13 +95,12 @@ export function describeApiKeysApi(registry: OpenAPIRegistry) {
     tags,
     summary: 'Create a read-only personal API key; the key is shown only in this answer',
     security,
-    request: { headers: IdempotencyKeyHeader, body: { content: { 'application/json': { schema: CreateApiKeyBody } } } },
+    request: { body: { content: { 'application/json': { schema: CreateApiKeyBody } } } },
     responses: {
       201: json('Created; store `key` now, it cannot be shown again', CreatedApiKey),
-      400: IDEMPOTENT_RESPONSES[400],
       401: notSignedIn,
       403: forbidden,
-      409: problem('Too many live keys (revoke one first), or this `Idempotency-Key` is still being processed'),
+      409: problem('Too many live keys: revoke one first'),
       422: problem('Invalid or unknown fields (`scopes` cannot be chosen)'),
     },
   });

@@ -1,0 +1,129 @@
+import { parseArgs } from 'node:util';
+import { createFieldCipher, type FieldCipher, FieldDecryptionError, fieldContext } from '../platform/crypto.js';
+import type { Database } from '../platform/db.js';
+import { cliLogger, openCliDatabase, readCliConfig, runCli } from './cli-database.js';
+
+/**
+ * `npm run keys:rotate` (production image: `node dist/cli/keys-rotate.js`): re-encrypts every encrypted value that
+ * is not under FIELD_ENCRYPTION_KEY_ID, so the old key can then be removed (docs/operations.md, "Rotating the field
+ * encryption key"). Safe while the API runs and resumable: each batch commits on its own, only values still under
+ * another key are selected, and each update applies only if the value is still the one read, so a concurrent write
+ * by the API (already under the current key) wins. A value that does not decrypt is reported by row id, never by
+ * content, and left as it is; the command then exits 1. Exit codes: 0 done, 1 a value failed, 2 usage.
+ */
+
+const USAGE = 'usage: keys-rotate [--batch-size <1-10000>]\n';
+
+/**
+ * Every encrypted column. The context of each value is fieldContext(table, column, user_id) — the convention every
+ * module follows — so a column added with another convention must not be listed here without its own context.
+ */
+const ENCRYPTED_COLUMNS = [
+  { table: 'user_profiles', column: 'monthly_income_enc', key: 'user_id' },
+  { table: 'user_profiles', column: 'current_savings_enc', key: 'user_id' },
+  { table: 'user_profiles', column: 'current_debt_enc', key: 'user_id' },
+  { table: 'user_health_checkins', column: 'notes_enc', key: 'id' },
+  { table: 'financial_questionnaire_submissions', column: 'answers_enc', key: 'id' },
+  { table: 'plaid_items', column: 'access_token_enc', key: 'id' },
+] as const;
+type EncryptedColumn = (typeof ENCRYPTED_COLUMNS)[number];
+
+interface StoredValue {
+  pk: string;
+  user_id: string;
+  value: string;
+}
+
+interface Outcome {
+  rotated: number;
+  /** Changed by the API between our read and our update: already under the current key. */
+  raced: number;
+  failed: number;
+}
+
+async function rotateColumn(db: Database, cipher: FieldCipher, col: EncryptedColumn, batchSize: number) {
+  const { table, column, key } = col;
+  const outcome: Outcome = { rotated: 0, raced: 0, failed: 0 };
+  // Keyset over the primary key, so a value that fails is passed over rather than read again forever.
+  let after: string | null = null;
+  for (;;) {
+    const { rows }: { rows: StoredValue[] } = await db.pool.query<StoredValue>(
+      `SELECT ${key}::text AS pk, user_id::text AS user_id, ${column} AS value FROM ${table}
+       WHERE ${column} IS NOT NULL AND ${column} NOT LIKE $1 AND ($2::uuid IS NULL OR ${key} > $2::uuid)
+       ORDER BY ${key} LIMIT $3`,
+      [cipher.currentKeyPattern, after, batchSize],
+    );
+    if (rows.length === 0) return outcome;
+    after = rows.at(-1)?.pk ?? null;
+
+    const pks: string[] = [];
+    const olds: string[] = [];
+    const news: string[] = [];
+    for (const row of rows) {
+      const context = fieldContext(table, column, row.user_id);
+      try {
+        news.push(cipher.encrypt(cipher.decrypt(row.value, context), context));
+        pks.push(row.pk);
+        olds.push(row.value);
+      } catch (err) {
+        if (!(err instanceof FieldDecryptionError)) throw err;
+        outcome.failed++;
+        process.stderr.write(`${table}.${column} ${key}=${row.pk}: does not decrypt (${err.reason})\n`);
+      }
+    }
+    if (pks.length === 0) continue;
+    const { rowCount } = await db.pool.query(
+      `UPDATE ${table} AS t SET ${column} = v.new
+       FROM unnest($1::uuid[], $2::text[], $3::text[]) AS v(pk, old, new)
+       WHERE t.${key} = v.pk AND t.${column} = v.old`,
+      [pks, olds, news],
+    );
+    outcome.rotated += rowCount ?? 0;
+    outcome.raced += pks.length - (rowCount ?? 0);
+  }
+}
+
+function readBatchSize(): number | undefined {
+  try {
+    const { values } = parseArgs({
+      options: { 'batch-size': { type: 'string' }, help: { type: 'boolean' } },
+      strict: true,
+    });
+    if (values.help) {
+      process.stdout.write(USAGE);
+      return undefined;
+    }
+    const size = Number(values['batch-size'] ?? 500);
+    if (!Number.isInteger(size) || size < 1 || size > 10_000) throw new Error('--batch-size must be 1 to 10000');
+    return size;
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+
+runCli('keys-rotate', async () => {
+  const batchSize = readBatchSize();
+  if (batchSize === undefined) return 0;
+  const config = readCliConfig();
+  const cipher = createFieldCipher(config.fieldEncryption);
+  const { db, close } = await openCliDatabase(config, cliLogger());
+  let failed = 0;
+  try {
+    process.stdout.write(`re-encrypting under key ${cipher.currentKeyId}\n`);
+    for (const col of ENCRYPTED_COLUMNS) {
+      const o = await rotateColumn(db, cipher, col, batchSize);
+      failed += o.failed;
+      process.stdout.write(
+        `${col.table}.${col.column}: ${o.rotated} re-encrypted, ${o.raced} changed concurrently, ${o.failed} failed\n`,
+      );
+    }
+  } finally {
+    await close();
+  }
+  if (failed > 0) {
+    process.stderr.write(`${failed} value(s) did not decrypt and remain under their old key; see above\n`);
+    return 1;
+  }
+  return 0;
+});

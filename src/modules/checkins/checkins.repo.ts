@@ -1,0 +1,232 @@
+import { Prisma } from '../../generated/prisma/client.js';
+import { ConflictError } from '../../http/errors.js';
+import { type DbClient, isUniqueViolation } from '../../platform/db.js';
+import type { LocalDate } from './calendar.js';
+import type { Metric } from './checkins.schemas.js';
+
+/** A check-in as stored: notes still encrypted. */
+export interface CheckinRow {
+  id: string;
+  checkinDate: LocalDate;
+  stressLevel: number;
+  moodRating: number;
+  relationshipsRating: number;
+  sleepHours: number;
+  physicalActivityMinutes: number;
+  mindfulnessMinutes: number;
+  notesEnc: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+export type CheckinData = Omit<CheckinRow, 'id' | 'createdAt' | 'updatedAt'>;
+
+/** The columns of every raw read, as CheckinRow: dates as text and sleep as a number, so no driver type leaks. */
+const SELECT_ROW = Prisma.sql`
+  SELECT id, to_char(checkin_date, 'YYYY-MM-DD') AS "checkinDate", stress_level AS "stressLevel",
+    mood_rating AS "moodRating", relationships_rating AS "relationshipsRating", sleep_hours::float8 AS "sleepHours",
+    physical_activity_minutes AS "physicalActivityMinutes", mindfulness_minutes AS "mindfulnessMinutes",
+    notes_enc AS "notesEnc", created_at AS "createdAt", updated_at AS "updatedAt"
+  FROM user_health_checkins`;
+
+const MODEL_COLUMNS = {
+  id: true,
+  checkinDate: true,
+  stressLevel: true,
+  moodRating: true,
+  relationshipsRating: true,
+  sleepHours: true,
+  physicalActivityMinutes: true,
+  mindfulnessMinutes: true,
+  notesEnc: true,
+  createdAt: true,
+  updatedAt: true,
+} as const;
+
+const duplicateDate = () =>
+  new ConflictError('checkin-exists', 'You already have a check-in on this date; change that one instead');
+
+/** Prisma's Date for a `date` column is midnight UTC of that day. Sleep goes as text: decimal(4,2) exactly. */
+const toDbDate = (date: LocalDate) => new Date(`${date}T00:00:00.000Z`);
+
+function toDbChanges(data: Partial<CheckinData>) {
+  const { checkinDate, sleepHours, ...rest } = data;
+  return {
+    ...rest,
+    ...(checkinDate !== undefined ? { checkinDate: toDbDate(checkinDate) } : {}),
+    ...(sleepHours !== undefined ? { sleepHours: sleepHours.toFixed(2) } : {}),
+  };
+}
+
+interface ModelRow extends Omit<CheckinRow, 'checkinDate' | 'sleepHours'> {
+  checkinDate: Date;
+  sleepHours: { toString(): string };
+}
+
+function fromModel(row: ModelRow): CheckinRow {
+  return { ...row, checkinDate: row.checkinDate.toISOString().slice(0, 10), sleepHours: Number(row.sleepHours) };
+}
+
+/** One per user per date: the unique index decides, so two racing inserts yield one row and one 409. */
+export async function insertCheckin(tx: DbClient, userId: string, data: CheckinData): Promise<CheckinRow> {
+  try {
+    const { checkinDate, sleepHours, ...rest } = data;
+    const row = await tx.userHealthCheckin.create({
+      data: { userId, ...rest, checkinDate: toDbDate(checkinDate), sleepHours: sleepHours.toFixed(2) },
+      select: MODEL_COLUMNS,
+    });
+    return fromModel(row);
+  } catch (err) {
+    if (isUniqueViolation(err)) throw duplicateDate();
+    throw err;
+  }
+}
+
+export async function findCheckin(db: DbClient, userId: string, id: string): Promise<CheckinRow | undefined> {
+  const rows = await db.$queryRaw<CheckinRow[]>`${SELECT_ROW} WHERE id = ${id}::uuid AND user_id = ${userId}::uuid`;
+  return rows[0];
+}
+
+/** The check-in, row-locked until the transaction ends, so concurrent changes each audit what they really changed. */
+export async function lockCheckin(tx: DbClient, userId: string, id: string): Promise<CheckinRow | undefined> {
+  const rows = await tx.$queryRaw<CheckinRow[]>`
+    ${SELECT_ROW} WHERE id = ${id}::uuid AND user_id = ${userId}::uuid FOR UPDATE`;
+  return rows[0];
+}
+
+/** Call with a row `lockCheckin` found in the same transaction: it is the user's, and stays so. */
+export async function updateCheckin(tx: DbClient, id: string, data: Partial<CheckinData>): Promise<CheckinRow> {
+  try {
+    return fromModel(
+      await tx.userHealthCheckin.update({ where: { id }, data: toDbChanges(data), select: MODEL_COLUMNS }),
+    );
+  } catch (err) {
+    if (isUniqueViolation(err)) throw duplicateDate();
+    throw err;
+  }
+}
+
+export async function deleteCheckin(tx: DbClient, userId: string, id: string): Promise<boolean> {
+  const { count } = await tx.userHealthCheckin.deleteMany({ where: { id, userId } });
+  return count === 1;
+}
+
+export interface CheckinListFilter {
+  from?: LocalDate | undefined;
+  to?: LocalDate | undefined;
+  /** The date and id of the last row of the previous page. */
+  after?: { checkinDate: LocalDate; id: string } | undefined;
+  /** Rows to fetch: the page size plus one, to know whether more exist. */
+  take: number;
+}
+
+/**
+ * Newest date first, keyset-paginated on (checkin_date, id), on the (user_id, checkin_date) unique index. Exported
+ * so the test EXPLAINs exactly this text. Dates are unique per user, so the id never breaks a real tie; it is kept
+ * so the list follows the one pagination contract (PostgreSQL seeks the index on the row comparison's leading column).
+ */
+export function listCheckinsSql(userId: string, filter: CheckinListFilter): Prisma.Sql {
+  const conditions = [Prisma.sql`user_id = ${userId}::uuid`];
+  if (filter.from !== undefined) conditions.push(Prisma.sql`checkin_date >= ${filter.from}::date`);
+  if (filter.to !== undefined) conditions.push(Prisma.sql`checkin_date <= ${filter.to}::date`);
+  if (filter.after !== undefined) {
+    const { checkinDate, id } = filter.after;
+    conditions.push(Prisma.sql`(checkin_date, id) < (${checkinDate}::date, ${id}::uuid)`);
+  }
+  return Prisma.sql`${SELECT_ROW} WHERE ${Prisma.join(conditions, ' AND ')}
+    ORDER BY checkin_date DESC, id DESC LIMIT ${filter.take}`;
+}
+
+export function listCheckins(db: DbClient, userId: string, filter: CheckinListFilter): Promise<CheckinRow[]> {
+  return db.$queryRaw<CheckinRow[]>(listCheckinsSql(userId, filter));
+}
+
+/** Every check-in of the user, oldest first (the GDPR export). */
+export function allCheckins(db: DbClient, userId: string): Promise<CheckinRow[]> {
+  return db.$queryRaw<CheckinRow[]>`${SELECT_ROW} WHERE user_id = ${userId}::uuid ORDER BY checkin_date, id`;
+}
+
+export async function deleteAllCheckins(tx: DbClient, userId: string): Promise<void> {
+  await tx.userHealthCheckin.deleteMany({ where: { userId } });
+}
+
+const COLUMNS: Record<Metric, string> = {
+  stressLevel: 'stress_level',
+  moodRating: 'mood_rating',
+  relationshipsRating: 'relationships_rating',
+  sleepHours: 'sleep_hours',
+  physicalActivityMinutes: 'physical_activity_minutes',
+  mindfulnessMinutes: 'mindfulness_minutes',
+};
+const METRIC_NAMES = Object.keys(COLUMNS) as Metric[];
+
+type Window = 'range' | 'current' | 'previous' | 'change';
+export type SummaryRow = {
+  rangeCount: number;
+  currentCount: number;
+  previousCount: number;
+  streakDays: number;
+  streakEndsOn: LocalDate | null;
+} & Record<`${Window}_${Metric}`, number | null>;
+
+export interface SummaryWindow {
+  from: LocalDate;
+  to: LocalDate;
+  /** The user's today: the current streak ends on it or on the day before. */
+  today: LocalDate;
+}
+
+/**
+ * The summary in one statement, aggregated by PostgreSQL rather than by loading rows: per-metric means over the
+ * range and over the two weeks ending on `to` (one pass, FILTER per window), and the current streak by
+ * gaps-and-islands (within a run of consecutive days, date + row number counted from the newest is constant).
+ * Both scans read the (user_id, checkin_date) index. Exported so the test EXPLAINs exactly this text.
+ */
+export function summarySql(userId: string, w: SummaryWindow): Prisma.Sql {
+  const inRange = Prisma.sql`checkin_date >= ${w.from}::date`;
+  const inCurrent = Prisma.sql`checkin_date > ${w.to}::date - 7`;
+  const inPrevious = Prisma.sql`checkin_date BETWEEN ${w.to}::date - 13 AND ${w.to}::date - 7`;
+  const avg = (column: string, filter: Prisma.Sql) => Prisma.sql`avg(${Prisma.raw(column)}) FILTER (WHERE ${filter})`;
+  const alias = (window: Window, metric: Metric) => Prisma.raw(`"${window}_${metric}"`);
+  const means = METRIC_NAMES.flatMap((metric) => {
+    const column = COLUMNS[metric];
+    return [
+      Prisma.sql`round(${avg(column, inRange)}, 2)::float8 AS ${alias('range', metric)}`,
+      Prisma.sql`round(${avg(column, inCurrent)}, 2)::float8 AS ${alias('current', metric)}`,
+      Prisma.sql`round(${avg(column, inPrevious)}, 2)::float8 AS ${alias('previous', metric)}`,
+      Prisma.sql`round(${avg(column, inCurrent)} - ${avg(column, inPrevious)}, 2)::float8 AS ${alias('change', metric)}`,
+    ];
+  });
+  return Prisma.sql`
+    WITH recent AS (
+      SELECT * FROM user_health_checkins
+      WHERE user_id = ${userId}::uuid
+        AND checkin_date BETWEEN LEAST(${w.from}::date, ${w.to}::date - 13) AND ${w.to}::date
+    ),
+    streak AS (
+      SELECT count(*)::int AS days, max(checkin_date) AS ends_on
+      FROM (
+        SELECT checkin_date,
+          checkin_date + (row_number() OVER newest)::int AS island,
+          first_value(checkin_date) OVER newest AS latest
+        FROM user_health_checkins
+        WHERE user_id = ${userId}::uuid AND checkin_date <= ${w.today}::date
+        WINDOW newest AS (ORDER BY checkin_date DESC)
+      ) days
+      WHERE island = latest + 1 AND latest >= ${w.today}::date - 1
+    )
+    SELECT
+      (count(*) FILTER (WHERE ${inRange}))::int AS "rangeCount",
+      (count(*) FILTER (WHERE ${inCurrent}))::int AS "currentCount",
+      (count(*) FILTER (WHERE ${inPrevious}))::int AS "previousCount",
+      ${Prisma.join(means, ',\n      ')},
+      (SELECT days FROM streak) AS "streakDays",
+      (SELECT to_char(ends_on, 'YYYY-MM-DD') FROM streak) AS "streakEndsOn"
+    FROM recent`;
+}
+
+export async function summarize(db: DbClient, userId: string, w: SummaryWindow): Promise<SummaryRow> {
+  const rows = await db.$queryRaw<SummaryRow[]>(summarySql(userId, w));
+  const row = rows[0];
+  if (!row) throw new Error('summary query returned no row');
+  return row;
+}

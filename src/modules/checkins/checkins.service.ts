@@ -1,0 +1,174 @@
+import { NotFoundError, UnprocessableError, ValidationError } from '../../http/errors.js';
+import type { Cursors } from '../../http/pagination.js';
+import type { RequestContext } from '../../http/request-context.js';
+import type { FieldCipher } from '../../platform/crypto.js';
+import type { Database } from '../../platform/db.js';
+import { recordAudit } from '../audit/audit.repo.js';
+import type { ProfilesService } from '../profiles/profiles.service.js';
+import { addDays, daysBetween, type LocalDate, localDate } from './calendar.js';
+import { changesOf, decodeCheckin, encodeCheckin } from './checkins.codec.js';
+import {
+  type CheckinRow,
+  deleteCheckin,
+  findCheckin,
+  insertCheckin,
+  listCheckins,
+  lockCheckin,
+  summarize,
+  updateCheckin,
+} from './checkins.repo.js';
+import {
+  type Checkin,
+  type CheckinListQuery,
+  type CheckinSummary,
+  type CheckinSummaryQuery,
+  type CreateCheckinBody,
+  DEFAULT_SUMMARY_DAYS,
+  MAX_SUMMARY_DAYS,
+  METRICS,
+  type Metric,
+  type UpdateCheckinBody,
+} from './checkins.schemas.js';
+
+export interface CheckinsServiceDeps {
+  db: Database;
+  cipher: FieldCipher;
+  cursors: Cursors;
+  profiles: Pick<ProfilesService, 'timezoneOf'>;
+  now: () => Date;
+}
+
+export type CheckinsService = ReturnType<typeof createCheckinsService>;
+
+const DATE_KEY = /^\d{4}-\d{2}-\d{2}$/;
+
+export function createCheckinsService(deps: CheckinsServiceDeps) {
+  const { db, cipher, cursors, profiles, now } = deps;
+  const decode = (userId: string) => (row: CheckinRow) => decodeCheckin(cipher, userId, row);
+  const audit = (ctx: RequestContext) => ({ ip: ctx.ip, requestId: ctx.requestId });
+
+  /** The user's today: at 02:00 UTC it is already tomorrow in Kiritimati and still yesterday in Los Angeles. */
+  async function todayOf(userId: string): Promise<LocalDate> {
+    return localDate(now(), await profiles.timezoneOf(userId));
+  }
+
+  async function refuseFuture(userId: string, date: LocalDate): Promise<void> {
+    const today = await todayOf(userId);
+    if (date > today) {
+      throw new UnprocessableError('checkin-date-in-future', 'A check-in cannot be for a day after today', [
+        { path: 'body.checkinDate', message: `is after today (${today}) in your time zone` },
+      ]);
+    }
+  }
+
+  /** A cursor of another list (signed with the same key) would not hold a date: refused like a forged one. */
+  function decodeCursor(cursor: string | undefined) {
+    const position = cursors.decode(cursor);
+    if (!position) return undefined;
+    if (!DATE_KEY.test(position.key)) {
+      throw new ValidationError('invalid-cursor', 'The cursor is not one this API issued', [
+        { path: 'query.cursor', message: 'is not a valid cursor' },
+      ]);
+    }
+    return { checkinDate: position.key, id: position.id };
+  }
+
+  return {
+    async create(userId: string, body: CreateCheckinBody, ctx: RequestContext): Promise<Checkin> {
+      await refuseFuture(userId, body.checkinDate);
+      const row = await db.transaction(async (tx) => {
+        const created = await insertCheckin(tx, userId, encodeCheckin(cipher, userId, body));
+        await recordAudit(tx, {
+          action: 'checkin.create',
+          userId,
+          targetType: 'checkin',
+          targetId: created.id,
+          ...audit(ctx),
+        });
+        return created;
+      });
+      return decodeCheckin(cipher, userId, row);
+    },
+
+    async get(userId: string, id: string): Promise<Checkin> {
+      const row = await findCheckin(db.prisma, userId, id);
+      if (!row) throw new NotFoundError('not-found', 'No such check-in');
+      return decodeCheckin(cipher, userId, row);
+    },
+
+    async list(userId: string, query: CheckinListQuery): Promise<{ data: Checkin[]; nextCursor: string | null }> {
+      const rows = await listCheckins(db.prisma, userId, {
+        from: query.from,
+        to: query.to,
+        after: decodeCursor(query.cursor),
+        take: query.limit + 1,
+      });
+      return cursors.page(rows, query.limit, (row) => ({ key: row.checkinDate, id: row.id }), decode(userId));
+    },
+
+    /** Only what differs is written and audited; a PATCH that changes nothing writes nothing. */
+    async update(userId: string, id: string, patch: UpdateCheckinBody, ctx: RequestContext): Promise<Checkin> {
+      if (patch.checkinDate !== undefined) await refuseFuture(userId, patch.checkinDate);
+      return db.transaction(async (tx) => {
+        const locked = await lockCheckin(tx, userId, id);
+        if (!locked) throw new NotFoundError('not-found', 'No such check-in');
+        const current = decodeCheckin(cipher, userId, locked);
+        const { fields, data } = changesOf(cipher, userId, current, patch);
+        if (fields.length === 0) return current;
+        const updated = await updateCheckin(tx, id, data);
+        await recordAudit(tx, {
+          action: 'checkin.update',
+          userId,
+          targetType: 'checkin',
+          targetId: id,
+          fields,
+          ...audit(ctx),
+        });
+        return decodeCheckin(cipher, userId, updated);
+      });
+    },
+
+    async remove(userId: string, id: string, ctx: RequestContext): Promise<void> {
+      await db.transaction(async (tx) => {
+        if (!(await deleteCheckin(tx, userId, id))) throw new NotFoundError('not-found', 'No such check-in');
+        await recordAudit(tx, { action: 'checkin.delete', userId, targetType: 'checkin', targetId: id, ...audit(ctx) });
+      });
+    },
+
+    async summary(userId: string, query: CheckinSummaryQuery): Promise<CheckinSummary> {
+      const today = await todayOf(userId);
+      const to = query.to ?? today;
+      const from = query.from ?? addDays(to, -(DEFAULT_SUMMARY_DAYS - 1));
+      if (from > to) {
+        throw new UnprocessableError('validation-failed', 'The request has invalid fields', [
+          { path: 'query.from', message: `must not be after \`to\` (${to})` },
+        ]);
+      }
+      if (daysBetween(from, to) + 1 > MAX_SUMMARY_DAYS) {
+        throw new UnprocessableError('validation-failed', 'The request has invalid fields', [
+          { path: 'query.from', message: `must be at most ${MAX_SUMMARY_DAYS} days before \`to\` (${to})` },
+        ]);
+      }
+      const row = await summarize(db.prisma, userId, { from, to, today });
+      const means = (window: 'range' | 'current' | 'previous' | 'change') =>
+        Object.fromEntries(METRICS.map((m) => [m, row[`${window}_${m}`]])) as Record<Metric, number | null>;
+      return {
+        from,
+        to,
+        count: row.rangeCount,
+        averages: means('range'),
+        streak: { days: row.streakDays, endsOn: row.streakEndsOn },
+        weekOverWeek: {
+          current: { from: addDays(to, -6), to, count: row.currentCount, averages: means('current') },
+          previous: {
+            from: addDays(to, -13),
+            to: addDays(to, -7),
+            count: row.previousCount,
+            averages: means('previous'),
+          },
+          change: means('change'),
+        },
+      };
+    },
+  };
+}

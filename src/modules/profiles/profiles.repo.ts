@@ -1,0 +1,63 @@
+import type { DbClient } from '../../platform/db.js';
+
+/** A user_profiles row as stored: money still encrypted. */
+export interface ProfileRow {
+  monthlyIncomeEnc: string | null;
+  currentSavingsEnc: string | null;
+  currentDebtEnc: string | null;
+  householdSize: number | null;
+  dependents: number | null;
+  city: string | null;
+  state: string | null;
+  zipCode: string | null;
+  employmentStatus: string | null;
+  ageRange: string | null;
+  timezone: string;
+  goals: string[];
+  updatedAt: Date;
+}
+export type ProfileData = Omit<ProfileRow, 'updatedAt'>;
+
+const COLUMNS = {
+  monthlyIncomeEnc: true,
+  currentSavingsEnc: true,
+  currentDebtEnc: true,
+  householdSize: true,
+  dependents: true,
+  city: true,
+  state: true,
+  zipCode: true,
+  employmentStatus: true,
+  ageRange: true,
+  timezone: true,
+  goals: true,
+  updatedAt: true,
+} as const;
+
+/**
+ * Serialises profile writes of one user until the transaction ends, so two concurrent PUTs each compare against
+ * what the other wrote and audit the fields that really changed. NO KEY UPDATE does not block the KEY SHARE locks
+ * that inserting rows referencing the user takes. False when the account no longer exists.
+ */
+export async function lockUserForProfile(tx: DbClient, userId: string): Promise<boolean> {
+  const rows = await tx.$queryRaw<unknown[]>`SELECT 1 FROM users WHERE id = ${userId}::uuid FOR NO KEY UPDATE`;
+  return rows.length === 1;
+}
+
+export function findProfile(db: DbClient, userId: string): Promise<ProfileRow | null> {
+  return db.userProfile.findUnique({ where: { userId }, select: COLUMNS });
+}
+
+export function saveProfile(tx: DbClient, userId: string, data: ProfileData): Promise<ProfileRow> {
+  return tx.userProfile.upsert({ where: { userId }, create: { userId, ...data }, update: data, select: COLUMNS });
+}
+
+/** The user's time zone name; undefined when they never saved a profile. */
+export async function findTimeZone(db: DbClient, userId: string): Promise<string | undefined> {
+  const row = await db.userProfile.findUnique({ where: { userId }, select: { timezone: true } });
+  return row?.timezone;
+}
+
+export async function deleteProfile(tx: DbClient, userId: string): Promise<void> {
+  await tx.userProfile.deleteMany({ where: { userId } });
+}

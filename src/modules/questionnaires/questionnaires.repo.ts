@@ -1,0 +1,78 @@
+import type { Prisma } from '../../generated/prisma/client.js';
+import type { DbClient } from '../../platform/db.js';
+
+export interface SubmissionRow {
+  id: string;
+  questionnaireSlug: string;
+  definitionVersion: number;
+  score: number;
+  band: string;
+  recommendations: Prisma.JsonValue;
+  submittedAt: Date;
+}
+
+const LISTED = {
+  id: true,
+  questionnaireSlug: true,
+  definitionVersion: true,
+  score: true,
+  band: true,
+  recommendations: true,
+  submittedAt: true,
+} as const;
+
+export interface NewSubmission {
+  userId: string;
+  questionnaireSlug: string;
+  definitionVersion: number;
+  answersEnc: string;
+  score: number;
+  band: string;
+  recommendations: string[];
+}
+
+export function insertSubmission(db: DbClient, data: NewSubmission): Promise<SubmissionRow> {
+  return db.financialQuestionnaireSubmission.create({ data, select: LISTED });
+}
+
+/** Newest first, keyset-paginated on (submitted_at, id), served by the (user_id, submitted_at) index. */
+export function listSubmissions(
+  db: DbClient,
+  userId: string,
+  query: { slug?: string; limit: number; after?: { submittedAt: Date; id: string } },
+): Promise<SubmissionRow[]> {
+  const { after } = query;
+  return db.financialQuestionnaireSubmission.findMany({
+    where: {
+      userId,
+      ...(query.slug ? { questionnaireSlug: query.slug } : {}),
+      ...(after
+        ? {
+            OR: [{ submittedAt: { lt: after.submittedAt } }, { submittedAt: after.submittedAt, id: { lt: after.id } }],
+          }
+        : {}),
+    },
+    orderBy: [{ submittedAt: 'desc' }, { id: 'desc' }],
+    take: query.limit + 1,
+    select: LISTED,
+  });
+}
+
+export function findSubmission(db: DbClient, userId: string, id: string) {
+  return db.financialQuestionnaireSubmission.findFirst({
+    where: { id, userId },
+    select: { ...LISTED, answersEnc: true },
+  });
+}
+
+export function allSubmissions(db: DbClient, userId: string) {
+  return db.financialQuestionnaireSubmission.findMany({
+    where: { userId },
+    orderBy: [{ submittedAt: 'asc' }, { id: 'asc' }],
+    select: { ...LISTED, answersEnc: true },
+  });
+}
+
+export async function deleteSubmissions(db: DbClient, userId: string): Promise<void> {
+  await db.financialQuestionnaireSubmission.deleteMany({ where: { userId } });
+}

@@ -1,0 +1,102 @@
+import { NotFoundError, UnprocessableError } from '../../http/errors.js';
+import type { Cursors } from '../../http/pagination.js';
+import type { RequestContext } from '../../http/request-context.js';
+import type { FieldCipher } from '../../platform/crypto.js';
+import type { Database } from '../../platform/db.js';
+import { recordAudit } from '../audit/audit.repo.js';
+import { openAnswers, sealAnswers } from './questionnaires.answers.js';
+import type { QuestionnaireCatalog } from './questionnaires.catalog.js';
+import { findSubmission, insertSubmission, listSubmissions } from './questionnaires.repo.js';
+import {
+  type QuestionnaireView,
+  type Submission,
+  type SubmissionDetail,
+  type SubmissionListQuery,
+  type SubmitBody,
+  toQuestionnaireView,
+  toSubmission,
+} from './questionnaires.schemas.js';
+import { checkAnswers, score } from './questionnaires.scoring.js';
+
+export interface QuestionnairesServiceDeps {
+  db: Database;
+  cipher: FieldCipher;
+  cursors: Cursors;
+  catalog: QuestionnaireCatalog;
+}
+
+export type QuestionnairesService = ReturnType<typeof createQuestionnairesService>;
+
+export function createQuestionnairesService(deps: QuestionnairesServiceDeps) {
+  const { db, cipher, cursors, catalog } = deps;
+
+  function definition(slug: string) {
+    const def = catalog.find(slug);
+    if (!def) throw new NotFoundError('not-found', 'No such questionnaire');
+    return def;
+  }
+
+  return {
+    list() {
+      return {
+        data: catalog.all().map((d) => ({
+          slug: d.slug,
+          title: d.title,
+          version: d.version,
+          description: d.description,
+          questionCount: d.questions.length,
+        })),
+        nextCursor: null,
+      };
+    },
+
+    get(slug: string): QuestionnaireView {
+      return toQuestionnaireView(definition(slug));
+    },
+
+    async submit(userId: string, slug: string, input: SubmitBody, ctx: RequestContext): Promise<Submission> {
+      const def = definition(slug);
+      const checked = checkAnswers(def, input.answers);
+      if (!checked.ok) throw new UnprocessableError('validation-failed', 'Some answers are invalid', checked.errors);
+      const result = score(def, checked.answers);
+      const row = await db.transaction(async (tx) => {
+        const created = await insertSubmission(tx, {
+          userId,
+          questionnaireSlug: def.slug,
+          definitionVersion: def.version,
+          answersEnc: sealAnswers(cipher, userId, checked.answers),
+          score: result.score,
+          band: result.band.id,
+          recommendations: [...result.band.recommendations],
+        });
+        await recordAudit(tx, {
+          action: 'questionnaire.submit',
+          userId,
+          targetType: 'questionnaire_submission',
+          targetId: created.id,
+          fields: ['answers'],
+          ip: ctx.ip,
+          requestId: ctx.requestId,
+        });
+        return created;
+      });
+      return toSubmission(row);
+    },
+
+    async submissions(userId: string, query: SubmissionListQuery) {
+      const after = cursors.decodeCreatedAt(query.cursor);
+      const rows = await listSubmissions(db.prisma, userId, {
+        ...(query.questionnaire ? { slug: query.questionnaire } : {}),
+        limit: query.limit,
+        ...(after ? { after: { submittedAt: after.createdAt, id: after.id } } : {}),
+      });
+      return cursors.page(rows, query.limit, (r) => ({ key: r.submittedAt.toISOString(), id: r.id }), toSubmission);
+    },
+
+    async submission(userId: string, id: string): Promise<SubmissionDetail> {
+      const row = await findSubmission(db.prisma, userId, id);
+      if (!row) throw new NotFoundError('not-found', 'No such submission');
+      return { ...toSubmission(row), answers: openAnswers(cipher, userId, row.answersEnc) };
+    },
+  };
+}

@@ -1,0 +1,184 @@
+import type Stripe from 'stripe';
+import { ValidationError } from '../../http/errors.js';
+import type { Database, DbClient } from '../../platform/db.js';
+import type { Logger } from '../../platform/logger.js';
+import { isStripeMissing, isStripeSignatureError, type StripeClient } from '../../platform/stripe.js';
+import {
+  claimStripeEvent,
+  type InvoiceState,
+  insertInvoiceOrLock,
+  lockSubscriptionOfCustomer,
+  stripeEventSeen,
+  updateInvoice,
+} from './subscriptions.repo.js';
+import type { WebhookAck } from './subscriptions.schemas.js';
+import { type BillingConfig, billingNotConfigured } from './subscriptions.service.js';
+import { applyStripeSubscription } from './subscriptions.sync.js';
+
+/** Stripe's own default, and what its guides ask for: an older signed delivery is a replay. */
+const SIGNATURE_TOLERANCE_SECONDS = 300;
+
+/** Later invoice states win over earlier ones whatever the order of arrival (`void` and `paid` are final). */
+const INVOICE_RANK: Record<string, number> = { draft: 0, open: 1, uncollectible: 2, paid: 3, void: 3 };
+
+type Outcome = WebhookAck['outcome'];
+
+interface Work {
+  subscription?: Stripe.Subscription | undefined;
+  invoice?: Stripe.Invoice;
+}
+
+export type StripeWebhooks = ReturnType<typeof createStripeWebhooks>;
+
+export function createStripeWebhooks(deps: {
+  db: Database;
+  billing: BillingConfig;
+  stripe: StripeClient | undefined;
+  logger: Logger;
+  now: () => Date;
+}) {
+  const { db, billing, logger, now } = deps;
+
+  function verify(stripe: StripeClient, secret: string, payload: Buffer, signature: string | undefined): Stripe.Event {
+    if (!signature) throw new ValidationError('invalid-signature', 'The Stripe-Signature header is missing');
+    try {
+      // The application's clock, not the SDK's: one notion of "now" for the whole service (and its tests).
+      return stripe.webhooks.constructEvent(
+        payload,
+        signature,
+        secret,
+        SIGNATURE_TOLERANCE_SECONDS,
+        undefined,
+        now().getTime(),
+      );
+    } catch (err) {
+      if (isStripeSignatureError(err)) {
+        logger.warn({ reason: (err as Error).message }, 'Stripe webhook with an invalid signature refused');
+        throw new ValidationError(
+          'invalid-signature',
+          'The Stripe-Signature header does not match this payload, or is stale',
+        );
+      }
+      if (err instanceof SyntaxError) throw new ValidationError('malformed-json', 'The signed payload is not JSON');
+      throw err;
+    }
+  }
+
+  /** The current subscription, from Stripe itself: never trust an event's copy, which may be older than the last. */
+  async function currentSubscription(
+    stripe: StripeClient,
+    ref: string | Stripe.Subscription | null | undefined,
+    fallback?: Stripe.Subscription,
+  ): Promise<Stripe.Subscription | undefined> {
+    if (!ref) return undefined;
+    const id = typeof ref === 'string' ? ref : ref.id;
+    try {
+      return await stripe.subscriptions.retrieve(id);
+    } catch (err) {
+      if (!isStripeMissing(err)) throw err;
+      logger.warn({ stripeSubscriptionId: id }, 'Stripe no longer has the subscription of an event');
+      return fallback;
+    }
+  }
+
+  /** What an event asks to apply, read before the transaction so no database connection waits on Stripe. */
+  async function workOf(stripe: StripeClient, event: Stripe.Event): Promise<Work | undefined> {
+    switch (event.type) {
+      case 'checkout.session.completed': {
+        const session = event.data.object;
+        return {
+          subscription: await currentSubscription(
+            stripe,
+            session.mode === 'subscription' ? session.subscription : null,
+          ),
+        };
+      }
+      case 'customer.subscription.deleted':
+        // Final: the object in the event is the subscription's last state; nothing newer can exist.
+        return { subscription: event.data.object };
+      case 'customer.subscription.created':
+      case 'customer.subscription.updated':
+      case 'customer.subscription.paused':
+      case 'customer.subscription.resumed':
+        return { subscription: await currentSubscription(stripe, event.data.object.id, event.data.object) };
+      case 'invoice.paid':
+      case 'invoice.payment_failed': {
+        const invoice = event.data.object;
+        return {
+          invoice,
+          subscription: await currentSubscription(stripe, invoice.parent?.subscription_details?.subscription),
+        };
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  async function applyInvoice(tx: DbClient, invoice: Stripe.Invoice, userId: string | undefined): Promise<void> {
+    if (!userId) {
+      logger.warn({ stripeInvoiceId: invoice.id }, 'Stripe invoice of a customer with no local row');
+      return;
+    }
+    const state: InvoiceState = {
+      userId,
+      stripeInvoiceId: invoice.id,
+      amountDueCents: invoice.amount_due,
+      amountPaidCents: invoice.amount_paid,
+      currency: invoice.currency,
+      status: invoice.status ?? 'draft',
+      periodStart: new Date(invoice.period_start * 1000),
+      periodEnd: new Date(invoice.period_end * 1000),
+    };
+    const stored = await insertInvoiceOrLock(tx, state);
+    if (stored !== undefined && (INVOICE_RANK[state.status] ?? 0) >= (INVOICE_RANK[stored] ?? 0)) {
+      await updateInvoice(tx, state);
+    }
+  }
+
+  return {
+    /**
+     * Verifies and applies one delivery. The event id is claimed in the same transaction as its effect, so the
+     * answer (sent after this resolves, that is after the commit) is 2xx only for an event durably applied, and any
+     * failure rolls everything back and surfaces as a 5xx for Stripe to retry.
+     */
+    async receive(payload: Buffer, signature: string | undefined): Promise<Outcome> {
+      if (!deps.stripe || !billing.stripe) throw billingNotConfigured();
+      const stripe = deps.stripe;
+      const { prices, webhookSecret } = billing.stripe;
+      const event = verify(stripe, webhookSecret, payload, signature);
+      const log = logger.child({ stripeEventId: event.id, stripeEventType: event.type });
+
+      if (await stripeEventSeen(db.prisma, event.id)) {
+        log.info('Stripe event already applied; acknowledged again');
+        return 'duplicate';
+      }
+      const work = await workOf(stripe, event);
+      if (!work) {
+        log.info('Stripe event of a type this service does not handle; acknowledged');
+        return 'ignored';
+      }
+      const observedAt = now();
+      const outcome = await db.transaction(async (tx): Promise<Outcome> => {
+        if (!(await claimStripeEvent(tx, event.id, event.type))) return 'duplicate';
+        const applied = work.subscription
+          ? await applyStripeSubscription(tx, work.subscription, {
+              observedAt,
+              cause: { targetType: 'stripe_event', targetId: event.id },
+              prices,
+              logger: log,
+            })
+          : undefined;
+        if (work.invoice) {
+          const customer = work.invoice.customer;
+          const customerId = typeof customer === 'string' ? customer : customer?.id;
+          const userId =
+            applied?.userId ?? (customerId ? (await lockSubscriptionOfCustomer(tx, customerId))?.userId : undefined);
+          await applyInvoice(tx, work.invoice, userId);
+        }
+        return 'applied';
+      });
+      log.info({ outcome }, 'Stripe event processed');
+      return outcome;
+    },
+  };
+}

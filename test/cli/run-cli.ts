@@ -1,0 +1,37 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { ROOT } from '../support/app.js';
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A real operator command (src/cli/<name>.ts) in its own process, with only this environment. */
+export function runCli(name: string, args: string[], env: Record<string, string>): Promise<CliResult> {
+  const child = spawn(process.execPath, ['--import', 'tsx', `src/cli/${name}.ts`, ...args], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      NODE_ENV: 'test',
+      // Given, so the command does not generate development secrets in the checkout's .data/.
+      JWT_SECRET: randomBytes(32).toString('base64url'),
+      CSRF_SECRET: randomBytes(32).toString('base64url'),
+      HEALTH_TOKEN: randomBytes(32).toString('base64url'),
+      FIELD_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+}
