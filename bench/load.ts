@@ -2,7 +2,7 @@ import autocannon from 'autocannon';
 import { DEFAULT_CONNECTIONS, type Scenario } from './scenarios.js';
 
 /** A scenario with its fixtures filled in: the request autocannon repeats. */
-export type Load = Pick<Scenario, 'name' | 'method' | 'path' | 'expectStatus' | 'connections' | 'eachBody'> & {
+export type Load = Pick<Scenario, 'name' | 'method' | 'path' | 'expectStatus' | 'connections' | 'eachBody' | 'rate'> & {
   headers?: Record<string, string>;
   body?: string;
 };
@@ -43,6 +43,7 @@ export function measure(
           ? { requests: [{ setupRequest: (req: autocannon.Request) => ({ ...req, body: scenario.eachBody?.() }) }] }
           : {}),
         connections: scenario.connections ?? DEFAULT_CONNECTIONS,
+        ...(scenario.rate ? { overallRate: scenario.rate } : {}),
         duration: durationSeconds,
       },
       (err: Error | null, result) => {

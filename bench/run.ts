@@ -2,7 +2,9 @@
  * `npm run bench`: the app's routes and their bare baselines under the same load, in the same run, as ratios of
  * requests per second, p99 latency and server CPU time per request. The servers run in a child process
  * (bench/servers.ts) so that autocannon, here, does not steal their event loop. Exits 1 when a target is missed.
- * BENCH_DURATION (seconds per run, default 10) and BENCH_ROUNDS (runs per side of each comparison, default 2).
+ * BENCH_DURATION (seconds per run, default 10) and BENCH_ROUNDS (runs per side of each comparison, default 2);
+ * BENCH_ONLY (a case-insensitive regular expression) keeps only the app scenarios whose name matches, with their
+ * baselines — for working on one route; a full run is what counts.
  * The app runs with production settings except those bench/servers.ts raises (abuse limits) or lowers (bcrypt
  * cost); they are printed at the start.
  */
@@ -41,11 +43,14 @@ const SignedIn = z.object({ accessToken: z.string() });
 const Settings = z.object({
   BENCH_DURATION: z.coerce.number().int().min(1).default(10),
   BENCH_ROUNDS: z.coerce.number().int().min(1).default(2),
+  BENCH_ONLY: z.string().optional(),
 });
 
 async function main(): Promise<number> {
   const settings = Settings.parse(process.env);
-  const comparisons = plan(scenarios);
+  const only = settings.BENCH_ONLY ? new RegExp(settings.BENCH_ONLY, 'i') : undefined;
+  const comparisons = plan(scenarios).filter(({ scenario }) => !only || only.test(scenario.name));
+  const measured = new Set(comparisons.flatMap(({ scenario, baseline }) => [scenario.name, baseline.name]));
   const servers = await startServers();
   process.once('SIGINT', () => void servers.stop().then(() => process.exit(130)));
   try {
@@ -70,7 +75,7 @@ async function main(): Promise<number> {
     say('  (the limits count in Redis on every request as in production, but never refuse one)');
     say(`database pools: ${ready.poolMax} connections for the app, ${ready.poolMax} for the pg baseline`);
     say(`warming up ${WARMUP_SECONDS} s each`);
-    for (const s of scenarios) await run(s, WARMUP_SECONDS, 'warm-up');
+    for (const s of scenarios.filter((s) => measured.has(s.name))) await run(s, WARMUP_SECONDS, 'warm-up');
 
     // Each compared scenario runs right next to its baseline, BENCH_ROUNDS times each, in ABBA order: whatever
     // drifts during the run (CPU frequency, heat, the neighbours of a shared machine, JIT still settling) weighs on

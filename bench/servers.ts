@@ -116,6 +116,11 @@ async function start(logger: Logger): Promise<ServersReady> {
     pool: baselinePool,
     jwt: { secret: config.auth.jwtSecret, issuer: config.auth.issuer, audience: config.auth.audience },
     passwordHash: await bcrypt.hash(account.password, config.auth.bcryptCost),
+    baselineUserId: (
+      await db.pool.query<{ id: string }>(
+        `INSERT INTO users (email, password_hash) VALUES ('bench-baseline@example.com', 'not a hash') RETURNING id`,
+      )
+    ).rows[0]?.id as string,
   };
   const ports: Partial<Record<BaselineName, number>> = {};
   for (const name of Object.keys(baselines) as BaselineName[]) {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { type Config, ConfigError, loadConfig } from '../config/config.js';
 import { createDatabase, type Database } from '../platform/db.js';
 import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from '../platform/embedded-postgres.js';
@@ -75,4 +76,29 @@ export function runCli(name: string, main: () => Promise<number>): void {
       );
       process.exit(1);
     });
+}
+
+/**
+ * `--batch-size <1-max>` (and `--help`) of the batch commands: the size, or undefined after printing the usage for
+ * `--help`. A bad argument prints the usage to stderr and exits 2.
+ */
+export function readBatchSize(usage: string, limits: { fallback: number; max: number }): number | undefined {
+  try {
+    const { values } = parseArgs({
+      options: { 'batch-size': { type: 'string' }, help: { type: 'boolean' } },
+      strict: true,
+    });
+    if (values.help) {
+      process.stdout.write(usage);
+      return undefined;
+    }
+    const size = Number(values['batch-size'] ?? limits.fallback);
+    if (!Number.isInteger(size) || size < 1 || size > limits.max) {
+      throw new Error(`--batch-size must be 1 to ${limits.max}`);
+    }
+    return size;
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${usage}`);
+    process.exit(2);
+  }
 }

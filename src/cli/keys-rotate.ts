@@ -1,7 +1,6 @@
-import { parseArgs } from 'node:util';
 import { createFieldCipher, type FieldCipher, FieldDecryptionError, fieldContext } from '../platform/crypto.js';
 import type { Database } from '../platform/db.js';
-import { cliLogger, openCliDatabase, readCliConfig, runCli } from './cli-database.js';
+import { cliLogger, openCliDatabase, readBatchSize, readCliConfig, runCli } from './cli-database.js';
 
 /**
  * `npm run keys:rotate` (production image: `node dist/cli/keys-rotate.js`): re-encrypts every encrypted value that
@@ -83,27 +82,8 @@ async function rotateColumn(db: Database, cipher: FieldCipher, col: EncryptedCol
   }
 }
 
-function readBatchSize(): number | undefined {
-  try {
-    const { values } = parseArgs({
-      options: { 'batch-size': { type: 'string' }, help: { type: 'boolean' } },
-      strict: true,
-    });
-    if (values.help) {
-      process.stdout.write(USAGE);
-      return undefined;
-    }
-    const size = Number(values['batch-size'] ?? 500);
-    if (!Number.isInteger(size) || size < 1 || size > 10_000) throw new Error('--batch-size must be 1 to 10000');
-    return size;
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n${USAGE}`);
-    process.exit(2);
-  }
-}
-
 runCli('keys-rotate', async () => {
-  const batchSize = readBatchSize();
+  const batchSize = readBatchSize(USAGE, { fallback: 500, max: 10_000 });
   if (batchSize === undefined) return 0;
   const config = readCliConfig();
   const cipher = createFieldCipher(config.fieldEncryption);

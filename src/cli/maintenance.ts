@@ -1,6 +1,5 @@
-import { parseArgs } from 'node:util';
 import type pg from 'pg';
-import { cliLogger, openCliDatabase, readCliConfig, runCli } from './cli-database.js';
+import { cliLogger, openCliDatabase, readBatchSize, readCliConfig, runCli } from './cli-database.js';
 
 /**
  * `npm run maintenance` (production image: `node dist/cli/maintenance.js`), daily from a CronJob: purges audit
@@ -86,27 +85,8 @@ function purges(retentionDays: number): Purge[] {
   ];
 }
 
-function readBatchSize(): number | undefined {
-  try {
-    const { values } = parseArgs({
-      options: { 'batch-size': { type: 'string' }, help: { type: 'boolean' } },
-      strict: true,
-    });
-    if (values.help) {
-      process.stdout.write(USAGE);
-      return undefined;
-    }
-    const size = Number(values['batch-size'] ?? 5000);
-    if (!Number.isInteger(size) || size < 1 || size > 50_000) throw new Error('--batch-size must be 1 to 50000');
-    return size;
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n${USAGE}`);
-    process.exit(2);
-  }
-}
-
 runCli('maintenance', async () => {
-  const batchSize = readBatchSize();
+  const batchSize = readBatchSize(USAGE, { fallback: 5000, max: 50_000 });
   if (batchSize === undefined) return 0;
   const config = readCliConfig();
   const { db, close } = await openCliDatabase(config, cliLogger());

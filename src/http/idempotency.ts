@@ -9,8 +9,12 @@ import { PROBLEM_CONTENT_TYPE } from './problem.js';
 
 /** How long an answer is kept for replay (IETF draft-ietf-httpapi-idempotency-key-header suggests 24 h). */
 const TTL_MS = 24 * 60 * 60 * 1000;
-/** A claim this old without an answer belongs to a process that died mid-request; another attempt may take it. */
-const ABANDONED_AFTER_MS = 60 * 1000;
+/**
+ * A claim this old without an answer belongs to a process that died mid-request; another attempt may take it. Well
+ * above the slowest route (a checkout's Stripe calls with their retries take at most about a minute): taking over a
+ * claim whose request still runs would run it twice, while waiting only delays a retry after a crash.
+ */
+const ABANDONED_AFTER_MS = 5 * 60 * 1000;
 const KEY = /^[\x21-\x7e]{1,255}$/;
 
 export const IDEMPOTENCY_REPLAYED_HEADER = 'Idempotent-Replayed';
@@ -19,8 +23,9 @@ export const IDEMPOTENCY_REPLAYED_HEADER = 'Idempotent-Replayed';
  * `Idempotency-Key` on creating POSTs (mount after authentication and validation). The first request with a key
  * claims it with an INSERT … ON CONFLICT DO NOTHING, so of N concurrent retries exactly one runs; its answer
  * (status and body, 4xx included) is stored before it is sent and replayed for 24 h to the same key with the same
- * request. The same key with another request → 422; while the first still runs → 409. A 5xx answer, or a
- * connection that closes before an answer, releases the key so the retry runs again.
+ * request. The same key with another request → 422; while the first still runs → 409. A 5xx answer releases the
+ * key so the retry runs again. A client that gives up and disconnects does not: the route keeps running, and its
+ * answer is stored for the retry (releasing the key then would let the retry run the route a second time).
  *
  * Stored answers hold what the routes return (check-in notes, answers), so they are encrypted like the rows they
  * came from: `{ "enc": "<envelope>" }`. Routes that return a secret meant to be shown once (a new API key) must not
@@ -93,11 +98,13 @@ export function createIdempotency(deps: {
         );
       }
       const stored = existing.responseBody as { enc?: unknown } | null;
-      const body =
-        typeof stored?.enc === 'string' ? JSON.parse(deps.cipher.decrypt(stored.enc, context(userId))) : null;
+      const { body, location } = (
+        typeof stored?.enc === 'string' ? JSON.parse(deps.cipher.decrypt(stored.enc, context(userId))) : {}
+      ) as StoredAnswer;
       res.setHeader(IDEMPOTENCY_REPLAYED_HEADER, 'true');
+      if (location) res.setHeader('Location', location);
       res.status(existing.responseStatus ?? 200);
-      if (body === null) return res.end();
+      if (body === undefined || body === null) return res.end();
       if ((existing.responseStatus ?? 200) >= 400) res.type(PROBLEM_CONTENT_TYPE);
       return res.json(body);
     }
@@ -112,20 +119,22 @@ export function createIdempotency(deps: {
       prisma.idempotencyKey.deleteMany({ where }).catch((err: unknown) => {
         deps.logger.error({ err }, 'could not release an idempotency key');
       });
-    const complete = (status: number, body: unknown) =>
-      prisma.idempotencyKey
+    const complete = (status: number, body: unknown) => {
+      const location = res.getHeader('Location');
+      const answer: StoredAnswer = { body, ...(typeof location === 'string' ? { location } : {}) };
+      return prisma.idempotencyKey
         .updateMany({
           where,
           data: {
             state: 'completed',
             responseStatus: status,
-            responseBody:
-              body === undefined ? undefined : { enc: deps.cipher.encrypt(JSON.stringify(body), context(userId)) },
+            responseBody: { enc: deps.cipher.encrypt(JSON.stringify(answer), context(userId)) },
           },
         })
         .catch((err: unknown) => {
           deps.logger.error({ err }, 'could not store an idempotent answer');
         });
+    };
 
     const send = res.json.bind(res);
     res.json = (body: unknown) => {
@@ -140,13 +149,13 @@ export function createIdempotency(deps: {
       settled = true;
       void (res.statusCode >= 500 ? release() : complete(res.statusCode, undefined));
     });
-    res.once('close', () => {
-      if (!settled) {
-        settled = true;
-        void release();
-      }
-    });
   }
+}
+
+/** What a replay sends again, encrypted at rest: the body and the `Location` of a created resource. */
+interface StoredAnswer {
+  body?: unknown;
+  location?: string;
 }
 
 /** SHA-256 of the method, path and body with object keys sorted: the same JSON in another key order is the same request. */

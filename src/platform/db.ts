@@ -57,9 +57,17 @@ export function isMissingRow(err: unknown): boolean {
   return err instanceof PrismaClientKnownRequestError && err.code === 'P2025';
 }
 
-/** A unique constraint refused the write (Prisma P2002): the caller turns it into a 409 of its own. */
+/**
+ * A unique constraint refused the write: Prisma P2002 from a model query, or P2010 ("raw query failed") whose driver
+ * error is a UniqueConstraintViolation (SQLSTATE 23505) from $queryRaw. The caller turns it into a 409 of its own.
+ */
 export function isUniqueViolation(err: unknown): boolean {
-  return err instanceof PrismaClientKnownRequestError && err.code === 'P2002';
+  if (!(err instanceof PrismaClientKnownRequestError)) return false;
+  if (err.code === 'P2002') return true;
+  const cause = (
+    err.meta as { driverAdapterError?: { cause?: { kind?: unknown; originalCode?: unknown } } } | undefined
+  )?.driverAdapterError?.cause;
+  return err.code === 'P2010' && (cause?.kind === 'UniqueConstraintViolation' || cause?.originalCode === '23505');
 }
 
 /**

@@ -25,6 +25,8 @@ export function createRedis({ url, logger, commandTimeoutMs = 500 }: RedisOption
     // Keep reconnecting with a capped backoff: Redis coming back must heal the service without a restart.
     retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
     lazyConnect: false,
+    // Commands issued in the same tick (a request's session read and its rate-limit count) leave in one write.
+    enableAutoPipelining: true,
   });
   let healthy = true;
   redis.on('error', (err) => {

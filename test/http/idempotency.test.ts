@@ -20,6 +20,15 @@ const post = (user: SignedInUser, key: string | undefined, body: object) => {
   return (key === undefined ? req : req.set('Idempotency-Key', key)).send(body);
 };
 const remindersOf = (user: SignedInUser) => t.db.prisma.reminderSchedule.count({ where: { userId: user.id } });
+const checkinOn = (checkinDate: string) => ({
+  checkinDate,
+  stressLevel: 5,
+  moodRating: 6,
+  relationshipsRating: 7,
+  sleepHours: 7,
+  physicalActivityMinutes: 20,
+  mindfulnessMinutes: 5,
+});
 const reminder = (title: string, extra: object = {}) => ({ title, dueDate: '2026-12-01', ...extra });
 
 describe('Idempotency-Key on a creating POST', () => {
@@ -78,15 +87,7 @@ describe('Idempotency-Key on a creating POST', () => {
 
   it('when the first answer was a 4xx, replays that 4xx even after the cause went away', async () => {
     const user = await registerUser(t);
-    const checkin = {
-      checkinDate: '2026-01-15',
-      stressLevel: 5,
-      moodRating: 6,
-      relationshipsRating: 7,
-      sleepHours: 7,
-      physicalActivityMinutes: 20,
-      mindfulnessMinutes: 5,
-    };
+    const checkin = checkinOn('2026-01-15');
     const send = () =>
       request(t.app)
         .post('/api/v1/checkins')
@@ -105,6 +106,36 @@ describe('Idempotency-Key on a creating POST', () => {
     expect(replay.status).toBe(409);
     expect(replay.body).toEqual(refused.body);
     expect(replay.headers['content-type']).toMatch(/^application\/problem\+json/);
+  });
+
+  it('when the client gives up before the answer, the route still finishes and the retry replays its answer', async () => {
+    const user = await registerUser(t);
+    await t.db.pool.query(`
+      CREATE FUNCTION slow_reminders() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN PERFORM pg_sleep(0.6); RETURN NEW; END $$;
+      CREATE TRIGGER slow_reminders BEFORE INSERT ON reminder_schedules FOR EACH ROW EXECUTE FUNCTION slow_reminders();`);
+    try {
+      await expect(post(user, 'impatient', reminder('Sheet')).timeout(150)).rejects.toThrow(/timeout/i);
+      await new Promise((r) => setTimeout(r, 1_200));
+    } finally {
+      await t.db.pool.query('DROP TRIGGER slow_reminders ON reminder_schedules; DROP FUNCTION slow_reminders();');
+    }
+    const retry = await post(user, 'impatient', reminder('Sheet'));
+    expect(retry.status).toBe(201);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(await remindersOf(user)).toBe(1);
+  });
+
+  it('when a created resource is replayed, its Location comes back too', async () => {
+    const user = await registerUser(t);
+    const checkin = checkinOn('2026-01-20');
+    const send = () =>
+      request(t.app).post('/api/v1/checkins').set(bearer(user.accessToken)).set('Idempotency-Key', 'loc').send(checkin);
+    const first = await send();
+    const again = await send();
+    expect(first.status).toBe(201);
+    expect(first.headers.location).toMatch(/\/api\/v1\/checkins\/[0-9a-f-]{36}$/);
+    expect(again.headers.location).toBe(first.headers.location);
   });
 
   it('when an answer is stored, it is encrypted like the data it holds', async () => {
@@ -152,7 +183,7 @@ describe('Idempotency-Key on a creating POST', () => {
     }
   });
 
-  it('when a claim was left unanswered by a process that died, a retry a minute later takes it over', async () => {
+  it('when a claim was left unanswered by a process that died, a retry five minutes later takes it over', async () => {
     const user = await registerUser(t);
     await t.db.prisma.idempotencyKey.create({
       data: {
@@ -161,7 +192,7 @@ describe('Idempotency-Key on a creating POST', () => {
         method: 'POST',
         path: PATH,
         requestHash: 'from-a-dead-process',
-        createdAt: new Date(clock - 2 * 60 * 1000),
+        createdAt: new Date(clock - 6 * 60 * 1000),
         expiresAt: new Date(clock + 22 * HOUR),
       },
     });

@@ -66,15 +66,38 @@ function fromModel(row: ModelRow): CheckinRow {
   return { ...row, checkinDate: row.checkinDate.toISOString().slice(0, 10), sleepHours: Number(row.sleepHours) };
 }
 
-/** One per user per date: the unique index decides, so two racing inserts yield one row and one 409. */
-export async function insertCheckin(tx: DbClient, userId: string, data: CheckinData): Promise<CheckinRow> {
+/**
+ * One per user per date: the unique index decides, so two racing inserts yield one row and one 409.
+ * Inserts the check-in and its `checkin.create` audit row in ONE statement (a data-modifying CTE is atomic): no
+ * interactive transaction, so the connection is held for one round trip instead of four — under load the pool, not
+ * the CPU, bounded how many check-ins a second an instance could record.
+ */
+export async function insertCheckinAudited(
+  db: DbClient,
+  userId: string,
+  data: CheckinData,
+  audit: { ip?: string; requestId?: string },
+): Promise<CheckinRow> {
   try {
-    const { checkinDate, sleepHours, ...rest } = data;
-    const row = await tx.userHealthCheckin.create({
-      data: { userId, ...rest, checkinDate: toDbDate(checkinDate), sleepHours: sleepHours.toFixed(2) },
-      select: MODEL_COLUMNS,
-    });
-    return fromModel(row);
+    const rows = await db.$queryRaw<CheckinRow[]>`
+      WITH created AS (
+        INSERT INTO user_health_checkins (user_id, checkin_date, stress_level, mood_rating, relationships_rating,
+          sleep_hours, physical_activity_minutes, mindfulness_minutes, notes_enc)
+        VALUES (${userId}::uuid, ${data.checkinDate}::date, ${data.stressLevel}, ${data.moodRating},
+          ${data.relationshipsRating}, ${data.sleepHours.toFixed(2)}::numeric, ${data.physicalActivityMinutes},
+          ${data.mindfulnessMinutes}, ${data.notesEnc})
+        RETURNING *
+      ), audited AS (
+        INSERT INTO audit_log (user_id, action, target_type, target_id, ip, request_id)
+        SELECT user_id, 'checkin.create', 'checkin', id::text, ${audit.ip?.slice(0, 64) ?? null}, ${audit.requestId ?? null}
+        FROM created
+      )
+      SELECT id, to_char(checkin_date, 'YYYY-MM-DD') AS "checkinDate", stress_level AS "stressLevel",
+        mood_rating AS "moodRating", relationships_rating AS "relationshipsRating", sleep_hours::float8 AS "sleepHours",
+        physical_activity_minutes AS "physicalActivityMinutes", mindfulness_minutes AS "mindfulnessMinutes",
+        notes_enc AS "notesEnc", created_at AS "createdAt", updated_at AS "updatedAt"
+      FROM created`;
+    return rows[0] as CheckinRow;
   } catch (err) {
     if (isUniqueViolation(err)) throw duplicateDate();
     throw err;

@@ -11,7 +11,7 @@ import {
   type CheckinRow,
   deleteCheckin,
   findCheckin,
-  insertCheckin,
+  insertCheckinAudited,
   listCheckins,
   lockCheckin,
   summarize,
@@ -76,17 +76,7 @@ export function createCheckinsService(deps: CheckinsServiceDeps) {
   return {
     async create(userId: string, body: CreateCheckinBody, ctx: RequestContext): Promise<Checkin> {
       await refuseFuture(userId, body.checkinDate);
-      const row = await db.transaction(async (tx) => {
-        const created = await insertCheckin(tx, userId, encodeCheckin(cipher, userId, body));
-        await recordAudit(tx, {
-          action: 'checkin.create',
-          userId,
-          targetType: 'checkin',
-          targetId: created.id,
-          ...audit(ctx),
-        });
-        return created;
-      });
+      const row = await insertCheckinAudited(db.prisma, userId, encodeCheckin(cipher, userId, body), audit(ctx));
       return decodeCheckin(cipher, userId, row);
     },
 

@@ -1,3 +1,4 @@
+import { ConflictError } from '../../http/errors.js';
 import type { DbClient } from '../../platform/db.js';
 import type { Logger } from '../../platform/logger.js';
 import { isStripeMissing, type StripeClient } from '../../platform/stripe.js';
@@ -17,6 +18,11 @@ export function subscriptionsPrivacySection(deps: {
   logger: Logger;
 }): PersonalDataSection {
   const { logger } = deps;
+  /**
+   * The Stripe customer each pending erasure ended (null: none), by user: `erase` checks, under the account lock,
+   * that no checkout slipped a new customer in between. Entries live from `beforeErase` to `erase` of one erasure.
+   */
+  const ended = new Map<string, string | null>();
 
   /** Already gone at Stripe is what we want: a retried erasure must get past what the first attempt did. */
   async function unlessMissing(call: () => Promise<unknown>): Promise<void> {
@@ -56,6 +62,7 @@ export function subscriptionsPrivacySection(deps: {
 
     async beforeErase(db: DbClient, userId: string) {
       const row = await findSubscriptionOfUser(db, userId);
+      ended.set(userId, row?.stripeCustomerId ?? null);
       if (!row) return;
       // A customer exists at Stripe and nothing here can remove it: refuse rather than erase and keep billing.
       if (!deps.stripe) throw billingNotConfigured();
@@ -74,6 +81,17 @@ export function subscriptionsPrivacySection(deps: {
     },
 
     async erase(tx: DbClient, userId: string) {
+      const handled = ended.get(userId);
+      ended.delete(userId);
+      // The erasure holds the account row locked by now, so no checkout can add a customer after this read; one
+      // added since `beforeErase` would survive at Stripe, chargeable, for an account that no longer exists.
+      const row = await findSubscriptionOfUser(tx, userId);
+      if (row && row.stripeCustomerId !== handled) {
+        throw new ConflictError(
+          'erasure-interrupted',
+          'A billing change happened while the account was being erased; nothing was erased, try again',
+        );
+      }
       await deleteBillingOfUser(tx, userId);
     },
   };

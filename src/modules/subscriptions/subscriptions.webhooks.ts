@@ -152,12 +152,14 @@ export function createStripeWebhooks(deps: {
         log.info('Stripe event already applied; acknowledged again');
         return 'duplicate';
       }
+      // Stamped before Stripe is asked: whatever the answer holds is at least as new as the stamp. Stamped after, a
+      // slow answer carrying an older state would outrank a quicker, newer one of a concurrent event.
+      const observedAt = now();
       const work = await workOf(stripe, event);
       if (!work) {
         log.info('Stripe event of a type this service does not handle; acknowledged');
         return 'ignored';
       }
-      const observedAt = now();
       const outcome = await db.transaction(async (tx): Promise<Outcome> => {
         if (!(await claimStripeEvent(tx, event.id, event.type))) return 'duplicate';
         const applied = work.subscription

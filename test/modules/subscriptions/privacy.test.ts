@@ -33,6 +33,18 @@ async function subscriberWithPaidInvoice() {
 }
 
 describe('the billing personal-data section', () => {
+  it('when a checkout adds a Stripe customer between the Stripe clean-up and the erasure, refuses to erase (409)', async () => {
+    const user = await registerUser(app.t);
+    const billing = section();
+    await billing.beforeErase?.(app.t.db.prisma, user.id); // no customer yet: nothing to end at Stripe
+    await app.t.db.prisma.subscription.create({ data: { userId: user.id, stripeCustomerId: `cus_late${Date.now()}` } });
+    await expect(app.t.db.transaction((tx) => billing.erase(tx, user.id))).rejects.toMatchObject({
+      status: 409,
+      code: 'erasure-interrupted',
+    });
+    expect(await app.t.db.prisma.subscription.count({ where: { userId: user.id } })).toBe(1);
+  });
+
   it('when exporting, gives plan, status and the invoices with dates and amounts, and no Stripe identifiers', async () => {
     const sub = await subscriberWithPaidInvoice();
     const exported = await section().export(app.t.db.prisma, sub.user.id);
@@ -80,7 +92,9 @@ describe('the billing personal-data section', () => {
   it('when erasing, deletes the subscription row and the invoices of the user, and only theirs', async () => {
     const sub = await subscriberWithPaidInvoice();
     const other = await subscriberWithPaidInvoice();
-    await app.t.db.transaction((tx) => section().erase(tx, sub.user.id));
+    const billing = section();
+    await billing.beforeErase?.(app.t.db.prisma, sub.user.id);
+    await app.t.db.transaction((tx) => billing.erase(tx, sub.user.id));
     expect(await rowOf(app.t, sub.user.id)).toBeNull();
     expect(await app.t.db.prisma.billingInvoice.count({ where: { userId: sub.user.id } })).toBe(0);
     expect(await rowOf(app.t, other.user.id)).not.toBeNull();
