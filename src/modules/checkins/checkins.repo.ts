@@ -1,6 +1,6 @@
 import { Prisma } from '../../generated/prisma/client.js';
 import { ConflictError } from '../../http/errors.js';
-import { type DbClient, isUniqueViolation } from '../../platform/db.js';
+import { type Database, type DbClient, isUniqueViolation } from '../../platform/db.js';
 import type { LocalDate } from './calendar.js';
 import type { Metric } from './checkins.schemas.js';
 
@@ -73,13 +73,13 @@ function fromModel(row: ModelRow): CheckinRow {
  * the CPU, bounded how many check-ins a second an instance could record.
  */
 export async function insertCheckinAudited(
-  db: DbClient,
+  db: Database,
   userId: string,
   data: CheckinData,
   audit: { ip?: string; requestId?: string },
 ): Promise<CheckinRow> {
   try {
-    const rows = await db.$queryRaw<CheckinRow[]>`
+    const rows = await db.rows<CheckinRow>(Prisma.sql`
       WITH created AS (
         INSERT INTO user_health_checkins (user_id, checkin_date, stress_level, mood_rating, relationships_rating,
           sleep_hours, physical_activity_minutes, mindfulness_minutes, notes_enc)
@@ -96,7 +96,7 @@ export async function insertCheckinAudited(
         mood_rating AS "moodRating", relationships_rating AS "relationshipsRating", sleep_hours::float8 AS "sleepHours",
         physical_activity_minutes AS "physicalActivityMinutes", mindfulness_minutes AS "mindfulnessMinutes",
         notes_enc AS "notesEnc", created_at AS "createdAt", updated_at AS "updatedAt"
-      FROM created`;
+      FROM created`);
     return rows[0] as CheckinRow;
   } catch (err) {
     if (isUniqueViolation(err)) throw duplicateDate();
@@ -159,8 +159,9 @@ export function listCheckinsSql(userId: string, filter: CheckinListFilter): Pris
     ORDER BY checkin_date DESC, id DESC LIMIT ${filter.take}`;
 }
 
-export function listCheckins(db: DbClient, userId: string, filter: CheckinListFilter): Promise<CheckinRow[]> {
-  return db.$queryRaw<CheckinRow[]>(listCheckinsSql(userId, filter));
+/** Through `pg` directly (`db.rows`): the history screen is among the hottest reads. */
+export function listCheckins(db: Database, userId: string, filter: CheckinListFilter): Promise<CheckinRow[]> {
+  return db.rows<CheckinRow>(listCheckinsSql(userId, filter));
 }
 
 /** Every check-in of the user, oldest first (the GDPR export). */

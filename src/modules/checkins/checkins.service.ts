@@ -76,7 +76,7 @@ export function createCheckinsService(deps: CheckinsServiceDeps) {
   return {
     async create(userId: string, body: CreateCheckinBody, ctx: RequestContext): Promise<Checkin> {
       await refuseFuture(userId, body.checkinDate);
-      const row = await insertCheckinAudited(db.prisma, userId, encodeCheckin(cipher, userId, body), audit(ctx));
+      const row = await insertCheckinAudited(db, userId, encodeCheckin(cipher, userId, body), audit(ctx));
       return decodeCheckin(cipher, userId, row);
     },
 
@@ -87,7 +87,7 @@ export function createCheckinsService(deps: CheckinsServiceDeps) {
     },
 
     async list(userId: string, query: CheckinListQuery): Promise<{ data: Checkin[]; nextCursor: string | null }> {
-      const rows = await listCheckins(db.prisma, userId, {
+      const rows = await listCheckins(db, userId, {
         from: query.from,
         to: query.to,
         after: decodeCursor(query.cursor),
