@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFieldCipher, fieldContext } from '../../src/platform/crypto.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { bearer, registerUser } from '../support/auth.js';
-import { runCli } from './run-cli.js';
+import { runCli } from '../support/cli.js';
 
 const keyA = randomBytes(32);
 const keyB = randomBytes(32);

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
 import { createTestDatabase } from '../support/postgres.js';
-import { runCli } from './run-cli.js';
 
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
 let db: pg.Pool;

@@ -1,9 +1,7 @@
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../../support/app.js';
 import { bearer, registerUser } from '../../support/auth.js';
+import { runCli } from '../../support/cli.js';
 import { billingEnv, subscriptionObject, TEST_PRICES } from '../../support/stripe-server.js';
 import { type BillingTestApp, changeAudits, rowOf, startBillingApp, subscribe } from './billing.helpers.js';
 
@@ -14,34 +12,8 @@ beforeAll(async () => {
 afterAll(() => app.close());
 
 /** The real command in its own process, against the app's database and the local Stripe server. */
-function reconcile(
-  extraEnv: Record<string, string> = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/billing-reconcile.ts'], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      NODE_ENV: 'test',
-      DATABASE_URL: app.t.database.url,
-      JWT_SECRET: randomBytes(32).toString('base64url'),
-      CSRF_SECRET: randomBytes(32).toString('base64url'),
-      FIELD_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-      HEALTH_TOKEN: randomBytes(32).toString('base64url'),
-      ...billingEnv(app.stripe),
-      ...extraEnv,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => {
-    stdout += d;
-  });
-  child.stderr.on('data', (d) => {
-    stderr += d;
-  });
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+function reconcile(extraEnv: Record<string, string> = {}) {
+  return runCli('billing-reconcile', [], { DATABASE_URL: app.t.database.url, ...billingEnv(app.stripe), ...extraEnv });
 }
 
 describe('npm run billing:reconcile', { timeout: 60_000 }, () => {

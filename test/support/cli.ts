@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { ROOT } from '../support/app.js';
+import { ROOT } from './app.js';
 
 export interface CliResult {
   code: number | null;
