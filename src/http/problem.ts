@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { isForeignKeyViolation } from '../platform/db.js';
 import type { Logger } from '../platform/logger.js';
 import { disabledErrorReporter, type ErrorReporter } from '../platform/sentry.js';
 import { AppError, HttpError, NotFoundError } from './errors.js';
@@ -18,7 +19,7 @@ export const problemHandler =
   (logger: Logger, errors: ErrorReporter = disabledErrorReporter): ErrorRequestHandler =>
   (err, req, res, next) => {
     if (res.headersSent) return next(err);
-    const known = err instanceof AppError ? err : clientError(err);
+    const known = err instanceof AppError ? err : (referenceGone(err, logger, req.id) ?? clientError(err));
     const status = known ? known.status : 500;
     if (!known || status >= 500) {
       // The application logger (with its redaction), not the access log's `req.log`, which has none.
@@ -50,6 +51,19 @@ function clientError(err: unknown): AppError | undefined {
   const code = typeof status === 'number' ? status : statusCode;
   if (typeof code !== 'number' || code < 400 || code > 499) return undefined;
   return new HttpError(code, 'bad-request', 'The request could not be processed');
+}
+
+/**
+ * A write that refers to a row deleted meanwhile (an account erased while one of its sessions was still cached as
+ * live, for at most a minute): the thing is gone, a 404, not a server fault. Logged, since a bug would look alike.
+ */
+function referenceGone(err: unknown, logger: Logger, reqId: unknown): AppError | undefined {
+  if (!isForeignKeyViolation(err)) return undefined;
+  logger.warn({ reqId, err: { message: (err as Error).message } }, 'write refers to a row that no longer exists');
+  return new NotFoundError(
+    'not-found',
+    'A record this request refers to (the account itself, perhaps) no longer exists',
+  );
 }
 
 /** Every request no route answered. */

@@ -68,6 +68,20 @@ export function isMissingRow(err: unknown): boolean {
 }
 
 /**
+ * A foreign key refused the write: the row it refers to is gone (P2003 from a model query, SQLSTATE 23503 from raw
+ * SQL). In practice, an account erased while one of its requests was still running.
+ */
+export function isForeignKeyViolation(err: unknown): boolean {
+  if (err instanceof pg.DatabaseError) return err.code === '23503';
+  if (!(err instanceof PrismaClientKnownRequestError)) return false;
+  if (err.code === 'P2003') return true;
+  const cause = (
+    err.meta as { driverAdapterError?: { cause?: { kind?: unknown; originalCode?: unknown } } } | undefined
+  )?.driverAdapterError?.cause;
+  return cause?.kind === 'ForeignKeyConstraintViolation' || cause?.originalCode === '23503';
+}
+
+/**
  * A unique constraint refused the write: Prisma P2002 from a model query, P2010 ("raw query failed") whose driver
  * error is a UniqueConstraintViolation (SQLSTATE 23505) from $queryRaw, or 23505 itself from `db.rows`. The caller turns it into a 409 of its own.
  */

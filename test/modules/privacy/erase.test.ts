@@ -225,3 +225,28 @@ describe('DELETE /api/v1/users/me rate limit', () => {
     }
   });
 });
+
+describe('a request racing an erasure', () => {
+  it('when the account row is gone but its session is still cached as live, a write answers 404, not 500', async () => {
+    const user = await registerUser(t);
+    // One authenticated read caches the session as live (for up to a minute).
+    await request(t.app).get('/api/v1/users/me').set(bearer(user.accessToken)).expect(200);
+    await t.db.pool.query('DELETE FROM users WHERE id = $1', [user.id]);
+    const res = await request(t.app)
+      .post('/api/v1/reminders')
+      .set(bearer(user.accessToken))
+      .send({ title: 'Pay rent', dueDate: '2026-12-01' });
+    expect(res.status).toBe(404);
+    expect(res.body.type).toMatch(/not-found$/);
+    const checkin = await request(t.app).post('/api/v1/checkins').set(bearer(user.accessToken)).send({
+      checkinDate: '2026-01-10',
+      stressLevel: 5,
+      moodRating: 6,
+      relationshipsRating: 7,
+      sleepHours: 7,
+      physicalActivityMinutes: 20,
+      mindfulnessMinutes: 5,
+    });
+    expect(checkin.status).toBe(404);
+  });
+});
