@@ -84,13 +84,14 @@ describe('POST /api/v1/subscriptions/checkout', () => {
       .requestsTo('POST', '/v1/checkout/sessions')
       .filter((s) => s.form.client_reference_id === user.id);
     expect(sessions.map((s) => s.form.customer)).toEqual([row?.stripeCustomerId, row?.stripeCustomerId]);
-    // This user's requests only: another test's late request (an SDK retry) may land in between.
+    // This user's requests only: another test's late request (an SDK retry) may land in between. One or two
+    // creations reached Stripe (the second checkout may already find the stored customer), under one key.
     const keys = app.stripe
       .requestsTo('POST', '/v1/customers')
       .map((r) => r.idempotencyKey)
       .filter((key) => key?.startsWith(`mingus-customer-${user.id}-`));
-    expect(keys).toHaveLength(2);
-    expect(keys[1]).toBe(keys[0]);
+    expect(keys.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(keys).size).toBe(1);
   });
 
   it('when Stripe no longer honours the key and answers two customers, one is stored, both sessions use it and the other is deleted', async () => {
