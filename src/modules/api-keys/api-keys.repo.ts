@@ -2,7 +2,7 @@ import { type DbClient, NEWEST_FIRST, olderThan } from '../../platform/db.js';
 import type { ApiKeyRow } from './api-keys.schemas.js';
 
 /** What leaves the repository about a key; `keyHash` stays here and in the lookup below. */
-const PUBLIC = {
+export const API_KEY_PUBLIC_COLUMNS = {
   id: true,
   name: true,
   prefix: true,
@@ -39,7 +39,7 @@ export interface NewApiKey {
 }
 
 export function insertApiKey(db: DbClient, key: NewApiKey): Promise<ApiKeyRow> {
-  return db.apiKey.create({ data: key, select: PUBLIC });
+  return db.apiKey.create({ data: key, select: API_KEY_PUBLIC_COLUMNS });
 }
 
 /** Newest first, keyset-paginated on (created_at, id). */
@@ -51,7 +51,7 @@ export function listApiKeys(db: DbClient, userId: string, limit: number, after?:
     },
     orderBy: [...NEWEST_FIRST],
     take: limit + 1,
-    select: PUBLIC,
+    select: API_KEY_PUBLIC_COLUMNS,
   });
 }
 

@@ -1,4 +1,5 @@
 import type { DbClient } from '../../platform/db.js';
+import { API_KEY_PUBLIC_COLUMNS } from '../api-keys/api-keys.repo.js';
 import type { PersonalDataSection } from './privacy.registry.js';
 
 /**
@@ -55,16 +56,7 @@ export function createApiKeysPrivacySection(): PersonalDataSection {
       const rows = await db.apiKey.findMany({
         where: { userId },
         orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-        select: {
-          id: true,
-          name: true,
-          prefix: true,
-          scopes: true,
-          createdAt: true,
-          lastUsedAt: true,
-          expiresAt: true,
-          revokedAt: true,
-        },
+        select: API_KEY_PUBLIC_COLUMNS,
       });
       return rows.map((r) => ({
         id: r.id,
