@@ -263,10 +263,10 @@ function redisReady(redis: RedisClient, url: string): Promise<void> {
 }
 
 mkdirSync(RESULTS_DIR, { recursive: true });
-// Asynchronous writes, as the production logger to stdout; a fresh file per run.
+// Synchronous writes, as the production logger to stdout (platform/logger.ts); a fresh file per run.
 const logger = createLogger({
   level: 'info',
-  destination: pino.destination({ dest: LOG_FILE, sync: false, append: false }),
+  destination: pino.destination({ dest: LOG_FILE, sync: true, append: false }),
 });
 let stopping = false;
 

@@ -1,32 +1,50 @@
-import type { RequestHandler } from 'express';
-import { pinoHttp } from 'pino-http';
+import type { ServerResponse } from 'node:http';
+import type { Request, RequestHandler } from 'express';
 import type { Logger } from '../platform/logger.js';
 
+const STARTED_AT = Symbol('mingus.accessLogStartedAt');
+
+type LoggedResponse = ServerResponse & { req: Request; [STARTED_AT]?: number };
+
 /**
- * JSON access log, one line per request, with the request id on it and on every line logged through `req.log`.
- * Serializers keep to method, URL and status: headers are reduced to a safe few, and bodies are never logged.
+ * JSON access log: one line per request when its response closes, with the request id, method, path, status and
+ * time taken. Nothing else of the request: no header but the user agent, no query string (a token sent where it should
+ * not be would be stored), no body. A response that closes before it was finished (the client went away) is logged
+ * as `request aborted`.
+ *
+ * Written here rather than with pino-http (ADR 0011): pino-http builds two child loggers per request, serialising
+ * the whole request into one of them, for a `req.log` nothing here uses. That was a fifth of the main thread's time
+ * on a cheap route (docs/performance.md). Code that logs anything else uses the application logger, with the request
+ * id (problem.ts).
  */
 export function accessLog(logger: Logger): RequestHandler {
-  return pinoHttp({
-    // The serializers below keep only named, harmless fields (no headers but the user agent, no body, no query), so
-    // this logger drops the wildcard redaction that every other line pays for: it was most of the access log's
-    // cost per request (docs/performance.md). Code that logs anything else uses the application logger, never
-    // `req.log` (problem.ts logs failures there, with the request id).
-    logger: logger.child({}, { redact: { paths: [] } }),
-    genReqId: (req) => req.id,
-    customAttributeKeys: { reqId: 'reqId' },
-    customLogLevel: (_req, res, err) =>
-      err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
-    serializers: {
-      req: (req) => ({
-        method: req.method,
-        // The path only: a query string can carry what must not be stored (a token sent where it should not be).
-        url: req.url?.split('?', 1)[0],
-        userAgent: req.headers?.['user-agent'],
-        remoteAddress: req.remoteAddress,
-      }),
-      res: (res) => ({ statusCode: res.statusCode }),
-    },
-    quietReqLogger: true,
-  });
+  // The fields below are named and harmless, so this logger skips the wildcard redaction every other line pays for.
+  const log = logger.child({}, { redact: { paths: [] } });
+
+  // One listener shared by every response (it reads the response as `this`): nothing allocated per request for it.
+  function onClose(this: LoggedResponse) {
+    const { req, statusCode } = this;
+    const finished = this.writableFinished;
+    const level = statusCode >= 500 ? 'error' : statusCode >= 400 || !finished ? 'warn' : 'info';
+    log[level](
+      {
+        reqId: req.id,
+        req: {
+          method: req.method,
+          url: req.originalUrl.split('?', 1)[0],
+          userAgent: req.headers['user-agent'],
+          remoteAddress: req.socket.remoteAddress,
+        },
+        res: { statusCode },
+        responseTime: Date.now() - (this[STARTED_AT] ?? Date.now()),
+      },
+      finished ? 'request completed' : 'request aborted',
+    );
+  }
+
+  return (_req, res, next) => {
+    (res as LoggedResponse)[STARTED_AT] = Date.now();
+    res.once('close', onClose);
+    next();
+  };
 }

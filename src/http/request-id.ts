@@ -1,6 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
 
+declare global {
+  namespace Express {
+    interface Request {
+      /** Set first thing by `requestId`: on the access log line, every problem answer and the audit rows. */
+      id: string;
+    }
+  }
+}
+
 export const REQUEST_ID_HEADER = 'X-Request-ID';
 /** A caller's id is kept only if it is short and plain: it lands in logs and headers, so no injection room. */
 const ACCEPTABLE_ID = /^[A-Za-z0-9._-]{1,64}$/;

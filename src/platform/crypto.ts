@@ -69,9 +69,8 @@ export function createFieldCipher({ keys, currentKeyId }: FieldKeys) {
         const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
         decipher.setAAD(Buffer.from(context, 'utf8'));
         decipher.setAuthTag(body.subarray(body.length - TAG_BYTES));
-        return Buffer.concat([decipher.update(body.subarray(0, body.length - TAG_BYTES)), decipher.final()]).toString(
-          'utf8',
-        );
+        // Straight to text: no intermediate buffers to concatenate (GCM's final() yields nothing but the tag check).
+        return decipher.update(body.subarray(0, body.length - TAG_BYTES), undefined, 'utf8') + decipher.final('utf8');
       } catch {
         throw new FieldDecryptionError('authentication-failed', keyId);
       }

@@ -4,14 +4,23 @@ import type { Checkin, CreateCheckinBody, UpdateCheckinBody } from './checkins.s
 
 const notesContext = (userId: string) => fieldContext('user_health_checkins', 'notes_enc', userId);
 
-/** The API view of a row. Notes that do not decrypt throw FieldDecryptionError: a 500, never a guess. */
+/**
+ * The API view of a row. Notes that do not decrypt throw FieldDecryptionError: a 500, never a guess. Field by field
+ * rather than a rest spread: it runs for every row of every history page, and V8 copies a rest object slowly.
+ */
 export function decodeCheckin(cipher: FieldCipher, userId: string, row: CheckinRow): Checkin {
-  const { notesEnc, createdAt, updatedAt, ...plain } = row;
   return {
-    ...plain,
-    notes: notesEnc === null ? null : cipher.decrypt(notesEnc, notesContext(userId)),
-    createdAt: createdAt.toISOString(),
-    updatedAt: updatedAt.toISOString(),
+    id: row.id,
+    checkinDate: row.checkinDate,
+    stressLevel: row.stressLevel,
+    moodRating: row.moodRating,
+    relationshipsRating: row.relationshipsRating,
+    sleepHours: row.sleepHours,
+    physicalActivityMinutes: row.physicalActivityMinutes,
+    mindfulnessMinutes: row.mindfulnessMinutes,
+    notes: row.notesEnc === null ? null : cipher.decrypt(row.notesEnc, notesContext(userId)),
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
   };
 }
 

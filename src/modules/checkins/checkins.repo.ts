@@ -1,6 +1,6 @@
 import { Prisma } from '../../generated/prisma/client.js';
 import { ConflictError } from '../../http/errors.js';
-import { type Database, type DbClient, isUniqueViolation } from '../../platform/db.js';
+import { type Database, type DbClient, isoInstant, isUniqueViolation } from '../../platform/db.js';
 import type { LocalDate } from './calendar.js';
 import type { Metric } from './checkins.schemas.js';
 
@@ -15,18 +15,22 @@ export interface CheckinRow {
   physicalActivityMinutes: number;
   mindfulnessMinutes: number;
   notesEnc: string | null;
-  createdAt: Date;
-  updatedAt: Date;
+  /** ISO 8601 UTC, as the API shows it. */
+  createdAt: string;
+  updatedAt: string;
 }
 export type CheckinData = Omit<CheckinRow, 'id' | 'createdAt' | 'updatedAt'>;
 
-/** The columns of every raw read, as CheckinRow: dates as text and sleep as a number, so no driver type leaks. */
-const SELECT_ROW = Prisma.sql`
-  SELECT id, to_char(checkin_date, 'YYYY-MM-DD') AS "checkinDate", stress_level AS "stressLevel",
-    mood_rating AS "moodRating", relationships_rating AS "relationshipsRating", sleep_hours::float8 AS "sleepHours",
-    physical_activity_minutes AS "physicalActivityMinutes", mindfulness_minutes AS "mindfulnessMinutes",
-    notes_enc AS "notesEnc", created_at AS "createdAt", updated_at AS "updatedAt"
-  FROM user_health_checkins`;
+/**
+ * The columns of every raw read, as CheckinRow: dates and instants as text, sleep as a number, so no driver type
+ * leaks and no Date is made per row only to be printed again.
+ */
+const ROW_COLUMNS = Prisma.sql`
+  id, to_char(checkin_date, 'YYYY-MM-DD') AS "checkinDate", stress_level AS "stressLevel",
+  mood_rating AS "moodRating", relationships_rating AS "relationshipsRating", sleep_hours::float8 AS "sleepHours",
+  physical_activity_minutes AS "physicalActivityMinutes", mindfulness_minutes AS "mindfulnessMinutes",
+  notes_enc AS "notesEnc", ${isoInstant('created_at')} AS "createdAt", ${isoInstant('updated_at')} AS "updatedAt"`;
+const SELECT_ROW = Prisma.sql`SELECT ${ROW_COLUMNS} FROM user_health_checkins`;
 
 const MODEL_COLUMNS = {
   id: true,
@@ -57,13 +61,21 @@ function toDbChanges(data: Partial<CheckinData>) {
   };
 }
 
-interface ModelRow extends Omit<CheckinRow, 'checkinDate' | 'sleepHours'> {
+interface ModelRow extends Omit<CheckinRow, 'checkinDate' | 'sleepHours' | 'createdAt' | 'updatedAt'> {
   checkinDate: Date;
   sleepHours: { toString(): string };
+  createdAt: Date;
+  updatedAt: Date;
 }
 
 function fromModel(row: ModelRow): CheckinRow {
-  return { ...row, checkinDate: row.checkinDate.toISOString().slice(0, 10), sleepHours: Number(row.sleepHours) };
+  return {
+    ...row,
+    checkinDate: row.checkinDate.toISOString().slice(0, 10),
+    sleepHours: Number(row.sleepHours),
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
 }
 
 /**
@@ -92,11 +104,7 @@ export async function insertCheckinAudited(
         SELECT user_id, 'checkin.create', 'checkin', id::text, ${audit.ip?.slice(0, 64) ?? null}, ${audit.requestId ?? null}
         FROM created
       )
-      SELECT id, to_char(checkin_date, 'YYYY-MM-DD') AS "checkinDate", stress_level AS "stressLevel",
-        mood_rating AS "moodRating", relationships_rating AS "relationshipsRating", sleep_hours::float8 AS "sleepHours",
-        physical_activity_minutes AS "physicalActivityMinutes", mindfulness_minutes AS "mindfulnessMinutes",
-        notes_enc AS "notesEnc", created_at AS "createdAt", updated_at AS "updatedAt"
-      FROM created`);
+      SELECT ${ROW_COLUMNS} FROM created`);
     return rows[0] as CheckinRow;
   } catch (err) {
     if (isUniqueViolation(err)) throw duplicateDate();

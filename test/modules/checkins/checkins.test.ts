@@ -272,6 +272,23 @@ describe('PATCH /api/v1/checkins/:id', () => {
     expect(cleared.body.notes).toBeNull();
   });
 
+  it('when changed, every read shows the same instants, in ISO 8601 UTC with milliseconds', async () => {
+    const user = await registerUser(t);
+    const created = await create(user, checkin('2026-03-04'));
+    const patched = await request(t.app)
+      .patch(`${PATH}/${created.id}`)
+      .set(bearer(user.accessToken))
+      .send({ moodRating: 2 })
+      .expect(200);
+    const one = await request(t.app).get(`${PATH}/${created.id}`).set(bearer(user.accessToken)).expect(200);
+    const list = await request(t.app).get(PATH).set(bearer(user.accessToken)).expect(200);
+    const stored = await t.db.prisma.userHealthCheckin.findUniqueOrThrow({ where: { id: created.id } });
+    const instants = { createdAt: stored.createdAt.toISOString(), updatedAt: stored.updatedAt.toISOString() };
+    expect(instants.createdAt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+    expect(created.createdAt).toBe(instants.createdAt);
+    for (const shown of [patched.body, one.body, list.body.data[0]]) expect(shown).toMatchObject(instants);
+  });
+
   it('when the new date is taken by another of your check-ins, answers 409 and changes nothing', async () => {
     const user = await registerUser(t);
     await create(user, checkin('2026-03-02'));
