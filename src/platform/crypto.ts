@@ -69,8 +69,10 @@ export function createFieldCipher({ keys, currentKeyId }: FieldKeys) {
         const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
         decipher.setAAD(Buffer.from(context, 'utf8'));
         decipher.setAuthTag(body.subarray(body.length - TAG_BYTES));
-        // Straight to text: no intermediate buffers to concatenate (GCM's final() yields nothing but the tag check).
-        return decipher.update(body.subarray(0, body.length - TAG_BYTES), undefined, 'utf8') + decipher.final('utf8');
+        // GCM is a stream mode: update() gives the whole plaintext, final() only checks the tag (and yields nothing).
+        const plaintext = decipher.update(body.subarray(0, body.length - TAG_BYTES));
+        decipher.final();
+        return plaintext.toString('utf8');
       } catch {
         throw new FieldDecryptionError('authentication-failed', keyId);
       }
