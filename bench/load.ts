@@ -59,7 +59,7 @@ export function measure(
             cpuBefore === undefined || cpuAfter === undefined || latencies.length === 0
               ? undefined
               : (cpuAfter - cpuBefore) / latencies.length,
-          problem: problemOf(result, scenario.expectStatus ?? 200),
+          problem: problemOf(result, scenario.expectStatus ?? 200) ?? shortOfRate(scenario, durationSeconds, latencies),
         });
       },
     );
@@ -77,6 +77,16 @@ function problemOf(result: autocannon.Result, expected: number): string | undefi
     ...(result['2xx'] + result.non2xx === 0 ? ['no response at all'] : []),
   ];
   return problems.length > 0 ? problems.join('; ') : undefined;
+}
+
+/**
+ * A fixed-rate run whose server could not keep up served fewer requests than asked: its latencies are those of a
+ * saturated server, not of the rate named, and the run does not count.
+ */
+function shortOfRate(scenario: Load, durationSeconds: number, latencies: number[]): string | undefined {
+  if (!scenario.rate) return undefined;
+  const asked = scenario.rate * durationSeconds;
+  return latencies.length < 0.95 * asked ? `served ${latencies.length} of the ${asked} requests asked` : undefined;
 }
 
 /** Nearest-rank percentile; sorts in place. */

@@ -101,7 +101,10 @@ async function main(): Promise<number> {
       rows.push(compare(scenario, best(own, scenario), best(paired, baseline)));
     }
     const baselineRows: Row[] = [...baselineRuns.entries()].map(([name, runs]) => {
-      const measured = best(runs, scenarios.find((s) => s.name === name));
+      const measured = best(
+        runs,
+        scenarios.find((s) => s.name === name),
+      );
       return { measured, target: '', verdict: measured.problem ? 'FAIL' : 'info' };
     });
 

@@ -263,7 +263,7 @@ function redisReady(redis: RedisClient, url: string): Promise<void> {
 }
 
 mkdirSync(RESULTS_DIR, { recursive: true });
-// Synchronous writes, as the production logger to stdout (platform/logger.ts); a fresh file per run.
+// Written synchronously, as the production logger writes to stdout (platform/logger.ts); a fresh file per run.
 const logger = createLogger({
   level: 'info',
   destination: pino.destination({ dest: LOG_FILE, sync: true, append: false }),

@@ -3,14 +3,16 @@ import type { Request, RequestHandler } from 'express';
 import type { Logger } from '../platform/logger.js';
 
 const STARTED_AT = Symbol('mingus.accessLogStartedAt');
+const PEER = Symbol('mingus.accessLogPeer');
 
-type LoggedResponse = ServerResponse & { req: Request; [STARTED_AT]?: number };
+type LoggedResponse = ServerResponse & { req: Request; [STARTED_AT]?: number; [PEER]?: string | undefined };
 
 /**
  * JSON access log: one line per request when its response closes, with the request id, method, path, status and
  * time taken. Nothing else of the request: no header but the user agent, no query string (a token sent where it should
- * not be would be stored), no body. A response that closes before it was finished (the client went away) is logged
- * as `request aborted`.
+ * not be would be stored), no body. A server error is `request errored` (problem.ts logs its cause, with the same
+ * request id); a response that closes before it was finished (the client went away) is `request aborted`, with the
+ * status only if one was sent.
  *
  * Written here rather than with pino-http (ADR 0011): pino-http builds two child loggers per request, serialising
  * the whole request into one of them, for a `req.log` nothing here uses. That was a fifth of the main thread's time
@@ -33,17 +35,20 @@ export function accessLog(logger: Logger): RequestHandler {
           method: req.method,
           url: req.originalUrl.split('?', 1)[0],
           userAgent: req.headers['user-agent'],
-          remoteAddress: req.socket.remoteAddress,
+          remoteAddress: this[PEER],
         },
-        res: { statusCode },
+        // An aborted request may have had no answer at all: its default 200 would be a lie.
+        ...(this.headersSent ? { res: { statusCode } } : {}),
         responseTime: Date.now() - (this[STARTED_AT] ?? Date.now()),
       },
-      finished ? 'request completed' : 'request aborted',
+      !finished ? 'request aborted' : statusCode >= 500 ? 'request errored' : 'request completed',
     );
   }
 
-  return (_req, res, next) => {
+  return (req, res, next) => {
     (res as LoggedResponse)[STARTED_AT] = Date.now();
+    // Read now: once a client has gone, its socket no longer knows the address.
+    (res as LoggedResponse)[PEER] = req.socket.remoteAddress;
     res.once('close', onClose);
     next();
   };

@@ -22,7 +22,8 @@ export const problemHandler =
     const known = err instanceof AppError ? err : (referenceGone(err, logger, req.id) ?? clientError(err));
     const status = known ? known.status : 500;
     if (!known || status >= 500) {
-      // The application logger (with its redaction), not the access log's `req.log`, which has none.
+      // The application logger, with its redaction: an error can carry what must not be logged. The access log's
+      // line for this request (`request errored`) carries the same request id.
       logger.error({ err, reqId: req.id }, 'request failed');
       const { method, originalUrl: url, headers } = req;
       errors.captureRequestError(err, { id: String(req.id), method, url, route: routeTemplate(req), headers });

@@ -63,11 +63,12 @@ export function createDatabase({ url, poolMax, logger }: DatabaseOptions) {
 }
 
 /**
- * A `timestamptz(3)` column as the text `Date#toISOString` would give (UTC, milliseconds), formatted by PostgreSQL:
- * a page read through `db.rows` then carries no Date to parse and print again (both showed in the list's profile).
- * `column` is a column name written in our code, never input.
+ * A `timestamptz(3)` column as the text `Date#toISOString` gives (UTC, milliseconds), formatted by PostgreSQL: a
+ * page read through `db.rows` then carries no Date to parse and print again (both showed in the list's profile).
+ * Only for the `created_at`/`updated_at` columns every table has, set by `now()`: the two formats agree for years
+ * 1–9999 whatever the session's TimeZone or DateStyle, not for BC years, years past 9999 or `infinity`.
  */
-export function isoInstant(column: string): Prisma.Sql {
+export function isoInstant(column: 'created_at' | 'updated_at'): Prisma.Sql {
   return Prisma.raw(`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
 }
 

@@ -58,9 +58,10 @@ export function createLogger(options: LoggerOptions): Logger {
       // arguments (ioredis) or the offending row (PostgreSQL's `detail`). Keep what diagnoses, never the data.
       serializers: { err: serializeError },
     },
-    // pino's own default: one write(2) per line, on this thread. `sync: false` without a buffer (minLength) hands
-    // every line to libuv's thread pool and back, two thread wake-ups a line, which at a few requests in flight
-    // cost more than the write itself (docs/performance.md); and a line written synchronously is not lost in a crash.
+    // One write(2) per line, on this thread: a startup, crash or shutdown line is out at once, and nothing is lost
+    // in a crash. `sync: false` without a buffer sent every line through libuv's thread pool and back, which at a
+    // few requests in flight cost more than the write; buffering them (minLength) held startup lines back
+    // (ADR 0011, which also gives the price: a stdout nobody reads blocks this thread).
     options.destination ?? pino.destination({ dest: 1, sync: true }),
   );
 }

@@ -39,7 +39,7 @@ function loggedApp() {
   const accessLines = () =>
     lines
       .map((line) => JSON.parse(line) as Record<string, unknown>)
-      .filter((line) => line.msg === 'request completed' || line.msg === 'request aborted');
+      .filter((line) => ['request completed', 'request errored', 'request aborted'].includes(String(line.msg)));
   return { app, accessLines, hanging };
 }
 
@@ -57,7 +57,12 @@ describe('access log', () => {
         level: 'info',
         msg: 'request completed',
         reqId: 'ok-1',
-        req: expect.objectContaining({ method: 'GET', url: '/ok', userAgent: 'mingus-ios/3.1' }),
+        req: {
+          method: 'GET',
+          url: '/ok',
+          userAgent: 'mingus-ios/3.1',
+          remoteAddress: expect.stringMatching(/127\.0\.0\.1/),
+        },
         res: { statusCode: 200 },
         responseTime: expect.any(Number),
       }),
@@ -65,13 +70,13 @@ describe('access log', () => {
     expect(JSON.stringify(accessLines())).not.toContain('never-logged');
   });
 
-  it('when the answer is a client error, logs it at warn; a server error, at error', async () => {
+  it('when the answer is a client error, logs it at warn; a server error, at error as errored', async () => {
     const { app, accessLines } = loggedApp();
     await request(app).get('/missing').set('X-Request-ID', 'client-error');
     await request(app).get('/broken').set('X-Request-ID', 'server-error');
-    expect(accessLines().map(({ reqId, level, res }) => ({ reqId, level, res }))).toEqual([
-      { reqId: 'client-error', level: 'warn', res: { statusCode: 404 } },
-      { reqId: 'server-error', level: 'error', res: { statusCode: 500 } },
+    expect(accessLines().map(({ reqId, level, msg, res }) => ({ reqId, level, msg, res }))).toEqual([
+      { reqId: 'client-error', level: 'warn', msg: 'request completed', res: { statusCode: 404 } },
+      { reqId: 'server-error', level: 'error', msg: 'request errored', res: { statusCode: 500 } },
     ]);
   });
 
@@ -90,7 +95,9 @@ describe('access log', () => {
       .toMatchObject({
         level: 'warn',
         msg: 'request aborted',
-        req: { method: 'GET', url: '/slow' },
+        req: { method: 'GET', url: '/slow', remoteAddress: expect.stringMatching(/127\.0\.0\.1/) },
       });
+    // No answer was sent: the line names no status (the response's default 200 would be a lie).
+    expect(accessLines().find((line) => line.reqId === 'gone')).not.toHaveProperty('res');
   });
 });
