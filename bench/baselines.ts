@@ -1,6 +1,6 @@
 import { createSecretKey } from 'node:crypto';
 import bcrypt from 'bcrypt';
-import express, { type Express } from 'express';
+import express, { type Express, type Request } from 'express';
 import jwt from 'jsonwebtoken';
 import type pg from 'pg';
 
@@ -25,6 +25,22 @@ function bare(): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   return app;
+}
+
+/**
+ * The app's check of an access token with the least code: HS256 pinned, issuer and audience checked. The secret is
+ * handed to jsonwebtoken as a KeyObject made once, its cheapest correct use: given a string, jsonwebtoken 9 first
+ * tries to parse it as a public key, and that failure costs about 0.5 ms a call on Node 20
+ * (auth0/node-jsonwebtoken#1046).
+ */
+function bearerClaims(settings: BaselineContext['jwt']): (req: Request) => jwt.JwtPayload {
+  const key = createSecretKey(Buffer.from(settings.secret, 'utf8'));
+  const options: jwt.VerifyOptions = {
+    algorithms: ['HS256'],
+    issuer: settings.issuer,
+    audience: settings.audience,
+  };
+  return (req) => jwt.verify(req.headers.authorization?.replace(/^Bearer /i, '') ?? '', key, options) as jwt.JwtPayload;
 }
 
 /**
@@ -53,21 +69,12 @@ export const baselines = {
     return app;
   },
 
-  /**
-   * An authenticated read's unavoidable work: verify the HS256 token, read the account by primary key. The secret
-   * is handed to jsonwebtoken as a KeyObject, its cheapest correct use: given a string, jsonwebtoken 9 first tries
-   * to parse it as a public key, and that failure costs about 0.5 ms a call on Node 20 (auth0/node-jsonwebtoken#1046).
-   */
+  /** An authenticated read's unavoidable work: verify the HS256 token (`bearerClaims`), read the account by key. */
   'jwt-select': ({ pool, jwt: settings }: BaselineContext) => {
-    const key = createSecretKey(Buffer.from(settings.secret, 'utf8'));
+    const verify = bearerClaims(settings);
     const app = bare();
     app.get('/me', async (req, res) => {
-      const token = req.headers.authorization?.replace(/^Bearer /i, '') ?? '';
-      const claims = jwt.verify(token, key, {
-        algorithms: ['HS256'],
-        issuer: settings.issuer,
-        audience: settings.audience,
-      }) as jwt.JwtPayload;
+      const claims = verify(req);
       const { rows } = await pool.query(
         'SELECT id, email, name, role, status, created_at AS "createdAt" FROM users WHERE id = $1',
         [claims.sub],
@@ -83,15 +90,10 @@ export const baselines = {
    * Shown next to the list for information: how much of the list's cost is twenty rows themselves.
    */
   'jwt-page': ({ pool, jwt: settings }: BaselineContext) => {
-    const key = createSecretKey(Buffer.from(settings.secret, 'utf8'));
+    const verify = bearerClaims(settings);
     const app = bare();
     app.get('/checkins', async (req, res) => {
-      const token = req.headers.authorization?.replace(/^Bearer /i, '') ?? '';
-      const claims = jwt.verify(token, key, {
-        algorithms: ['HS256'],
-        issuer: settings.issuer,
-        audience: settings.audience,
-      }) as jwt.JwtPayload;
+      const claims = verify(req);
       const { rows } = await pool.query(
         `SELECT id, to_char(checkin_date, 'YYYY-MM-DD') AS "checkinDate", stress_level AS "stressLevel",
            mood_rating AS "moodRating", relationships_rating AS "relationshipsRating",
@@ -111,12 +113,11 @@ export const baselines = {
    * app adds validation, the user's time zone, encryption of the notes and its audit row).
    */
   'jwt-insert': ({ pool, jwt: settings, baselineUserId }: BaselineContext) => {
-    const key = createSecretKey(Buffer.from(settings.secret, 'utf8'));
+    const verify = bearerClaims(settings);
     const app = bare();
     app.use(express.json());
     app.post('/checkins', async (req, res) => {
-      const token = req.headers.authorization?.replace(/^Bearer /i, '') ?? '';
-      jwt.verify(token, key, { algorithms: ['HS256'], issuer: settings.issuer, audience: settings.audience });
+      verify(req);
       const b = req.body as Record<string, unknown>;
       const { rows } = await pool.query(
         `INSERT INTO user_health_checkins (user_id, checkin_date, stress_level, mood_rating, relationships_rating,

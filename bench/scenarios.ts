@@ -66,6 +66,14 @@ const LIST_CONNECTIONS = 8;
 
 const signedIn = ({ accessToken }: Fixtures) => ({ authorization: `Bearer ${accessToken}` });
 const signedInJson = (fixtures: Fixtures) => ({ ...signedIn(fixtures), 'content-type': 'application/json' });
+/** The history page at the list's fixed rate. */
+const listAtRate = {
+  method: 'GET',
+  path: '/api/v1/checkins?limit=20',
+  headers: signedIn,
+  rate: LIST_RATE,
+  connections: LIST_CONNECTIONS,
+} as const;
 
 /**
  * One check-in a day per account: each request takes the next day back from yesterday, so none collides with
@@ -211,11 +219,7 @@ export const scenarios: Scenario[] = [
   {
     name: `GET /api/v1/checkins?limit=20 @ ${LIST_RATE}/s`,
     target: 'app',
-    method: 'GET',
-    path: '/api/v1/checkins?limit=20',
-    headers: signedIn,
-    rate: LIST_RATE,
-    connections: LIST_CONNECTIONS,
+    ...listAtRate,
     compareTo: `jwt.verify + pg SELECT @ ${LIST_RATE}/s`,
     maxP99Ratio: 2,
   },
@@ -233,11 +237,7 @@ export const scenarios: Scenario[] = [
   {
     name: `GET /api/v1/checkins?limit=20 @ ${LIST_RATE}/s vs page`,
     target: 'app',
-    method: 'GET',
-    path: '/api/v1/checkins?limit=20',
-    headers: signedIn,
-    rate: LIST_RATE,
-    connections: LIST_CONNECTIONS,
+    ...listAtRate,
     compareTo: `jwt.verify + pg page @ ${LIST_RATE}/s`,
   },
 ];
