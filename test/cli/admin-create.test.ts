@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ROOT } from '../support/app.js';
 import { GOOD_PASSWORD } from '../support/auth.js';
+import { type CliResult, runCli } from '../support/cli.js';
 import { createTestDatabase } from '../support/postgres.js';
 
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -19,36 +18,15 @@ afterAll(async () => {
   await database.drop();
 });
 
-/** The real command in its own process, with exactly this environment; `stdin` is piped in and closed. */
-function adminCreate(args: string[], stdin = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/admin-create.ts', ...args], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      NODE_ENV: 'test',
-      DATABASE_URL: database.url,
-      REDIS_URL: inject('redisUrl') ?? '',
-      REDIS_KEY_PREFIX: keyPrefix,
-      // Given, so the command does not generate development secrets in the checkout's .data/.
-      JWT_SECRET: randomBytes(32).toString('base64url'),
-      CSRF_SECRET: randomBytes(32).toString('base64url'),
-      FIELD_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-      HEALTH_TOKEN: randomBytes(32).toString('base64url'),
-      BCRYPT_COST: '10',
-    },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => {
-    stdout += d;
-  });
-  child.stderr.on('data', (d) => {
-    stderr += d;
-  });
-  child.stdin.end(stdin);
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+/** The real command in its own process, on this test's database; `stdin` is piped in and closed. */
+function adminCreate(args: string[], stdin = ''): Promise<CliResult> {
+  const env = {
+    DATABASE_URL: database.url,
+    REDIS_URL: inject('redisUrl') ?? '',
+    REDIS_KEY_PREFIX: keyPrefix,
+    BCRYPT_COST: '10',
+  };
+  return runCli('admin-create', args, env, stdin);
 }
 
 const userByEmail = async (email: string) =>

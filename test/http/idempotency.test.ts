@@ -2,6 +2,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { bearer, registerUser, type SignedInUser } from '../support/auth.js';
+import { checkinOn } from '../support/checkins.js';
 
 // Idempotency-Key is exercised through real creating POSTs (reminders, check-ins); the modules' own tests also
 // retry their POSTs.
@@ -20,15 +21,6 @@ const post = (user: SignedInUser, key: string | undefined, body: object) => {
   return (key === undefined ? req : req.set('Idempotency-Key', key)).send(body);
 };
 const remindersOf = (user: SignedInUser) => t.db.prisma.reminderSchedule.count({ where: { userId: user.id } });
-const checkinOn = (checkinDate: string) => ({
-  checkinDate,
-  stressLevel: 5,
-  moodRating: 6,
-  relationshipsRating: 7,
-  sleepHours: 7,
-  physicalActivityMinutes: 20,
-  mindfulnessMinutes: 5,
-});
 const reminder = (title: string, extra: object = {}) => ({ title, dueDate: '2026-12-01', ...extra });
 
 describe('Idempotency-Key on a creating POST', () => {

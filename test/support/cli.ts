@@ -8,8 +8,11 @@ export interface CliResult {
   stderr: string;
 }
 
-/** A real operator command (src/cli/<name>.ts) in its own process, with only this environment. */
-export function runCli(name: string, args: string[], env: Record<string, string>): Promise<CliResult> {
+/**
+ * A real operator command (src/cli/<name>.ts) in its own process, with only this environment; `stdin` is piped in
+ * and closed (what an operator would type at a prompt).
+ */
+export function runCli(name: string, args: string[], env: Record<string, string>, stdin = ''): Promise<CliResult> {
   const child = spawn(process.execPath, ['--import', 'tsx', `src/cli/${name}.ts`, ...args], {
     cwd: ROOT,
     env: {
@@ -23,7 +26,7 @@ export function runCli(name: string, args: string[], env: Record<string, string>
       FIELD_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';
@@ -33,5 +36,6 @@ export function runCli(name: string, args: string[], env: Record<string, string>
   child.stderr.on('data', (d) => {
     stderr += d;
   });
+  child.stdin.end(stdin);
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
 }

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACCESS_COOKIE, CSRF_COOKIE, REFRESH_COOKIE } from '../../../src/http/session-cookies.js';
 import { startTestApp, type TestApp } from '../../support/app.js';
 import { bearer, login, registerUser, type SignedInUser } from '../../support/auth.js';
+import { checkinOn } from '../../support/checkins.js';
 import { billingEnv, type StripeServer, startStripeServer } from '../../support/stripe-server.js';
 import { seedPersonalData } from './personal-data.seed.js';
 import { rowsReferring } from './personal-data.tables.js';
@@ -238,15 +239,10 @@ describe('a request racing an erasure', () => {
       .send({ title: 'Pay rent', dueDate: '2026-12-01' });
     expect(res.status).toBe(404);
     expect(res.body.type).toMatch(/not-found$/);
-    const checkin = await request(t.app).post('/api/v1/checkins').set(bearer(user.accessToken)).send({
-      checkinDate: '2026-01-10',
-      stressLevel: 5,
-      moodRating: 6,
-      relationshipsRating: 7,
-      sleepHours: 7,
-      physicalActivityMinutes: 20,
-      mindfulnessMinutes: 5,
-    });
+    const checkin = await request(t.app)
+      .post('/api/v1/checkins')
+      .set(bearer(user.accessToken))
+      .send(checkinOn('2026-01-10'));
     expect(checkin.status).toBe(404);
   });
 });
