@@ -16,8 +16,37 @@ export interface DatabaseOptions {
 }
 
 /**
+ * Distinct statement texts that get a name. Texts come from code, not from input, so there are a few dozen; the bound
+ * only stops a query built with a varying number of placeholders (an `IN` list) from minting names without end.
+ */
+export const MAX_NAMED_STATEMENTS = 500;
+
+/**
+ * The name a statement text is prepared under on each connection (`pg` parses a named statement once per
+ * connection and then only binds and executes it), or `''`, the unnamed statement, once `max` texts have names.
+ * One text, one name, for the life of the process: `pg` refuses a name reused for another text.
+ */
+export function statementNames(max: number): (text: string) => string {
+  const names = new Map<string, string>();
+  return (text) => {
+    let name = names.get(text);
+    if (name === undefined) {
+      if (names.size >= max) return '';
+      name = `mingus_${names.size}`;
+      names.set(text, name);
+    }
+    return name;
+  };
+}
+
+/**
  * One pg pool shared by Prisma (through the driver adapter) and by the few raw queries the platform runs itself
  * (health pings, migration checks), so pool usage reported by /health/detailed is the whole truth.
+ *
+ * Every statement with parameters, Prisma's and `rows`', runs as a named prepared statement: PostgreSQL parses and
+ * plans its text once per connection instead of on every call (a quarter of the database's CPU per check-in page,
+ * measured: docs/performance.md). Behind PgBouncer that needs 1.21 or later with `max_prepared_statements` set
+ * (docs/operations.md).
  */
 export function createDatabase({ url, poolMax, logger }: DatabaseOptions) {
   const pool = new pg.Pool({
@@ -30,7 +59,10 @@ export function createDatabase({ url, poolMax, logger }: DatabaseOptions) {
   });
   // An idle client losing its connection emits here; unhandled, it would crash the process.
   pool.on('error', (err) => logger.error({ err }, 'idle database connection failed'));
-  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  const statementName = statementNames(MAX_NAMED_STATEMENTS);
+  const prisma = new PrismaClient({
+    adapter: new PrismaPg(pool, { statementNameGenerator: (query) => statementName(query.sql) }),
+  });
 
   return {
     pool,
@@ -47,7 +79,8 @@ export function createDatabase({ url, poolMax, logger }: DatabaseOptions) {
      * text, numbers and timestamps in the shape the caller declares.
      */
     async rows<T>(query: Prisma.Sql): Promise<T[]> {
-      return (await pool.query({ text: query.text, values: query.values as unknown[] })).rows as T[];
+      const { text, values } = query;
+      return (await pool.query({ name: statementName(text), text, values: values as unknown[] })).rows as T[];
     },
     async ping(timeoutMs: number): Promise<void> {
       await withTimeout(pool.query('SELECT 1'), timeoutMs, 'postgresql');
