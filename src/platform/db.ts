@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { Prisma, PrismaClient } from '../generated/prisma/client.js';
@@ -16,25 +17,32 @@ export interface DatabaseOptions {
 }
 
 /**
- * Distinct statement texts that get a name. Texts come from code, not from input, so there are a few dozen; the bound
- * only stops a query built with a varying number of placeholders (an `IN` list) from minting names without end.
+ * Distinct statement texts that get a name. Texts come from code, not from input, but Prisma writes one placeholder
+ * per list item (`IN` lists, batched `findUnique`), so each list length is a text of its own: the bound stops them
+ * from minting names, and plans on every connection, without end.
  */
 export const MAX_NAMED_STATEMENTS = 500;
 
 /**
  * The name a statement text is prepared under on each connection (`pg` parses a named statement once per
- * connection and then only binds and executes it), or `''`, the unnamed statement, once `max` texts have names.
- * One text, one name, for the life of the process: `pg` refuses a name reused for another text.
+ * connection and then only binds and executes it), or `''`, the unnamed statement, once `max` texts have names
+ * (`onExhausted` is told once). The name is a digest of the text, so a name means the same statement in every
+ * process and release: should two processes ever share a server connection (a pooler that does not track
+ * prepared statements), the worst is an error, never another process's statement run with our values.
  */
-export function statementNames(max: number): (text: string) => string {
+export function statementNames(max: number, onExhausted: () => void = () => {}): (text: string) => string {
   const names = new Map<string, string>();
+  let exhausted = false;
   return (text) => {
     let name = names.get(text);
-    if (name === undefined) {
-      if (names.size >= max) return '';
-      name = `mingus_${names.size}`;
-      names.set(text, name);
+    if (name !== undefined) return name;
+    if (names.size >= max) {
+      if (!exhausted) onExhausted();
+      exhausted = true;
+      return '';
     }
+    name = `mingus_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
+    names.set(text, name);
     return name;
   };
 }
@@ -44,9 +52,9 @@ export function statementNames(max: number): (text: string) => string {
  * (health pings, migration checks), so pool usage reported by /health/detailed is the whole truth.
  *
  * Every statement with parameters, Prisma's and `rows`', runs as a named prepared statement: PostgreSQL parses and
- * plans its text once per connection instead of on every call (a quarter of the database's CPU per check-in page,
- * measured: docs/performance.md). Behind PgBouncer that needs 1.21 or later with `max_prepared_statements` set
- * (docs/operations.md).
+ * analyses its text once per connection instead of on every call (a quarter of the database's CPU per check-in page,
+ * measured: docs/performance.md; ADR 0012). Behind PgBouncer in transaction mode that needs its prepared-statement
+ * tracking (docs/operations.md).
  */
 export function createDatabase({ url, poolMax, logger }: DatabaseOptions) {
   const pool = new pg.Pool({
@@ -59,7 +67,9 @@ export function createDatabase({ url, poolMax, logger }: DatabaseOptions) {
   });
   // An idle client losing its connection emits here; unhandled, it would crash the process.
   pool.on('error', (err) => logger.error({ err }, 'idle database connection failed'));
-  const statementName = statementNames(MAX_NAMED_STATEMENTS);
+  const statementName = statementNames(MAX_NAMED_STATEMENTS, () =>
+    logger.warn({ max: MAX_NAMED_STATEMENTS }, 'every statement name is taken: new statement texts run unprepared'),
+  );
   const prisma = new PrismaClient({
     adapter: new PrismaPg(pool, { statementNameGenerator: (query) => statementName(query.sql) }),
   });

@@ -8,23 +8,40 @@ describe('statement names', () => {
   it('gives one text one name for good, and each text its own', () => {
     const nameOf = statementNames(10);
     const first = nameOf('SELECT 1 WHERE $1::int = 1');
-    expect(first).toMatch(/^mingus_\d+$/);
+    expect(first).toMatch(/^mingus_[0-9a-f]{24}$/);
     expect(nameOf('SELECT 2 WHERE $1::int = 1')).not.toBe(first);
     expect(nameOf('SELECT 1 WHERE $1::int = 1')).toBe(first);
   });
 
-  it('leaves texts past the bound unnamed, so a query with a varying number of placeholders cannot mint names without end', () => {
-    const nameOf = statementNames(2);
+  it('names a text alike in every process, so a name never stands for another statement elsewhere', () => {
+    const here = statementNames(10);
+    const elsewhere = statementNames(10);
+    elsewhere('SELECT 2 WHERE $1::int = 1'); // first seen in another order
+    expect(elsewhere('SELECT 1 WHERE $1::int = 1')).toBe(here('SELECT 1 WHERE $1::int = 1'));
+  });
+
+  it('leaves texts past the bound unnamed and says so once, so varying placeholder counts cannot mint names without end', () => {
+    let told = 0;
+    const nameOf = statementNames(2, () => told++);
     const kept = [nameOf('a'), nameOf('b')];
     expect(nameOf('c')).toBe('');
     expect(nameOf('d')).toBe('');
+    expect(told).toBe(1);
     expect([nameOf('a'), nameOf('b')]).toEqual(kept);
   });
 });
 
+interface Prepared {
+  name: string;
+  statement: string;
+  runs: number;
+}
+
 /** The statements prepared on the connection that runs this query; with a pool of one, on the only connection. */
-async function preparedOnConnection(db: Database): Promise<Array<{ name: string; statement: string }>> {
-  return db.rows(Prisma.sql`SELECT name, statement FROM pg_prepared_statements WHERE name LIKE ${'mingus\\_%'}`);
+function preparedOnConnection(db: Database): Promise<Prepared[]> {
+  return db.rows<Prepared>(Prisma.sql`
+    SELECT name, statement, (generic_plans + custom_plans)::int AS runs
+    FROM pg_prepared_statements WHERE name LIKE ${'mingus\\_%'}`);
 }
 
 describe('queries on a connection', () => {
@@ -39,7 +56,7 @@ describe('queries on a connection', () => {
     await database.drop();
   });
 
-  it('are prepared once per connection and then reused, whether Prisma or `rows` sent them', async () => {
+  it('are prepared once per connection and then only executed, whether Prisma or `rows` sent them', async () => {
     const email = 'prepared@example.test';
     await db.prisma.user.create({ data: { email, passwordHash: 'x' } });
     for (let i = 0; i < 3; i++) {
@@ -48,21 +65,30 @@ describe('queries on a connection', () => {
     }
 
     const prepared = await preparedOnConnection(db);
-    const names = prepared.map((p) => p.name);
-    expect(new Set(names).size).toBe(names.length);
-    expect(prepared.filter((p) => p.statement === 'SELECT email FROM users WHERE email = $1')).toHaveLength(1);
-    expect(prepared.filter((p) => /FROM "public"\."users"/.test(p.statement))).not.toHaveLength(0);
+    const raw = prepared.filter((p) => p.statement === 'SELECT email FROM users WHERE email = $1');
+    expect(raw).toEqual([expect.objectContaining({ runs: 3 })]);
+    const byPrisma = prepared.filter((p) => /^SELECT .*FROM "public"\."users"/.test(p.statement));
+    expect(byPrisma.map((p) => p.runs)).toContain(3);
   });
 
-  it('run inside an interactive transaction as outside, and a rollback leaves nothing', async () => {
-    const email = 'rolled-back@example.test';
+  it('keep working after a statement failed, outside a transaction and inside one that rolled back', async () => {
+    const email = 'taken@example.test';
+    const insert = (address: string) =>
+      db.rows(Prisma.sql`INSERT INTO users (email, password_hash) VALUES (${address}, 'x') RETURNING email`);
+    await insert(email);
+    await expect(insert(email)).rejects.toMatchObject({ code: '23505' });
+    expect(await insert('second@example.test')).toEqual([{ email: 'second@example.test' }]);
+
     await expect(
       db.transaction(async (tx) => {
-        await tx.user.create({ data: { email, passwordHash: 'x' } });
-        expect(await tx.user.count({ where: { email } })).toBe(1);
-        throw new Error('undo');
+        await tx.user.create({ data: { email: 'inside@example.test', passwordHash: 'x' } });
+        await tx.user.create({ data: { email, passwordHash: 'x' } }); // unique violation: the transaction aborts
       }),
-    ).rejects.toThrow('undo');
-    expect(await db.prisma.user.count({ where: { email } })).toBe(0);
+    ).rejects.toMatchObject({ code: 'P2002' });
+    // The same statements, on the same (only) connection, after the rollback.
+    await db.prisma.user.create({ data: { email: 'after@example.test', passwordHash: 'x' } });
+    expect(
+      await db.prisma.user.count({ where: { email: { in: ['inside@example.test', 'after@example.test'] } } }),
+    ).toBe(1);
   });
 });
