@@ -87,10 +87,24 @@ export function createDatabase({ url, poolMax, logger }: DatabaseOptions) {
      * (494 against 119 µs, measured). Not for reads by key: under load Prisma batches the `findUnique` calls of one
      * tick into one query, and there it beats `pg` (docs/performance.md). Rows come back as `pg` types them: select
      * text, numbers and timestamps in the shape the caller declares.
+     *
+     * A statement PostgreSQL refuses (a unique violation, the 409 of a duplicate check-in) leaves its connection
+     * sound: it goes back to the pool with its prepared statements. `pool.query` would close it after any error, so
+     * a client repeating a refused request would cost the database a new connection each time.
      */
     async rows<T>(query: Prisma.Sql): Promise<T[]> {
       const { text, values } = query;
-      return (await pool.query({ name: statementName(text), text, values: values as unknown[] })).rows as T[];
+      const client = await pool.connect();
+      let broken: Error | undefined;
+      try {
+        return (await client.query({ name: statementName(text), text, values: values as unknown[] })).rows as T[];
+      } catch (err) {
+        const refused = err instanceof pg.DatabaseError && err.severity === 'ERROR';
+        if (!refused) broken = err instanceof Error ? err : new Error(String(err));
+        throw err;
+      } finally {
+        client.release(broken);
+      }
     },
     async ping(timeoutMs: number): Promise<void> {
       await withTimeout(pool.query('SELECT 1'), timeoutMs, 'postgresql');

@@ -71,12 +71,16 @@ describe('queries on a connection', () => {
     expect(byPrisma.map((p) => p.runs)).toContain(3);
   });
 
-  it('keep working after a statement failed, outside a transaction and inside one that rolled back', async () => {
+  it('keep their connection and keep working after PostgreSQL refused one, outside a transaction and inside one that rolled back', async () => {
     const email = 'taken@example.test';
     const insert = (address: string) =>
       db.rows(Prisma.sql`INSERT INTO users (email, password_hash) VALUES (${address}, 'x') RETURNING email`);
+    const backend = () => db.rows<{ pid: number }>(Prisma.sql`SELECT pg_backend_pid() AS pid WHERE ${1}::int = 1`);
     await insert(email);
+    const [before] = await backend();
     await expect(insert(email)).rejects.toMatchObject({ code: '23505' });
+    // Refused, not broken: the connection stays in the pool instead of being replaced by a new one.
+    expect(await backend()).toEqual([before]);
     expect(await insert('second@example.test')).toEqual([{ email: 'second@example.test' }]);
 
     await expect(
