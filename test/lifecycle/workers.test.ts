@@ -15,14 +15,20 @@ function workerPids(primaryPid: number): number[] {
   }
 }
 
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 45_000): Promise<T> {
+/** Polls `probe` until it gives a value; on timeout, the error carries the end of the server's output. */
+async function until<T>(
+  what: string,
+  probe: () => T | undefined,
+  output: () => string = () => '',
+  timeoutMs = 45_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const value = probe();
     if (value !== undefined) return value;
     await sleep(100);
   }
-  throw new Error(`timed out waiting for ${what}`);
+  throw new Error(`timed out waiting for ${what}; the server's output ends with:\n${output().slice(-6_000)}`);
 }
 
 describe('WEB_CONCURRENCY=2', { timeout: 60_000 }, () => {
@@ -34,7 +40,11 @@ describe('WEB_CONCURRENCY=2', { timeout: 60_000 }, () => {
 
   it('when started, runs two workers behind one port', async () => {
     const pid = server?.child.pid as number;
-    const workers = await until('two workers', () => (workerPids(pid).length === 2 ? workerPids(pid) : undefined));
+    const workers = await until(
+      'two workers',
+      () => (workerPids(pid).length === 2 ? workerPids(pid) : undefined),
+      () => server?.output() ?? '',
+    );
     expect(workers).toHaveLength(2);
     const answers = await Promise.all(Array.from({ length: 20 }, () => fetch(server?.url('/health') ?? '')));
     expect(answers.every((r) => r.status === 200)).toBe(true);
@@ -44,16 +54,22 @@ describe('WEB_CONCURRENCY=2', { timeout: 60_000 }, () => {
     const pid = server?.child.pid as number;
     const [victim, survivor] = workerPids(pid) as [number, number];
     process.kill(victim, 'SIGKILL');
-    const replaced = await until('a replacement worker and its log line', () => {
-      if (!server?.output().includes('worker died')) return undefined;
-      const now = workerPids(pid);
-      return now.length === 2 && !now.includes(victim) ? now : undefined;
-    });
+    const replaced = await until(
+      'a replacement worker and its log line',
+      () => {
+        if (!server?.output().includes('worker died')) return undefined;
+        const now = workerPids(pid);
+        return now.length === 2 && !now.includes(victim) ? now : undefined;
+      },
+      () => server?.output() ?? '',
+    );
     expect(replaced).toContain(survivor);
     expect(server?.output()).toContain('worker died: starting a replacement');
     // Two workers started at first; the third "startup complete" is the replacement's.
-    await until('the replacement to start', () =>
-      (server?.output().match(/startup complete/g) ?? []).length >= 3 ? true : undefined,
+    await until(
+      'the replacement to start',
+      () => ((server?.output().match(/startup complete/g) ?? []).length >= 3 ? true : undefined),
+      () => server?.output() ?? '',
     );
     const answers = await Promise.all(Array.from({ length: 10 }, () => fetch(server?.url('/health') ?? '')));
     expect(answers.every((r) => r.status === 200)).toBe(true);
