@@ -95,15 +95,14 @@ export function createDatabase({ url, poolMax, logger }: DatabaseOptions) {
     async rows<T>(query: Prisma.Sql): Promise<T[]> {
       const { text, values } = query;
       const client = await pool.connect();
-      let broken: Error | undefined;
+      let broken = false;
       try {
         return (await client.query({ name: statementName(text), text, values: values as unknown[] })).rows as T[];
       } catch (err) {
-        const refused = err instanceof pg.DatabaseError && err.severity === 'ERROR';
-        if (!refused) broken = err instanceof Error ? err : new Error(String(err));
+        broken = !(err instanceof pg.DatabaseError && err.severity === 'ERROR');
         throw err;
       } finally {
-        client.release(broken);
+        client.release(broken); // true: the pool closes it
       }
     },
     async ping(timeoutMs: number): Promise<void> {
