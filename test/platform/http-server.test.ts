@@ -1,0 +1,84 @@
+import { IncomingMessage, type Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { afterEach, describe, expect, it } from 'vitest';
+import { closeServer, listen } from '../../src/platform/http-server.js';
+
+const servers: Server[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => closeServer(server, 1_000)));
+});
+
+async function serving(app: express.Express): Promise<{ server: Server; url: string }> {
+  const server = await listen(app, 0, '127.0.0.1');
+  servers.push(server);
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+describe('the HTTP server of an Express app', () => {
+  it("creates each request and response on the app's own prototypes, before Express sees them", async () => {
+    const app = express();
+    app.get('/', (_req, res) => {
+      res.end();
+    });
+    const { server, url } = await serving(app);
+    const seen: { request: boolean; response: boolean }[] = [];
+    // Runs before the app's own listener: what Node built, before Express could change any prototype.
+    server.prependListener('request', (req, res) => {
+      seen.push({
+        request: Object.getPrototypeOf(req) === app.request,
+        response: Object.getPrototypeOf(res) === app.response,
+      });
+    });
+
+    await fetch(url);
+    await fetch(url);
+
+    expect(seen).toEqual([
+      { request: true, response: true },
+      { request: true, response: true },
+    ]);
+  });
+
+  it("serves Express's request and response API, on Node's own classes", async () => {
+    const app = express();
+    app.use(express.json());
+    app.post('/echo/:name', (req, res) => {
+      res
+        .status(201)
+        .location(`/echo/${req.params.name}`)
+        .json({
+          name: req.params.name,
+          header: req.get('x-probe'),
+          body: req.body as unknown,
+          nodeClasses: req instanceof IncomingMessage && res instanceof ServerResponse,
+        });
+    });
+    const { url } = await serving(app);
+
+    const res = await fetch(`${url}/echo/ada`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-probe': 'yes' },
+      body: JSON.stringify({ n: 1 }),
+    });
+
+    expect(res.status).toBe(201);
+    expect(res.headers.get('location')).toBe('/echo/ada');
+    expect(await res.json()).toEqual({ name: 'ada', header: 'yes', body: { n: 1 }, nodeClasses: true });
+  });
+
+  it('keeps idle connections longer than a load balancer would, and bounds slow requests', async () => {
+    const { server } = await serving(express());
+
+    expect(server.keepAliveTimeout).toBe(65_000);
+    expect(server.headersTimeout).toBe(15_000);
+    expect(server.requestTimeout).toBe(30_000);
+  });
+
+  it('rejects with the cause when the port is already taken', async () => {
+    const { server } = await serving(express());
+    const { port } = server.address() as AddressInfo;
+
+    await expect(listen(express(), port, '127.0.0.1')).rejects.toMatchObject({ code: 'EADDRINUSE' });
+  });
+});
