@@ -163,6 +163,24 @@ export const scenarios: Scenario[] = [
     maxP99Ratio: 2,
   },
 
+  // Informational: the same read against the same baseline served as the app is (ADR 0013), so that neither side
+  // pays Express's per-request prototype change, which the baseline above still does.
+  {
+    name: 'jwt.verify + pg SELECT, app server',
+    target: 'jwt-select-app-server',
+    method: 'GET',
+    path: '/me',
+    headers: signedIn,
+  },
+  {
+    name: 'GET /api/v1/users/me vs app server',
+    target: 'app',
+    method: 'GET',
+    path: '/api/v1/users/me',
+    headers: signedIn,
+    compareTo: 'jwt.verify + pg SELECT, app server',
+  },
+
   // The profile screen: one row by primary key, three money fields decrypted (AES-256-GCM).
   {
     name: 'GET /api/v1/profile',
@@ -222,6 +240,23 @@ export const scenarios: Scenario[] = [
     ...listAtRate,
     compareTo: `jwt.verify + pg SELECT @ ${LIST_RATE}/s`,
     maxP99Ratio: 2,
+  },
+  // Informational: the same list against the same baseline served as the app is (ADR 0013), neither side paying
+  // Express's per-request prototype change.
+  {
+    name: `jwt.verify + pg SELECT, app server @ ${LIST_RATE}/s`,
+    target: 'jwt-select-app-server',
+    method: 'GET',
+    path: '/me',
+    headers: signedIn,
+    rate: LIST_RATE,
+    connections: LIST_CONNECTIONS,
+  },
+  {
+    name: `GET /api/v1/checkins?limit=20 @ ${LIST_RATE}/s vs app server`,
+    target: 'app',
+    ...listAtRate,
+    compareTo: `jwt.verify + pg SELECT, app server @ ${LIST_RATE}/s`,
   },
   // Informational: the same list against the least code that reads the same page (no decryption, no session check,
   // no limiter), at the same rate: what twenty rows cost by themselves, and what our stack adds to them.

@@ -22,7 +22,7 @@ import { createLifecycle } from '../src/platform/lifecycle.js';
 import { createLogger, type Logger } from '../src/platform/logger.js';
 import { applyMigrations } from '../src/platform/migrations.js';
 import { closeRedis, createRedis, type RedisClient } from '../src/platform/redis.js';
-import { type BaselineContext, type BaselineName, baselines } from './baselines.js';
+import { type BaselineContext, type BaselineName, baselines, SERVED_LIKE_THE_APP } from './baselines.js';
 
 export interface ServersReady {
   app: number;
@@ -125,7 +125,10 @@ async function start(logger: Logger): Promise<ServersReady> {
   };
   const ports: Partial<Record<BaselineName, number>> = {};
   for (const name of Object.keys(baselines) as BaselineName[]) {
-    ports[name] = port(await serve(listenBare(baselines[name](context))));
+    const baseline = baselines[name](context);
+    ports[name] = port(
+      await serve(SERVED_LIKE_THE_APP.has(name) ? listen(baseline, 0, '127.0.0.1') : listenBare(baseline)),
+    );
   }
   const versions = {
     postgres: (await db.pool.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version ?? '?',
@@ -202,7 +205,7 @@ async function seedAccount(
 /**
  * A baseline listens as bare Express 5 does (`app.listen`): Express then changes the prototype of every request and
  * response, which the app's own server avoids (src/platform/http-server.ts). That saving is the app's own work, so
- * it counts in the app's favour, as any other; docs/performance.md gives its share.
+ * it counts in the app's favour, as any other; `jwt-select-app-server` shows the app without it.
  */
 function listenBare(app: Express): Promise<Server> {
   return new Promise((resolve, reject) => {

@@ -2,7 +2,7 @@ import { IncomingMessage, type Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeServer, listen } from '../../src/platform/http-server.js';
+import { closeServer, constructedOn, listen } from '../../src/platform/http-server.js';
 
 const servers: Server[] = [];
 afterEach(async () => {
@@ -80,5 +80,32 @@ describe('the HTTP server of an Express app', () => {
     const { port } = server.address() as AddressInfo;
 
     await expect(listen(express(), port, '127.0.0.1')).rejects.toMatchObject({ code: 'EADDRINUSE' });
+  });
+});
+
+describe('a constructor built on another prototype', () => {
+  function Point(this: { x: number; y: number }, x: number, y: number) {
+    this.x = x;
+    this.y = y;
+  }
+  const PointConstructor = Point as unknown as new (x: number, y: number) => { x: number; y: number };
+
+  it("builds what the base builds, on the prototype given, which then inherits the base's", () => {
+    const prototype = Object.create(PointConstructor.prototype, { label: { value: 'mine' } }) as object;
+    const Built = constructedOn(PointConstructor, prototype);
+
+    const point = new (Built as typeof PointConstructor)(3, 4);
+
+    expect(Object.getPrototypeOf(point)).toBe(prototype);
+    expect(point).toBeInstanceOf(PointConstructor);
+    expect({ ...point, label: (point as { label?: string }).label }).toEqual({ x: 3, y: 4, label: 'mine' });
+  });
+
+  it('gives up on a class, which cannot initialise an object made elsewhere', () => {
+    class Shape {
+      readonly sides = 3;
+    }
+
+    expect(constructedOn(Shape, Object.create(Shape.prototype) as object)).toBeUndefined();
   });
 });
