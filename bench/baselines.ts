@@ -43,6 +43,14 @@ function bearerClaims(settings: BaselineContext['jwt']): (req: Request) => jwt.J
   return (req) => jwt.verify(req.headers.authorization?.replace(/^Bearer /i, '') ?? '', key, options) as jwt.JwtPayload;
 }
 
+function bareJson(): Express {
+  const app = bare();
+  app.get('/json', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  return app;
+}
+
 /** An authenticated read's unavoidable work: verify the HS256 token (`bearerClaims`), read the account by key. */
 function jwtSelect({ pool, jwt: settings }: BaselineContext): Express {
   const verify = bearerClaims(settings);
@@ -64,13 +72,9 @@ function jwtSelect({ pool, jwt: settings }: BaselineContext): Express {
  * compared with.
  */
 export const baselines = {
-  'bare-json': () => {
-    const app = bare();
-    app.get('/json', (_req, res) => {
-      res.json({ status: 'ok' });
-    });
-    return app;
-  },
+  'bare-json': bareJson,
+  /** Informational: `bare-json` served as the app is (ADR 0013), the reference for the probes on equal terms. */
+  'bare-json-app-server': bareJson,
 
   /** A login's unavoidable work: parse the JSON body, one bcrypt.compare at the app's cost. */
   'bcrypt-compare': ({ passwordHash }: BaselineContext) => {
@@ -151,4 +155,7 @@ export const baselines = {
 export type BaselineName = keyof typeof baselines;
 
 /** The baselines served by the app's own server; the others listen as bare Express does (`app.listen`). */
-export const SERVED_LIKE_THE_APP: ReadonlySet<BaselineName> = new Set(['jwt-select-app-server']);
+export const SERVED_LIKE_THE_APP: ReadonlySet<BaselineName> = new Set([
+  'bare-json-app-server',
+  'jwt-select-app-server',
+]);

@@ -113,6 +113,16 @@ export const scenarios: Scenario[] = [
     compareTo: 'bare-json',
     minRatio: 0.8,
   },
+  // Informational: the same probe against the same route served as the app is (ADR 0013), neither side paying
+  // Express's per-request prototype change, which `bare-json` still does.
+  { name: 'bare-json, app server', target: 'bare-json-app-server', method: 'GET', path: '/json' },
+  {
+    name: 'GET /health/liveness vs app server',
+    target: 'app',
+    method: 'GET',
+    path: '/health/liveness',
+    compareTo: 'bare-json, app server',
+  },
   // Informational: logged at info level like every ordinary request.
   { name: 'GET /health', target: 'app', method: 'GET', path: '/health', compareTo: 'bare-json' },
   // Informational: pings PostgreSQL and Redis on every request.

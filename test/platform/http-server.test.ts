@@ -108,4 +108,10 @@ describe('a constructor built on another prototype', () => {
 
     expect(constructedOn(Shape, Object.create(Shape.prototype) as object)).toBeUndefined();
   });
+
+  it('gives up on a bound function, which could be a class in disguise', () => {
+    const Bound = PointConstructor.bind(null) as typeof PointConstructor;
+
+    expect(constructedOn(Bound, Object.create(PointConstructor.prototype) as object)).toBeUndefined();
+  });
 });
