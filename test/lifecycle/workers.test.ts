@@ -31,6 +31,9 @@ async function until<T>(
   throw new Error(`timed out waiting for ${what}; the server's output ends with:\n${output().slice(-6_000)}`);
 }
 
+/** How many processes have logged that their startup completed (each worker logs it once). */
+const startupsIn = (output: string) => (output.match(/startup complete/g) ?? []).length;
+
 describe('WEB_CONCURRENCY=2', { timeout: 60_000 }, () => {
   let server: Awaited<ReturnType<typeof spawnServerOnTestDatabase>> | undefined;
   beforeAll(async () => {
@@ -46,6 +49,12 @@ describe('WEB_CONCURRENCY=2', { timeout: 60_000 }, () => {
       () => server?.output() ?? '',
     );
     expect(workers).toHaveLength(2);
+    // The port answers as soon as one worker listens: wait for both, so the next test kills a started worker.
+    await until(
+      'both workers to start',
+      () => (startupsIn(server?.output() ?? '') >= 2 ? true : undefined),
+      () => server?.output() ?? '',
+    );
     const answers = await Promise.all(Array.from({ length: 20 }, () => fetch(server?.url('/health') ?? '')));
     expect(answers.every((r) => r.status === 200)).toBe(true);
   });
@@ -53,6 +62,7 @@ describe('WEB_CONCURRENCY=2', { timeout: 60_000 }, () => {
   it('when a worker crashes, the primary starts a replacement and the port keeps answering', async () => {
     const pid = server?.child.pid as number;
     const [victim, survivor] = workerPids(pid) as [number, number];
+    const startupsBefore = startupsIn(server?.output() ?? '');
     process.kill(victim, 'SIGKILL');
     const replaced = await until(
       'a replacement worker and its log line',
@@ -65,10 +75,10 @@ describe('WEB_CONCURRENCY=2', { timeout: 60_000 }, () => {
     );
     expect(replaced).toContain(survivor);
     expect(server?.output()).toContain('worker died: starting a replacement');
-    // Two workers started at first; the third "startup complete" is the replacement's.
+    // Counted from the kill: the next "startup complete" is the replacement's.
     await until(
       'the replacement to start',
-      () => ((server?.output().match(/startup complete/g) ?? []).length >= 3 ? true : undefined),
+      () => (startupsIn(server?.output() ?? '') > startupsBefore ? true : undefined),
       () => server?.output() ?? '',
     );
     const answers = await Promise.all(Array.from({ length: 10 }, () => fetch(server?.url('/health') ?? '')));
