@@ -205,7 +205,7 @@ async function seedAccount(
 /**
  * A baseline listens as bare Express 5 does (`app.listen`): Express then changes the prototype of every request and
  * response, which the app's own server avoids (src/platform/http-server.ts). That saving is the app's own work, so
- * it counts in the app's favour, as any other; `jwt-select-app-server` shows the app without it.
+ * it counts in the app's favour, as any other; the `*-app-server` baselines show the app without it.
  */
 function listenBare(app: Express): Promise<Server> {
   return new Promise((resolve, reject) => {

@@ -36,6 +36,7 @@ const startupsIn = (output: string) => (output.match(/startup complete/g) ?? [])
 
 describe('WEB_CONCURRENCY=2', { timeout: 60_000 }, () => {
   let server: Awaited<ReturnType<typeof spawnServerOnTestDatabase>> | undefined;
+  const output = () => server?.output() ?? '';
   beforeAll(async () => {
     server = await spawnServerOnTestDatabase({ WEB_CONCURRENCY: '2' });
   });
@@ -46,15 +47,11 @@ describe('WEB_CONCURRENCY=2', { timeout: 60_000 }, () => {
     const workers = await until(
       'two workers',
       () => (workerPids(pid).length === 2 ? workerPids(pid) : undefined),
-      () => server?.output() ?? '',
+      output,
     );
     expect(workers).toHaveLength(2);
     // The port answers as soon as one worker listens: wait for both, so the next test kills a started worker.
-    await until(
-      'both workers to start',
-      () => (startupsIn(server?.output() ?? '') >= 2 ? true : undefined),
-      () => server?.output() ?? '',
-    );
+    await until('both workers to start', () => (startupsIn(output()) >= 2 ? true : undefined), output);
     const answers = await Promise.all(Array.from({ length: 20 }, () => fetch(server?.url('/health') ?? '')));
     expect(answers.every((r) => r.status === 200)).toBe(true);
   });
@@ -62,25 +59,21 @@ describe('WEB_CONCURRENCY=2', { timeout: 60_000 }, () => {
   it('when a worker crashes, the primary starts a replacement and the port keeps answering', async () => {
     const pid = server?.child.pid as number;
     const [victim, survivor] = workerPids(pid) as [number, number];
-    const startupsBefore = startupsIn(server?.output() ?? '');
+    const startupsBefore = startupsIn(output());
     process.kill(victim, 'SIGKILL');
     const replaced = await until(
       'a replacement worker and its log line',
       () => {
-        if (!server?.output().includes('worker died')) return undefined;
+        if (!output().includes('worker died')) return undefined;
         const now = workerPids(pid);
         return now.length === 2 && !now.includes(victim) ? now : undefined;
       },
-      () => server?.output() ?? '',
+      output,
     );
     expect(replaced).toContain(survivor);
     expect(server?.output()).toContain('worker died: starting a replacement');
     // Counted from the kill: the next "startup complete" is the replacement's.
-    await until(
-      'the replacement to start',
-      () => (startupsIn(server?.output() ?? '') > startupsBefore ? true : undefined),
-      () => server?.output() ?? '',
-    );
+    await until('the replacement to start', () => (startupsIn(output()) > startupsBefore ? true : undefined), output);
     const answers = await Promise.all(Array.from({ length: 10 }, () => fetch(server?.url('/health') ?? '')));
     expect(answers.every((r) => r.status === 200)).toBe(true);
   });
