@@ -219,7 +219,6 @@ export function createAuthService(deps: AuthServiceDeps) {
       return sessionOfRefreshToken(db.prisma, sha256(refreshToken));
     },
 
-    /** The principal of a valid access token whose session is still live. */
     /** The principal of a valid access token, with the check that its session has not ended (started now). */
     sessionClaim(token: string, via: 'header' | 'cookie'): SessionClaim | undefined {
       const claims = tokens.verify(token);
