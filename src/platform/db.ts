@@ -67,6 +67,7 @@ export function createDatabase({ url, poolMax, logger }: DatabaseOptions) {
   });
   // An idle client losing its connection emits here; unhandled, it would crash the process.
   pool.on('error', (err) => logger.error({ err }, 'idle database connection failed'));
+  keepConnectionsPostgresRefuses(pool);
   const statementName = statementNames(MAX_NAMED_STATEMENTS, () =>
     logger.warn({ max: MAX_NAMED_STATEMENTS }, 'every statement name is taken: new statement texts run unprepared'),
   );
@@ -87,23 +88,10 @@ export function createDatabase({ url, poolMax, logger }: DatabaseOptions) {
      * (494 against 119 µs, measured). Not for reads by key: under load Prisma batches the `findUnique` calls of one
      * tick into one query, and there it beats `pg` (docs/performance.md). Rows come back as `pg` types them: select
      * text, numbers and timestamps in the shape the caller declares.
-     *
-     * A statement PostgreSQL refuses (a unique violation, the 409 of a duplicate check-in) leaves its connection
-     * sound: it goes back to the pool with its prepared statements. `pool.query` would close it after any error, so
-     * a client repeating a refused request would cost the database a new connection each time.
      */
     async rows<T>(query: Prisma.Sql): Promise<T[]> {
       const { text, values } = query;
-      const client = await pool.connect();
-      let broken = false;
-      try {
-        return (await client.query({ name: statementName(text), text, values: values as unknown[] })).rows as T[];
-      } catch (err) {
-        broken = !(err instanceof pg.DatabaseError && err.severity === 'ERROR');
-        throw err;
-      } finally {
-        client.release(broken); // true: the pool closes it
-      }
+      return (await pool.query({ name: statementName(text), text, values: values as unknown[] })).rows as T[];
     },
     async ping(timeoutMs: number): Promise<void> {
       await withTimeout(pool.query('SELECT 1'), timeoutMs, 'postgresql');
@@ -116,6 +104,47 @@ export function createDatabase({ url, poolMax, logger }: DatabaseOptions) {
       if (!pool.ended) await pool.end();
     },
   };
+}
+
+/**
+ * Makes `pool.query` keep the connection when PostgreSQL refuses the statement (severity ERROR: a unique violation,
+ * the 409 of a duplicate check-in or e-mail, a failed check): the connection goes back to the pool with its prepared
+ * statements. `pg`'s own `pool.query` closes the connection after any error, so every refused statement, Prisma's
+ * outside a transaction among them (the driver adapter sends those through `pool.query`), cost the database a new
+ * connection: a backend process started, its statements prepared again. A broken connection (a socket error, a
+ * FATAL or PANIC) is still closed. Queries with a callback or a submittable (cursors, streams) go to `pg` unchanged.
+ */
+function keepConnectionsPostgresRefuses(pool: pg.Pool): void {
+  const original = pool.query.bind(pool) as (...args: unknown[]) => unknown;
+  const keeping = async (config: string | pg.QueryConfig, values?: unknown[]) => {
+    const client = await pool.connect();
+    let broken = false;
+    // A connection lost mid-query also emits 'error' on its client, which no one else listens to while it is out
+    // of the pool: unheard, that event would end the process. The query itself rejects with the same error.
+    const lost = () => {
+      broken = true;
+    };
+    client.on('error', lost);
+    try {
+      return await client.query(config, values);
+    } catch (err) {
+      broken ||= !(err instanceof pg.DatabaseError && err.severity === 'ERROR');
+      throw err;
+    } finally {
+      client.removeListener('error', lost);
+      client.release(broken); // true: the pool closes it
+    }
+  };
+  pool.query = ((...args: unknown[]) => {
+    const [config, values, callback] = args;
+    const promiseForm =
+      (typeof config === 'string' || (typeof config === 'object' && config !== null && !('submit' in config))) &&
+      typeof values !== 'function' &&
+      callback === undefined;
+    return promiseForm
+      ? keeping(config as string | pg.QueryConfig, values as unknown[] | undefined)
+      : original(...args);
+  }) as pg.Pool['query'];
 }
 
 /**

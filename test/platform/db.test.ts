@@ -1,3 +1,5 @@
+import net from 'node:net';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Prisma } from '../../src/generated/prisma/client.js';
 import { createDatabase, type Database, statementNames } from '../../src/platform/db.js';
@@ -83,6 +85,12 @@ describe('queries on a connection', () => {
     expect(await backend()).toEqual([before]);
     expect(await insert('second@example.test')).toEqual([{ email: 'second@example.test' }]);
 
+    // The same for Prisma's statements outside a transaction, which its driver adapter sends through `pool.query`.
+    await expect(db.prisma.user.create({ data: { email, passwordHash: 'x' } })).rejects.toMatchObject({
+      code: 'P2002',
+    });
+    expect(await backend()).toEqual([before]);
+
     await expect(
       db.transaction(async (tx) => {
         await tx.user.create({ data: { email: 'inside@example.test', passwordHash: 'x' } });
@@ -94,5 +102,68 @@ describe('queries on a connection', () => {
     expect(
       await db.prisma.user.count({ where: { email: { in: ['inside@example.test', 'after@example.test'] } } }),
     ).toBe(1);
+  });
+
+  it('replace a connection the server ends mid-query (FATAL): the query rejects, the next one gets a new connection', async () => {
+    const backend = () => db.rows<{ pid: number }>(Prisma.sql`SELECT pg_backend_pid() AS pid WHERE ${2}::int = 2`);
+    const [before] = await backend();
+    const admin = new pg.Client({ connectionString: database.url });
+    await admin.connect();
+    try {
+      const sleeping = db.rows(Prisma.sql`SELECT pg_sleep(${10}::float8)`);
+      // Wait until the statement runs on the server, then end that backend from another connection.
+      await expect
+        .poll(
+          async () =>
+            (await admin.query("SELECT 1 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%'")).rowCount,
+        )
+        .toBe(1);
+      await admin.query('SELECT pg_terminate_backend($1)', [before?.pid]);
+      await expect(sleeping).rejects.toThrow();
+    } finally {
+      await admin.end();
+    }
+    const [after] = await backend();
+    expect(after?.pid).toEqual(expect.any(Number));
+    expect(after?.pid).not.toBe(before?.pid);
+  });
+
+  it('survive a connection whose socket drops mid-query: the query rejects, the process lives on, the next query reconnects', async () => {
+    // A TCP relay between the pool and PostgreSQL, so the socket can drop with no word from the server (a network
+    // failure): pg then also emits 'error' on the client, which would end the process if no one listened.
+    const { hostname, port } = new URL(database.url);
+    const sockets = new Set<net.Socket>();
+    const relay = net.createServer((inbound) => {
+      const outbound = net.connect(Number(port), hostname.replace(/^\[|\]$/g, ''));
+      for (const s of [inbound, outbound]) {
+        sockets.add(s);
+        s.on('error', () => undefined);
+      }
+      inbound.pipe(outbound).pipe(inbound);
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    const relayed = new URL(database.url);
+    relayed.host = `127.0.0.1:${(relay.address() as net.AddressInfo).port}`;
+    const viaRelay = createDatabase({ url: relayed.toString(), poolMax: 1, logger: createLogger({ level: 'silent' }) });
+    const watcher = new pg.Client({ connectionString: database.url });
+    await watcher.connect();
+    try {
+      const sleeping = viaRelay.rows(Prisma.sql`SELECT pg_sleep(${10}::float8)`);
+      await expect
+        .poll(
+          async () =>
+            (await watcher.query("SELECT 1 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%'")).rowCount,
+        )
+        .toBe(1);
+      for (const s of sockets) s.destroy();
+      await expect(sleeping).rejects.toThrow(/Connection terminated unexpectedly/);
+      expect(await viaRelay.rows(Prisma.sql`SELECT ${3}::int AS n`)).toEqual([{ n: 3 }]);
+      expect(viaRelay.poolStats().total).toBe(1);
+    } finally {
+      await watcher.query("SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%'");
+      await watcher.end();
+      await viaRelay.close();
+      await new Promise((resolve) => relay.close(resolve));
+    }
   });
 });
