@@ -115,7 +115,11 @@ describe('queries on a connection', () => {
       await expect
         .poll(
           async () =>
-            (await admin.query("SELECT 1 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%'")).rowCount,
+            (
+              await admin.query(
+                "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'SELECT pg_sleep%'",
+              )
+            ).rowCount,
         )
         .toBe(1);
       await admin.query('SELECT pg_terminate_backend($1)', [before?.pid]);
@@ -152,7 +156,11 @@ describe('queries on a connection', () => {
       await expect
         .poll(
           async () =>
-            (await watcher.query("SELECT 1 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%'")).rowCount,
+            (
+              await watcher.query(
+                "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'SELECT pg_sleep%'",
+              )
+            ).rowCount,
         )
         .toBe(1);
       for (const s of sockets) s.destroy();
@@ -160,7 +168,9 @@ describe('queries on a connection', () => {
       expect(await viaRelay.rows(Prisma.sql`SELECT ${3}::int AS n`)).toEqual([{ n: 3 }]);
       expect(viaRelay.poolStats().total).toBe(1);
     } finally {
-      await watcher.query("SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%'");
+      await watcher.query(
+        "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'SELECT pg_sleep%'",
+      );
       await watcher.end();
       await viaRelay.close();
       await new Promise((resolve) => relay.close(resolve));
