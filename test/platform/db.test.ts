@@ -46,6 +46,13 @@ function preparedOnConnection(db: Database): Promise<Prepared[]> {
     FROM pg_prepared_statements WHERE name LIKE ${'mingus\\_%'}`);
 }
 
+/** Resolves once a `pg_sleep` statement runs on the server, in the watching client's database. */
+async function untilSleeping(watcher: pg.Client): Promise<void> {
+  const sleeping =
+    "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'SELECT pg_sleep%'";
+  await expect.poll(async () => (await watcher.query(sleeping)).rowCount).toBe(1);
+}
+
 describe('queries on a connection', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
   let db: Database;
@@ -112,16 +119,7 @@ describe('queries on a connection', () => {
     try {
       const sleeping = db.rows(Prisma.sql`SELECT pg_sleep(${10}::float8)`);
       // Wait until the statement runs on the server, then end that backend from another connection.
-      await expect
-        .poll(
-          async () =>
-            (
-              await admin.query(
-                "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'SELECT pg_sleep%'",
-              )
-            ).rowCount,
-        )
-        .toBe(1);
+      await untilSleeping(admin);
       await admin.query('SELECT pg_terminate_backend($1)', [before?.pid]);
       await expect(sleeping).rejects.toThrow();
     } finally {
@@ -153,16 +151,7 @@ describe('queries on a connection', () => {
     await watcher.connect();
     try {
       const sleeping = viaRelay.rows(Prisma.sql`SELECT pg_sleep(${10}::float8)`);
-      await expect
-        .poll(
-          async () =>
-            (
-              await watcher.query(
-                "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'SELECT pg_sleep%'",
-              )
-            ).rowCount,
-        )
-        .toBe(1);
+      await untilSleeping(watcher);
       for (const s of sockets) s.destroy();
       await expect(sleeping).rejects.toThrow(/Connection terminated unexpectedly/);
       expect(await viaRelay.rows(Prisma.sql`SELECT ${3}::int AS n`)).toEqual([{ n: 3 }]);
