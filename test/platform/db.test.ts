@@ -46,16 +46,19 @@ function preparedOnConnection(db: Database): Promise<Prepared[]> {
     FROM pg_prepared_statements WHERE name LIKE ${'mingus\\_%'}`);
 }
 
+/** The backends of the watching client's database that run a `pg_sleep` statement. */
+const SLEEPING = "FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'SELECT pg_sleep%'";
+
 /** Resolves once a `pg_sleep` statement runs on the server, in the watching client's database. */
 async function untilSleeping(watcher: pg.Client): Promise<void> {
-  const sleeping =
-    "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'SELECT pg_sleep%'";
-  await expect.poll(async () => (await watcher.query(sleeping)).rowCount).toBe(1);
+  await expect.poll(async () => (await watcher.query(`SELECT 1 ${SLEEPING}`)).rowCount).toBe(1);
 }
 
 describe('queries on a connection', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
   let db: Database;
+  /** The server process of the connection that runs this query; with a pool of one, of the only connection. */
+  const backend = () => db.rows<{ pid: number }>(Prisma.sql`SELECT pg_backend_pid() AS pid WHERE ${1}::int = 1`);
   beforeAll(async () => {
     database = await createTestDatabase();
     db = createDatabase({ url: database.url, poolMax: 1, logger: createLogger({ level: 'silent' }) });
@@ -84,7 +87,6 @@ describe('queries on a connection', () => {
     const email = 'taken@example.test';
     const insert = (address: string) =>
       db.rows(Prisma.sql`INSERT INTO users (email, password_hash) VALUES (${address}, 'x') RETURNING email`);
-    const backend = () => db.rows<{ pid: number }>(Prisma.sql`SELECT pg_backend_pid() AS pid WHERE ${1}::int = 1`);
     await insert(email);
     const [before] = await backend();
     await expect(insert(email)).rejects.toMatchObject({ code: '23505' });
@@ -112,7 +114,6 @@ describe('queries on a connection', () => {
   });
 
   it('replace a connection the server ends mid-query (FATAL): the query rejects, the next one gets a new connection', async () => {
-    const backend = () => db.rows<{ pid: number }>(Prisma.sql`SELECT pg_backend_pid() AS pid WHERE ${2}::int = 2`);
     const [before] = await backend();
     const admin = new pg.Client({ connectionString: database.url });
     await admin.connect();
@@ -161,9 +162,7 @@ describe('queries on a connection', () => {
       expect(await viaRelay.rows(Prisma.sql`SELECT ${3}::int AS n`)).toEqual([{ n: 3 }]);
       expect(viaRelay.poolStats().total).toBe(1);
     } finally {
-      await watcher.query(
-        "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'SELECT pg_sleep%'",
-      );
+      await watcher.query(`SELECT pg_cancel_backend(pid) ${SLEEPING}`);
       await watcher.end();
       await viaRelay.close();
       await new Promise((resolve) => relay.close(resolve));
