@@ -17,15 +17,19 @@ import { securityHeaders } from './http/security-headers.js';
 import { adminRoutes } from './modules/admin/admin.routes.js';
 import { describeAdminApi } from './modules/admin/admin.schemas.js';
 import { createAdminService } from './modules/admin/admin.service.js';
+import { createApiKeysPrivacySection } from './modules/api-keys/api-keys.privacy.js';
 import { apiKeysRoutes } from './modules/api-keys/api-keys.routes.js';
 import { describeApiKeysApi } from './modules/api-keys/api-keys.schemas.js';
 import { createApiKeysService } from './modules/api-keys/api-keys.service.js';
+import { createAuditLog } from './modules/audit/audit.port.js';
+import { createAuditLogPrivacySection } from './modules/audit/audit.privacy.js';
 import { createAccessTokens } from './modules/auth/access-tokens.js';
+import { createSessionsPrivacySection } from './modules/auth/auth.privacy.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { describeAuthApi } from './modules/auth/auth.schemas.js';
 import { createAuthService } from './modules/auth/auth.service.js';
 import { createLoginLockout } from './modules/auth/login-lockout.js';
-import { createSessionState } from './modules/auth/session-state.js';
+import { createSessionState } from './modules/auth/session-state.service.js';
 import { createBankingPrivacySection } from './modules/banking/banking.privacy.js';
 import { createCheckinsPrivacySection } from './modules/checkins/checkins.privacy.js';
 import { checkinsRoutes } from './modules/checkins/checkins.routes.js';
@@ -37,8 +41,8 @@ import { createHealthService } from './modules/health/health.service.js';
 import { metricsRoutes } from './modules/metrics/metrics.routes.js';
 import { describeMetricsApi } from './modules/metrics/metrics.schemas.js';
 import { createErasurePseudonym } from './modules/privacy/erasure-pseudonym.js';
-import { createIdentityPrivacySections } from './modules/privacy/identity.privacy.js';
-import { createPrivacyRegistry } from './modules/privacy/privacy.registry.js';
+import { createIdempotencyPrivacySection } from './modules/privacy/idempotency.privacy.js';
+import { createPrivacyRegistry } from './modules/privacy/privacy.port.js';
 import { privacyRoutes } from './modules/privacy/privacy.routes.js';
 import { describePrivacyApi } from './modules/privacy/privacy.schemas.js';
 import { createPrivacyService } from './modules/privacy/privacy.service.js';
@@ -125,6 +129,7 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
   ]);
 
   const { keyPrefix } = config.redis;
+  const auditLog = createAuditLog();
   const tokens = createAccessTokens({
     secret: config.auth.jwtSecret,
     issuer: config.auth.issuer,
@@ -148,6 +153,7 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
   });
   const auth = createAuthService({
     db,
+    auditLog,
     hasher: createPasswordHasher(config.auth.bcryptCost),
     tokens,
     sessions,
@@ -161,24 +167,41 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
   const cursors = createCursors(config.auth.jwtSecret);
   const admin = createAdminService({
     db,
+    auditLog,
     sessions,
     cursors,
     hasher: createPasswordHasher(config.auth.bcryptCost),
-    now,
   });
-  const apiKeys = createApiKeysService({ db, cursors, redis, keyPrefix, logger, now });
+  const apiKeys = createApiKeysService({ db, auditLog, cursors, redis, keyPrefix, logger, now });
   const cipher = createFieldCipher(config.fieldEncryption);
   const idempotent = createIdempotency({ db, cipher, now, logger });
-  const profiles = createProfilesService({ db, cipher });
-  const checkins = createCheckinsService({ db, cipher, cursors, profiles, now });
-  const questionnaires = createQuestionnairesService({ db, cipher, cursors, catalog: createCatalog(QUESTIONNAIRES) });
-  const reminders = createRemindersService({ db, cursors, now });
+  const profiles = createProfilesService({ db, auditLog, cipher });
+  const checkins = createCheckinsService({ db, auditLog, cipher, cursors, profiles, now });
+  const questionnaires = createQuestionnairesService({
+    db,
+    auditLog,
+    cipher,
+    cursors,
+    catalog: createCatalog(QUESTIONNAIRES),
+  });
+  const reminders = createRemindersService({ db, auditLog, cursors, now });
   const stripe = config.billing.stripe ? createStripe(config.billing.stripe) : undefined;
-  const subscriptions = createSubscriptionsService({ db, billing: config.billing, stripe, users, logger, now });
-  const stripeWebhooks = createStripeWebhooks({ db, billing: config.billing, stripe, logger, now });
+  const subscriptions = createSubscriptionsService({
+    db,
+    auditLog,
+    billing: config.billing,
+    stripe,
+    users,
+    logger,
+    now,
+  });
+  const stripeWebhooks = createStripeWebhooks({ db, auditLog, billing: config.billing, stripe, logger, now });
   const entitlements = createEntitlements({ db, graceDays: config.billing.graceDays, now });
   const privacySections = createPrivacyRegistry([
-    ...createIdentityPrivacySections(),
+    createSessionsPrivacySection(),
+    createApiKeysPrivacySection(),
+    createAuditLogPrivacySection(),
+    createIdempotencyPrivacySection(),
     createProfilesPrivacySection({ cipher }),
     createCheckinsPrivacySection({ cipher }),
     createQuestionnairesPrivacySection({ cipher }),
@@ -188,6 +211,7 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
   ]);
   const privacy = createPrivacyService({
     db,
+    auditLog,
     sections: privacySections,
     hasher: createPasswordHasher(config.auth.bcryptCost),
     sessions,

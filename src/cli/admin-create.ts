@@ -7,7 +7,8 @@ import { type Config, ConfigError, loadConfig } from '../config/config.js';
 import { AppError } from '../http/errors.js';
 import { createCursors } from '../http/pagination.js';
 import { createAdminService } from '../modules/admin/admin.service.js';
-import { createSessionState } from '../modules/auth/session-state.js';
+import { createAuditLog } from '../modules/audit/audit.port.js';
+import { createSessionState } from '../modules/auth/session-state.service.js';
 import { EmailInput } from '../modules/users/users.schemas.js';
 import { createDatabase } from '../platform/db.js';
 import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from '../platform/embedded-postgres.js';
@@ -133,6 +134,7 @@ async function main() {
   const now = () => new Date();
   const admin = createAdminService({
     db,
+    auditLog: createAuditLog(),
     // Promotion ends the account's sessions; the running API reads their end from the same Redis keys.
     sessions: createSessionState({
       db,
@@ -144,7 +146,6 @@ async function main() {
     }),
     cursors: createCursors(config.auth.jwtSecret),
     hasher: createPasswordHasher(config.auth.bcryptCost),
-    now,
   });
 
   let code = 0;

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { createAuditLog } from '../modules/audit/audit.port.js';
 import { reconcileSubscriptions } from '../modules/subscriptions/subscriptions.reconcile.js';
 import { createStripe } from '../platform/stripe.js';
 import { CliFailure, cliLogger, openCliDatabase, readCliConfig, runCli } from './cli-database.js';
@@ -34,6 +35,7 @@ async function main(): Promise<number> {
   try {
     const report = await reconcileSubscriptions({
       db,
+      auditLog: createAuditLog(),
       stripe: createStripe(billing),
       prices: billing.prices,
       logger,

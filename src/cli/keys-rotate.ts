@@ -1,6 +1,7 @@
 import { createFieldCipher, type FieldCipher, FieldDecryptionError, fieldContext } from '../platform/crypto.js';
-import type { Database } from '../platform/db.js';
+import type { Queryable } from '../platform/db.js';
 import { cliLogger, openCliDatabase, readBatchSize, readCliConfig, runCli } from './cli-database.js';
+import { ENCRYPTED_COLUMNS, type EncryptedColumn, replaceValues, valuesNotUnder } from './encrypted-columns.repo.js';
 
 /**
  * `npm run keys:rotate` (production image: `node dist/cli/keys-rotate.js`): re-encrypts every encrypted value that
@@ -13,26 +14,6 @@ import { cliLogger, openCliDatabase, readBatchSize, readCliConfig, runCli } from
 
 const USAGE = 'usage: keys-rotate [--batch-size <1-10000>]\n';
 
-/**
- * Every encrypted column. The context of each value is fieldContext(table, column, user_id) — the convention every
- * module follows — so a column added with another convention must not be listed here without its own context.
- */
-const ENCRYPTED_COLUMNS = [
-  { table: 'user_profiles', column: 'monthly_income_enc', key: 'user_id' },
-  { table: 'user_profiles', column: 'current_savings_enc', key: 'user_id' },
-  { table: 'user_profiles', column: 'current_debt_enc', key: 'user_id' },
-  { table: 'user_health_checkins', column: 'notes_enc', key: 'id' },
-  { table: 'financial_questionnaire_submissions', column: 'answers_enc', key: 'id' },
-  { table: 'plaid_items', column: 'access_token_enc', key: 'id' },
-] as const;
-type EncryptedColumn = (typeof ENCRYPTED_COLUMNS)[number];
-
-interface StoredValue {
-  pk: string;
-  user_id: string;
-  value: string;
-}
-
 interface Outcome {
   rotated: number;
   /** Changed by the API between our read and our update: already under the current key. */
@@ -40,18 +21,12 @@ interface Outcome {
   failed: number;
 }
 
-async function rotateColumn(db: Database, cipher: FieldCipher, col: EncryptedColumn, batchSize: number) {
+async function rotateColumn(db: Queryable, cipher: FieldCipher, col: EncryptedColumn, batchSize: number) {
   const { table, column, key } = col;
   const outcome: Outcome = { rotated: 0, raced: 0, failed: 0 };
-  // Keyset over the primary key, so a value that fails is passed over rather than read again forever.
   let after: string | null = null;
   for (;;) {
-    const { rows }: { rows: StoredValue[] } = await db.pool.query<StoredValue>(
-      `SELECT ${key}::text AS pk, user_id::text AS user_id, ${column} AS value FROM ${table}
-       WHERE ${column} IS NOT NULL AND ${column} NOT LIKE $1 AND ($2::uuid IS NULL OR ${key} > $2::uuid)
-       ORDER BY ${key} LIMIT $3`,
-      [cipher.currentKeyPattern, after, batchSize],
-    );
+    const rows = await valuesNotUnder(db, col, cipher.currentKeyPattern, after, batchSize);
     if (rows.length === 0) return outcome;
     after = rows.at(-1)?.pk ?? null;
 
@@ -59,7 +34,7 @@ async function rotateColumn(db: Database, cipher: FieldCipher, col: EncryptedCol
     const olds: string[] = [];
     const news: string[] = [];
     for (const row of rows) {
-      const context = fieldContext(table, column, row.user_id);
+      const context = fieldContext(table, column, row.userId);
       try {
         news.push(cipher.encrypt(cipher.decrypt(row.value, context), context));
         pks.push(row.pk);
@@ -71,14 +46,9 @@ async function rotateColumn(db: Database, cipher: FieldCipher, col: EncryptedCol
       }
     }
     if (pks.length === 0) continue;
-    const { rowCount } = await db.pool.query(
-      `UPDATE ${table} AS t SET ${column} = v.new
-       FROM unnest($1::uuid[], $2::text[], $3::text[]) AS v(pk, old, new)
-       WHERE t.${key} = v.pk AND t.${column} = v.old`,
-      [pks, olds, news],
-    );
-    outcome.rotated += rowCount ?? 0;
-    outcome.raced += pks.length - (rowCount ?? 0);
+    const written = await replaceValues(db, col, { pks, olds, news });
+    outcome.rotated += written;
+    outcome.raced += pks.length - written;
   }
 }
 

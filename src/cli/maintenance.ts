@@ -1,4 +1,8 @@
-import type pg from 'pg';
+import { purgeExpired } from '../http/idempotency.repo.js';
+import { purgeAuditOlderThan } from '../modules/audit/audit.repo.js';
+import { purgeEndedSessions } from '../modules/auth/auth.repo.js';
+import { purgeStripeEventsOlderThan } from '../modules/subscriptions/subscriptions.repo.js';
+import type { Queryable } from '../platform/db.js';
 import { cliLogger, openCliDatabase, readBatchSize, readCliConfig, runCli } from './cli-database.js';
 
 /**
@@ -23,7 +27,7 @@ interface Purge {
   table: string;
   what: string;
   /** Deletes one batch; answers the rows deleted. */
-  batch(pool: pg.Pool, size: number): Promise<number>;
+  batch(db: Queryable, size: number): Promise<number>;
 }
 
 function purges(retentionDays: number): Purge[] {
@@ -31,56 +35,19 @@ function purges(retentionDays: number): Purge[] {
     {
       table: 'audit_log',
       what: `entries older than ${retentionDays} days`,
-      batch: async (pool, size) =>
-        (
-          await pool.query(
-            `DELETE FROM audit_log WHERE ctid = ANY(ARRAY(
-               SELECT ctid FROM audit_log WHERE created_at < now() - make_interval(days => $1) LIMIT $2))`,
-            [retentionDays, size],
-          )
-        ).rowCount ?? 0,
+      batch: (db, size) => purgeAuditOlderThan(db, retentionDays, size),
     },
-    {
-      table: 'idempotency_keys',
-      what: 'expired records',
-      batch: async (pool, size) =>
-        (
-          await pool.query(
-            `DELETE FROM idempotency_keys WHERE ctid = ANY(ARRAY(
-               SELECT ctid FROM idempotency_keys WHERE expires_at < now() LIMIT $1))`,
-            [size],
-          )
-        ).rowCount ?? 0,
-    },
+    { table: 'idempotency_keys', what: 'expired records', batch: purgeExpired },
     {
       table: 'stripe_events',
       what: `records of webhook events applied over ${STRIPE_EVENT_DAYS} days ago`,
-      batch: async (pool, size) =>
-        (
-          await pool.query(
-            `DELETE FROM stripe_events WHERE ctid = ANY(ARRAY(
-               SELECT ctid FROM stripe_events WHERE processed_at < now() - make_interval(days => $1) LIMIT $2))`,
-            [STRIPE_EVENT_DAYS, size],
-          )
-        ).rowCount ?? 0,
+      batch: (db, size) => purgeStripeEventsOlderThan(db, STRIPE_EVENT_DAYS, size),
     },
     {
-      // Whole sessions (token families) only: a revoked token is what keeps its family ended, so deleting it while
-      // a later token of the family remains could bring that session back to life. A family with no row left is
-      // simply not live.
       table: 'refresh_tokens',
       what: `tokens of sessions expired, or revoked over ${REVOKED_SESSION_DAYS} days ago`,
-      batch: async (pool, size) =>
-        (
-          await pool.query(
-            `DELETE FROM refresh_tokens WHERE family_id IN (
-               SELECT family_id FROM refresh_tokens GROUP BY family_id
-               HAVING max(expires_at) < now() OR min(revoked_at) < now() - make_interval(days => $1)
-               LIMIT $2)`,
-            // A batch counts sessions, not rows: a session holds a few dozen tokens (one per refresh).
-            [REVOKED_SESSION_DAYS, Math.max(1, Math.floor(size / 50))],
-          )
-        ).rowCount ?? 0,
+      // A batch counts sessions, not rows: a session holds a few dozen tokens (one per refresh).
+      batch: (db, size) => purgeEndedSessions(db, REVOKED_SESSION_DAYS, Math.max(1, Math.floor(size / 50))),
     },
   ];
 }
@@ -95,7 +62,7 @@ runCli('maintenance', async () => {
       let total = 0;
       let deleted: number;
       do {
-        deleted = await purge.batch(db.pool, batchSize);
+        deleted = await purge.batch(db, batchSize);
         total += deleted;
       } while (deleted > 0);
       process.stdout.write(`${purge.table}: ${total} purged (${purge.what})\n`);

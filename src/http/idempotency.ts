@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { RequestHandler, Response } from 'express';
 import { type FieldCipher, fieldContext } from '../platform/crypto.js';
-import type { Database } from '../platform/db.js';
+import type { Queryable } from '../platform/db.js';
 import type { Logger } from '../platform/logger.js';
 import { principalOf } from './authenticate.js';
 import { ConflictError, UnprocessableError, ValidationError } from './errors.js';
+import { claimKey, completeClaim, deleteClaim, findRecord } from './idempotency.repo.js';
 import { PROBLEM_CONTENT_TYPE } from './problem.js';
 
 /** How long an answer is kept for replay (IETF draft-ietf-httpapi-idempotency-key-header suggests 24 h). */
@@ -32,12 +33,12 @@ export const IDEMPOTENCY_REPLAYED_HEADER = 'Idempotent-Replayed';
  * mount this middleware: a replayable answer is a stored copy of the secret.
  */
 export function createIdempotency(deps: {
-  db: Database;
+  db: Queryable;
   cipher: FieldCipher;
   now: () => Date;
   logger: Logger;
 }): RequestHandler {
-  const { prisma } = deps.db;
+  const { db } = deps;
   const context = (userId: string) => fieldContext('idempotency_keys', 'response_body', userId);
 
   return async (req, res, next) => {
@@ -53,36 +54,22 @@ export function createIdempotency(deps: {
     const { userId } = principalOf(req);
     const path = req.baseUrl + req.path;
     const requestHash = hashRequest(req.method, path, req.body);
-    const id = { userId_key: { userId, key } };
 
     for (let attempt = 0; attempt < 3; attempt++) {
       const at = deps.now();
-      const { count } = await prisma.idempotencyKey.createMany({
-        data: [
-          {
-            userId,
-            key,
-            method: req.method,
-            path,
-            requestHash,
-            createdAt: at,
-            expiresAt: new Date(at.getTime() + TTL_MS),
-          },
-        ],
-        skipDuplicates: true,
-      });
-      if (count === 1) {
+      const expiresAt = new Date(at.getTime() + TTL_MS);
+      if (await claimKey(db, { userId, key, method: req.method, path, requestHash, createdAt: at, expiresAt })) {
         recordAnswer(res, userId, key, at);
         return next();
       }
 
-      const existing = await prisma.idempotencyKey.findUnique({ where: id });
+      const existing = await findRecord(db, userId, key);
       if (!existing) continue; // released or purged in between: claim again
       const abandoned =
         existing.state === 'in_progress' && at.getTime() - existing.createdAt.getTime() > ABANDONED_AFTER_MS;
       if (existing.expiresAt <= at || abandoned) {
         // Conditional on the row seen, so two takers cannot both delete a fresh claim.
-        await prisma.idempotencyKey.deleteMany({ where: { userId, key, createdAt: existing.createdAt } });
+        await deleteClaim(db, { userId, key, createdAt: existing.createdAt });
         continue;
       }
       if (existing.requestHash !== requestHash) {
@@ -113,27 +100,19 @@ export function createIdempotency(deps: {
 
   /** Lets the route run, storing its answer before sending it (so a retry after the answer always finds it). */
   function recordAnswer(res: Response, userId: string, key: string, claimedAt: Date): void {
-    const where = { userId, key, createdAt: claimedAt, state: 'in_progress' as const };
+    const claim = { userId, key, createdAt: claimedAt };
     let settled = false;
     const release = () =>
-      prisma.idempotencyKey.deleteMany({ where }).catch((err: unknown) => {
+      deleteClaim(db, { ...claim, inProgressOnly: true }).catch((err: unknown) => {
         deps.logger.error({ err }, 'could not release an idempotency key');
       });
     const complete = (status: number, body: unknown) => {
       const location = res.getHeader('Location');
       const answer: StoredAnswer = { body, ...(typeof location === 'string' ? { location } : {}) };
-      return prisma.idempotencyKey
-        .updateMany({
-          where,
-          data: {
-            state: 'completed',
-            responseStatus: status,
-            responseBody: { enc: deps.cipher.encrypt(JSON.stringify(answer), context(userId)) },
-          },
-        })
-        .catch((err: unknown) => {
-          deps.logger.error({ err }, 'could not store an idempotent answer');
-        });
+      const enc = deps.cipher.encrypt(JSON.stringify(answer), context(userId));
+      return completeClaim(db, claim, { status, body: { enc } }).catch((err: unknown) => {
+        deps.logger.error({ err }, 'could not store an idempotent answer');
+      });
     };
 
     const send = res.json.bind(res);

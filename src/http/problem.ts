@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { isForeignKeyViolation } from '../platform/db.js';
+import { refusalOf } from '../platform/db-errors.js';
 import type { Logger } from '../platform/logger.js';
 import { disabledErrorReporter, type ErrorReporter } from '../platform/sentry.js';
 import { AppError, HttpError, NotFoundError } from './errors.js';
@@ -59,7 +59,7 @@ function clientError(err: unknown): AppError | undefined {
  * live, for at most a minute): the thing is gone, a 404, not a server fault. Logged, since a bug would look alike.
  */
 function referenceGone(err: unknown, logger: Logger, reqId: unknown): AppError | undefined {
-  if (!isForeignKeyViolation(err)) return undefined;
+  if (refusalOf(err) !== 'foreign-key') return undefined;
   logger.warn({ reqId, err: { message: (err as Error).message } }, 'write refers to a row that no longer exists');
   return new NotFoundError(
     'not-found',

@@ -1,14 +1,32 @@
 import { createHash } from 'node:crypto';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
-import { Prisma, PrismaClient } from '../generated/prisma/client.js';
-import { PrismaClientKnownRequestError } from '../generated/prisma/internal/prismaNamespace.js';
+import { type Prisma, PrismaClient } from '../generated/prisma/client.js';
+import { type Queryable, queryable } from './db-access.js';
 import type { Logger } from './logger.js';
 import { withTimeout } from './with-timeout.js';
 
+export type { Queryable } from './db-access.js';
+
+/** How a transaction runs, when the default (READ COMMITTED, Prisma's 5 s limit) does not fit the use case. */
+export interface TransactionOptions {
+  isolation?: 'repeatable-read' | 'serializable';
+  /** The longest the transaction may run before it is rolled back. */
+  timeoutMs?: number;
+  /** The longest it may wait for a connection. */
+  maxWaitMs?: number;
+}
+
+/**
+ * The database as a service holds it: a handle to pass to repositories, and transactions whose handle goes to
+ * them too. Nothing in it is Prisma's.
+ */
+export interface Db extends Queryable {
+  /** Runs a use case in one transaction: everything it writes commits together or not at all. */
+  transaction<T>(work: (tx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T>;
+}
+
 export type Database = ReturnType<typeof createDatabase>;
-/** What repositories query through: the client itself, or the transaction a use case runs in. */
-export type DbClient = PrismaClient | Prisma.TransactionClient;
 
 export interface DatabaseOptions {
   url: string;
@@ -51,9 +69,8 @@ export function statementNames(max: number, onExhausted: () => void = () => {}):
  * One pg pool shared by Prisma (through the driver adapter) and by the few raw queries the platform runs itself
  * (health pings, migration checks), so pool usage reported by /health/detailed is the whole truth.
  *
- * Every statement with parameters, Prisma's and `rows`', runs as a named prepared statement: PostgreSQL parses and
- * analyses its text once per connection instead of on every call (a quarter of the database's CPU per check-in page,
- * measured: docs/performance.md; ADR 0012). Behind PgBouncer in transaction mode that needs its prepared-statement
+ * Every statement with parameters, Prisma's and the raw ones', runs as a named prepared statement: PostgreSQL parses and
+ * analyses its text once per connection instead of on every call (ADR 0012; figures in docs/performance.md). Behind PgBouncer in transaction mode that needs its prepared-statement
  * tracking (docs/operations.md).
  */
 export function createDatabase({ url, poolMax, logger }: DatabaseOptions) {
@@ -75,23 +92,27 @@ export function createDatabase({ url, poolMax, logger }: DatabaseOptions) {
     adapter: new PrismaPg(pool, { statementNameGenerator: (query) => statementName(query.sql) }),
   });
 
-  return {
+  /**
+   * Raw statements outside a transaction run on the pool by `pg` itself: for a page of rows that is far cheaper
+   * than `$queryRaw` (figures in docs/performance.md). Reads by key stay with Prisma, which batches the `findUnique`
+   * calls of one tick into one query.
+   */
+  const rows = async <T>(query: Prisma.Sql): Promise<T[]> => {
+    const { text, values } = query;
+    return (await pool.query({ name: statementName(text), text, values: values as unknown[] })).rows as T[];
+  };
+
+  const db = {
+    ...queryable(prisma, rows),
     pool,
+    /** For tests and tools that inspect or seed tables; application code goes through repositories. */
     prisma,
-    /** Runs a use case in one transaction: everything it writes commits together or not at all. */
-    transaction<T>(work: (tx: DbClient) => Promise<T>): Promise<T> {
-      return prisma.$transaction(work);
-    },
-    /**
-     * One statement (written with `Prisma.sql`, so values stay parameters) run on the pool by `pg` itself, outside
-     * any transaction, for hot raw-SQL paths: `$queryRaw` costs about 375 µs more CPU than `pg` for a 21-row page
-     * (494 against 119 µs, measured). Not for reads by key: under load Prisma batches the `findUnique` calls of one
-     * tick into one query, and there it beats `pg` (docs/performance.md). Rows come back as `pg` types them: select
-     * text, numbers and timestamps in the shape the caller declares.
-     */
-    async rows<T>(query: Prisma.Sql): Promise<T[]> {
-      const { text, values } = query;
-      return (await pool.query({ name: statementName(text), text, values: values as unknown[] })).rows as T[];
+    transaction<T>(work: (tx: Queryable) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+      return prisma.$transaction((tx) => work(queryable(tx)), {
+        ...(options.isolation ? { isolationLevel: ISOLATION[options.isolation] } : {}),
+        ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
+        ...(options.maxWaitMs ? { maxWait: options.maxWaitMs } : {}),
+      });
     },
     async ping(timeoutMs: number): Promise<void> {
       await withTimeout(pool.query('SELECT 1'), timeoutMs, 'postgresql');
@@ -104,7 +125,10 @@ export function createDatabase({ url, poolMax, logger }: DatabaseOptions) {
       if (!pool.ended) await pool.end();
     },
   };
+  return db satisfies Db;
 }
+
+const ISOLATION = { 'repeatable-read': 'RepeatableRead', serializable: 'Serializable' } as const;
 
 /**
  * Makes `pool.query` keep the connection when PostgreSQL refuses the statement (severity ERROR: a unique violation,
@@ -146,59 +170,3 @@ function keepConnectionsPostgresRefuses(pool: pg.Pool): void {
       : original(...args);
   }) as pg.Pool['query'];
 }
-
-/**
- * A `timestamptz(3)` column as the text `Date#toISOString` gives (UTC, milliseconds), formatted by PostgreSQL: a
- * page read through `db.rows` then carries no Date to parse and print again (both showed in the list's profile).
- * Only for the `created_at`/`updated_at` columns every table has, set by `now()`: the two formats agree for years
- * 1–9999 whatever the session's TimeZone or DateStyle, not for BC years, years past 9999 or `infinity`.
- */
-export function isoInstant(column: 'created_at' | 'updated_at'): Prisma.Sql {
-  return Prisma.raw(`to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
-}
-
-/** The row an update or delete named does not exist (Prisma P2025). */
-export function isMissingRow(err: unknown): boolean {
-  return err instanceof PrismaClientKnownRequestError && err.code === 'P2025';
-}
-
-/**
- * A foreign key refused the write: the row it refers to is gone (P2003 from a model query, SQLSTATE 23503 from raw
- * SQL). In practice, an account erased while one of its requests was still running.
- */
-export function isForeignKeyViolation(err: unknown): boolean {
-  if (err instanceof pg.DatabaseError) return err.code === '23503';
-  if (!(err instanceof PrismaClientKnownRequestError)) return false;
-  if (err.code === 'P2003') return true;
-  const cause = (
-    err.meta as { driverAdapterError?: { cause?: { kind?: unknown; originalCode?: unknown } } } | undefined
-  )?.driverAdapterError?.cause;
-  return cause?.kind === 'ForeignKeyConstraintViolation' || cause?.originalCode === '23503';
-}
-
-/**
- * A unique constraint refused the write: Prisma P2002 from a model query, P2010 ("raw query failed") whose driver
- * error is a UniqueConstraintViolation (SQLSTATE 23505) from $queryRaw, or 23505 itself from `db.rows`. The caller turns it into a 409 of its own.
- */
-export function isUniqueViolation(err: unknown): boolean {
-  if (err instanceof pg.DatabaseError) return err.code === '23505'; // from `db.rows`
-  if (!(err instanceof PrismaClientKnownRequestError)) return false;
-  if (err.code === 'P2002') return true;
-  const cause = (
-    err.meta as { driverAdapterError?: { cause?: { kind?: unknown; originalCode?: unknown } } } | undefined
-  )?.driverAdapterError?.cause;
-  return err.code === 'P2010' && (cause?.kind === 'UniqueConstraintViolation' || cause?.originalCode === '23505');
-}
-
-/**
- * Keyset pagination, newest first on (created_at, id): the `where` part that starts after `after`, and the order.
- * The id breaks ties between rows created in the same millisecond, so no row is skipped or shown twice.
- */
-export function olderThan(after: { createdAt: Date; id: string } | undefined) {
-  if (!after) return {};
-  return { OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }] };
-}
-export const NEWEST_FIRST = [{ createdAt: 'desc' }, { id: 'desc' }] as const satisfies readonly Record<
-  string,
-  'desc'
->[];

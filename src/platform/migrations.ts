@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type pg from 'pg';
+import { appliedMigrations } from './migrations.repo.js';
 
 export interface MigrationStatus {
   /** In the repository, not applied (or rolled back) in the database. */
@@ -14,13 +15,6 @@ export interface MigrationStatus {
   failed: string[];
   /** Applied, but the file changed since: the database may not match the schema the code expects. */
   modified: string[];
-}
-
-interface AppliedRow {
-  migration_name: string;
-  checksum: string;
-  finished_at: Date | null;
-  rolled_back_at: Date | null;
 }
 
 /**
@@ -61,17 +55,6 @@ async function localMigrations(dir: string) {
         .digest('hex'),
     })),
   );
-}
-
-async function appliedMigrations(pool: pg.Pool): Promise<AppliedRow[]> {
-  const table = await pool.query<{ exists: boolean }>(
-    `SELECT to_regclass('public._prisma_migrations') IS NOT NULL AS exists`,
-  );
-  if (!table.rows[0]?.exists) return [];
-  const { rows } = await pool.query<AppliedRow>(
-    'SELECT migration_name, checksum, finished_at, rolled_back_at FROM _prisma_migrations',
-  );
-  return rows;
 }
 
 const run = promisify(execFile);

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Prisma } from '../../src/generated/prisma/client.js';
 import { createDatabase, type Database, statementNames } from '../../src/platform/db.js';
+import { clientOf, rowsOf } from '../../src/platform/db-access.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { createTestDatabase } from '../support/postgres.js';
 
@@ -41,9 +42,12 @@ interface Prepared {
 
 /** The statements prepared on the connection that runs this query; with a pool of one, on the only connection. */
 function preparedOnConnection(db: Database): Promise<Prepared[]> {
-  return db.rows<Prepared>(Prisma.sql`
+  return rowsOf<Prepared>(
+    db,
+    Prisma.sql`
     SELECT name, statement, (generic_plans + custom_plans)::int AS runs
-    FROM pg_prepared_statements WHERE name LIKE ${'mingus\\_%'}`);
+    FROM pg_prepared_statements WHERE name LIKE ${'mingus\\_%'}`,
+  );
 }
 
 /** The backends of the watching client's database that run a `pg_sleep` statement. */
@@ -58,7 +62,7 @@ describe('queries on a connection', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
   let db: Database;
   /** The server process of the connection that runs this query; with a pool of one, of the only connection. */
-  const backend = () => db.rows<{ pid: number }>(Prisma.sql`SELECT pg_backend_pid() AS pid WHERE ${1}::int = 1`);
+  const backend = () => rowsOf<{ pid: number }>(db, Prisma.sql`SELECT pg_backend_pid() AS pid WHERE ${1}::int = 1`);
   beforeAll(async () => {
     database = await createTestDatabase();
     db = createDatabase({ url: database.url, poolMax: 1, logger: createLogger({ level: 'silent' }) });
@@ -73,7 +77,7 @@ describe('queries on a connection', () => {
     await db.prisma.user.create({ data: { email, passwordHash: 'x' } });
     for (let i = 0; i < 3; i++) {
       expect(await db.prisma.user.findUnique({ where: { email }, select: { email: true } })).toEqual({ email });
-      expect(await db.rows(Prisma.sql`SELECT email FROM users WHERE email = ${email}`)).toEqual([{ email }]);
+      expect(await rowsOf(db, Prisma.sql`SELECT email FROM users WHERE email = ${email}`)).toEqual([{ email }]);
     }
 
     const prepared = await preparedOnConnection(db);
@@ -86,7 +90,7 @@ describe('queries on a connection', () => {
   it('keep their connection and keep working after PostgreSQL refused one, outside a transaction and inside one that rolled back', async () => {
     const email = 'taken@example.test';
     const insert = (address: string) =>
-      db.rows(Prisma.sql`INSERT INTO users (email, password_hash) VALUES (${address}, 'x') RETURNING email`);
+      rowsOf(db, Prisma.sql`INSERT INTO users (email, password_hash) VALUES (${address}, 'x') RETURNING email`);
     await insert(email);
     const [before] = await backend();
     await expect(insert(email)).rejects.toMatchObject({ code: '23505' });
@@ -102,8 +106,8 @@ describe('queries on a connection', () => {
 
     await expect(
       db.transaction(async (tx) => {
-        await tx.user.create({ data: { email: 'inside@example.test', passwordHash: 'x' } });
-        await tx.user.create({ data: { email, passwordHash: 'x' } }); // unique violation: the transaction aborts
+        await clientOf(tx).user.create({ data: { email: 'inside@example.test', passwordHash: 'x' } });
+        await clientOf(tx).user.create({ data: { email, passwordHash: 'x' } }); // unique violation: the transaction aborts
       }),
     ).rejects.toMatchObject({ code: 'P2002' });
     // The same statements, on the same (only) connection, after the rollback.
@@ -120,7 +124,7 @@ describe('queries on a connection', () => {
     try {
       // Its refusal is expected from the start: it may arrive before the terminating query's own answer, and a
       // rejection with no handler yet would be reported as unhandled.
-      const refused = expect(db.rows(Prisma.sql`SELECT pg_sleep(${10}::float8)`)).rejects.toThrow(/terminat/);
+      const refused = expect(rowsOf(db, Prisma.sql`SELECT pg_sleep(${10}::float8)`)).rejects.toThrow(/terminat/);
       // Wait until the statement runs on the server, then end that backend from another connection.
       await untilSleeping(admin);
       await admin.query('SELECT pg_terminate_backend($1)', [before?.pid]);
@@ -153,13 +157,13 @@ describe('queries on a connection', () => {
     const watcher = new pg.Client({ connectionString: database.url });
     await watcher.connect();
     try {
-      const refused = expect(viaRelay.rows(Prisma.sql`SELECT pg_sleep(${10}::float8)`)).rejects.toThrow(
+      const refused = expect(rowsOf(viaRelay, Prisma.sql`SELECT pg_sleep(${10}::float8)`)).rejects.toThrow(
         /Connection terminated unexpectedly/,
       );
       await untilSleeping(watcher);
       for (const s of sockets) s.destroy();
       await refused;
-      expect(await viaRelay.rows(Prisma.sql`SELECT ${3}::int AS n`)).toEqual([{ n: 3 }]);
+      expect(await rowsOf(viaRelay, Prisma.sql`SELECT ${3}::int AS n`)).toEqual([{ n: 3 }]);
       expect(viaRelay.poolStats().total).toBe(1);
     } finally {
       await watcher.query(`SELECT pg_cancel_backend(pid) ${SLEEPING}`);

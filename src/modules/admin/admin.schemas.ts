@@ -2,7 +2,7 @@ import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { PageQuery, pageOf } from '../../http/pagination.js';
 import { json, problem, SECURITY } from '../../openapi/components.js';
-import { AUDIT_ACTIONS } from '../audit/audit.repo.js';
+import { AUDIT_ACTIONS } from '../audit/audit.schemas.js';
 import { User } from '../users/users.schemas.js';
 
 export const UserIdParams = z.object({ id: z.uuid().meta({ description: 'The account id' }) });

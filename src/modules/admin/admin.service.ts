@@ -1,22 +1,22 @@
 import { ConflictError, NotFoundError, UnprocessableError } from '../../http/errors.js';
 import { type Cursors, createdAtPosition } from '../../http/pagination.js';
 import type { RequestContext } from '../../http/request-context.js';
-import type { Database } from '../../platform/db.js';
+import type { Db } from '../../platform/db.js';
 import type { PasswordHasher } from '../../platform/password-hash.js';
-import { listAudit, recordAudit } from '../audit/audit.repo.js';
-import { revokeUserSessions } from '../auth/auth.repo.js';
-import { passwordProblems } from '../auth/password-policy.js';
-import type { SessionState } from '../auth/session-state.js';
+import type { AuditLog } from '../audit/audit.port.js';
+import { passwordProblems } from '../auth/password-policy.service.js';
+import type { SessionState } from '../auth/session-state.service.js';
 import { toUser, type User } from '../users/users.schemas.js';
 import { findUser, findUserByEmail, findUsers, insertAdmin, lockUser, setRoleAndStatus } from './admin.repo.js';
 import type { AdminUsersQuery, AdminUserUpdate, AuditEntry, AuditLogQuery } from './admin.schemas.js';
 
 export interface AdminServiceDeps {
-  db: Database;
-  sessions: Pick<SessionState, 'markEnded'>;
+  db: Db;
+  /** Where the service records what it changed (the audit module's port). */
+  auditLog: AuditLog;
+  sessions: Pick<SessionState, 'revokeAllOf' | 'markEnded'>;
   cursors: Cursors;
   hasher: PasswordHasher;
-  now: () => Date;
 }
 
 export interface Page<T> {
@@ -33,7 +33,7 @@ export interface AdminBootstrap {
 export type AdminService = ReturnType<typeof createAdminService>;
 
 export function createAdminService(deps: AdminServiceDeps) {
-  const { db, sessions, cursors, hasher, now } = deps;
+  const { db, auditLog, sessions, cursors, hasher } = deps;
 
   /**
    * Sets role and status, audits the names of the fields that really changed, and revokes every session of the
@@ -48,7 +48,7 @@ export function createAdminService(deps: AdminServiceDeps) {
       // Setting what is already set changes nothing, so it is neither audited nor a reason to sign anyone out.
       if (changed.length === 0) return { user: await findUser(tx, id), changed, ended: [] };
       const user = await setRoleAndStatus(tx, id, input);
-      await recordAudit(tx, {
+      await auditLog.record(tx, {
         action: 'admin.user_update',
         userId: id,
         actorId,
@@ -58,7 +58,7 @@ export function createAdminService(deps: AdminServiceDeps) {
         ...(ctx ? { ip: ctx.ip, requestId: ctx.requestId } : {}),
       });
       const endsSessions = changed.includes('role') || (changed.includes('status') && input.status === 'suspended');
-      return { user, changed, ended: endsSessions ? await revokeUserSessions(tx, id, now()) : [] };
+      return { user, changed, ended: endsSessions ? await sessions.revokeAllOf(tx, id) : [] };
     });
     await sessions.markEnded(ended);
     if (!user) throw new NotFoundError('not-found', 'No account has this id'); // unreachable: the row is locked
@@ -68,7 +68,7 @@ export function createAdminService(deps: AdminServiceDeps) {
   return {
     async listUsers(query: AdminUsersQuery): Promise<Page<User>> {
       const after = cursors.decodeCreatedAt(query.cursor);
-      const rows = await findUsers(db.prisma, { email: query.email, limit: query.limit, after });
+      const rows = await findUsers(db, { email: query.email, limit: query.limit, after });
       return cursors.page(rows, query.limit, createdAtPosition, toUser);
     },
 
@@ -82,7 +82,7 @@ export function createAdminService(deps: AdminServiceDeps) {
 
     async auditLog(query: AuditLogQuery): Promise<Page<AuditEntry>> {
       const after = cursors.decodeCreatedAt(query.cursor);
-      const rows = await listAudit(db.prisma, {
+      const rows = await auditLog.list(db, {
         limit: query.limit,
         ...(query.userId ? { userId: query.userId } : {}),
         ...(query.action ? { action: query.action } : {}),
@@ -108,7 +108,7 @@ export function createAdminService(deps: AdminServiceDeps) {
      * the same policy as registration.
      */
     async promoteOrCreateAdmin(email: string, askPassword: () => Promise<string>): Promise<AdminBootstrap> {
-      const existing = await findUserByEmail(db.prisma, email);
+      const existing = await findUserByEmail(db, email);
       if (existing) {
         if (existing.role === 'admin') return { outcome: 'already-admin', user: toUser(existing) };
         return { outcome: 'promoted', user: (await applyUpdate(existing.id, { role: 'admin' }, null)).user };
@@ -119,7 +119,7 @@ export function createAdminService(deps: AdminServiceDeps) {
       const passwordHash = await hasher.hash(password);
       const user = await db.transaction(async (tx) => {
         const row = await insertAdmin(tx, { email, passwordHash });
-        await recordAudit(tx, { action: 'auth.register', userId: row.id });
+        await auditLog.record(tx, { action: 'auth.register', userId: row.id });
         return row;
       });
       return { outcome: 'created', user: toUser(user) };

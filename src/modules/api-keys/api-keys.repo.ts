@@ -1,4 +1,4 @@
-import { type DbClient, NEWEST_FIRST, olderThan } from '../../platform/db.js';
+import { clientOf, NEWEST_FIRST, olderThan, type Queryable } from '../../platform/db-access.js';
 import type { ApiKeyRow } from './api-keys.schemas.js';
 
 /** What leaves the repository about a key; `keyHash` stays here and in the lookup below. */
@@ -18,13 +18,15 @@ export const API_KEY_PUBLIC_COLUMNS = {
  * live-key cap. NO KEY UPDATE, not UPDATE: it does not block the KEY SHARE locks that inserting rows referencing the
  * user (sessions, audit entries) take. False when the user does not exist.
  */
-export async function lockUserForKeyChange(tx: DbClient, userId: string): Promise<boolean> {
-  const rows = await tx.$queryRaw<unknown[]>`SELECT 1 FROM users WHERE id = ${userId}::uuid FOR NO KEY UPDATE`;
+export async function lockUserForKeyChange(tx: Queryable, userId: string): Promise<boolean> {
+  const rows = await clientOf(tx).$queryRaw<
+    unknown[]
+  >`SELECT 1 FROM users WHERE id = ${userId}::uuid FOR NO KEY UPDATE`;
   return rows.length === 1;
 }
 
-export function countLiveKeys(db: DbClient, userId: string, now: Date): Promise<number> {
-  return db.apiKey.count({
+export function countLiveKeys(db: Queryable, userId: string, now: Date): Promise<number> {
+  return clientOf(db).apiKey.count({
     where: { userId, revokedAt: null, OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] },
   });
 }
@@ -38,13 +40,13 @@ export interface NewApiKey {
   expiresAt: Date | null;
 }
 
-export function insertApiKey(db: DbClient, key: NewApiKey): Promise<ApiKeyRow> {
-  return db.apiKey.create({ data: key, select: API_KEY_PUBLIC_COLUMNS });
+export function insertApiKey(db: Queryable, key: NewApiKey): Promise<ApiKeyRow> {
+  return clientOf(db).apiKey.create({ data: key, select: API_KEY_PUBLIC_COLUMNS });
 }
 
 /** Newest first, keyset-paginated on (created_at, id). */
-export function listApiKeys(db: DbClient, userId: string, limit: number, after?: { createdAt: Date; id: string }) {
-  return db.apiKey.findMany({
+export function listApiKeys(db: Queryable, userId: string, limit: number, after?: { createdAt: Date; id: string }) {
+  return clientOf(db).apiKey.findMany({
     where: {
       userId,
       ...olderThan(after),
@@ -56,8 +58,8 @@ export function listApiKeys(db: DbClient, userId: string, limit: number, after?:
 }
 
 /** A key by the hash of its secret, with what authentication needs of its owner. */
-export function findKeyByHash(db: DbClient, keyHash: string) {
-  return db.apiKey.findUnique({
+export function findKeyByHash(db: Queryable, keyHash: string) {
+  return clientOf(db).apiKey.findUnique({
     where: { keyHash },
     select: {
       id: true,
@@ -71,16 +73,32 @@ export function findKeyByHash(db: DbClient, keyHash: string) {
 }
 
 /** Revokes a live key of `userId`; false when there is none (unknown, another user's, or already revoked). */
-export async function revokeApiKey(db: DbClient, userId: string, id: string, at: Date): Promise<boolean> {
-  const { count } = await db.apiKey.updateMany({ where: { id, userId, revokedAt: null }, data: { revokedAt: at } });
+export async function revokeApiKey(db: Queryable, userId: string, id: string, at: Date): Promise<boolean> {
+  const { count } = await clientOf(db).apiKey.updateMany({
+    where: { id, userId, revokedAt: null },
+    data: { revokedAt: at },
+  });
   return count === 1;
 }
 
-export async function apiKeyExists(db: DbClient, userId: string, id: string): Promise<boolean> {
-  return (await db.apiKey.findFirst({ where: { id, userId }, select: { id: true } })) !== null;
+export async function apiKeyExists(db: Queryable, userId: string, id: string): Promise<boolean> {
+  return (await clientOf(db).apiKey.findFirst({ where: { id, userId }, select: { id: true } })) !== null;
 }
 
 /** updateMany: a key deleted with its user in the meantime is not an error. */
-export async function touchLastUsed(db: DbClient, id: string, at: Date): Promise<void> {
-  await db.apiKey.updateMany({ where: { id }, data: { lastUsedAt: at } });
+export async function touchLastUsed(db: Queryable, id: string, at: Date): Promise<void> {
+  await clientOf(db).apiKey.updateMany({ where: { id }, data: { lastUsedAt: at } });
+}
+
+/** Every key of the user, revoked ones included, oldest first (the GDPR export); never the hash. */
+export function apiKeysOf(db: Queryable, userId: string) {
+  return clientOf(db).apiKey.findMany({
+    where: { userId },
+    orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    select: API_KEY_PUBLIC_COLUMNS,
+  });
+}
+
+export async function deleteApiKeysOf(db: Queryable, userId: string): Promise<void> {
+  await clientOf(db).apiKey.deleteMany({ where: { userId } });
 }

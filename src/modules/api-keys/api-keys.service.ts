@@ -3,10 +3,10 @@ import { API_KEY_PREFIX, type Principal } from '../../http/authenticate.js';
 import { ConflictError, NotFoundError } from '../../http/errors.js';
 import { type Cursors, createdAtPosition } from '../../http/pagination.js';
 import type { RequestContext } from '../../http/request-context.js';
-import type { Database } from '../../platform/db.js';
+import type { Db } from '../../platform/db.js';
 import type { Logger } from '../../platform/logger.js';
 import type { RedisClient } from '../../platform/redis.js';
-import { recordAudit } from '../audit/audit.repo.js';
+import type { AuditLog } from '../audit/audit.port.js';
 import {
   apiKeyExists,
   countLiveKeys,
@@ -41,7 +41,9 @@ const KEY_FORMAT = /^mk_[A-Za-z0-9_-]{43}$/;
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
 
 export interface ApiKeysServiceDeps {
-  db: Database;
+  db: Db;
+  /** Where the service records what it changed (the audit module's port). */
+  auditLog: AuditLog;
   cursors: Cursors;
   /** Absent only in development without REDIS_URL: `lastUsedAt` throttling then lives in this process. */
   redis: RedisClient | undefined;
@@ -53,7 +55,7 @@ export interface ApiKeysServiceDeps {
 export type ApiKeysService = ReturnType<typeof createApiKeysService>;
 
 export function createApiKeysService(deps: ApiKeysServiceDeps) {
-  const { db, cursors, logger, now } = deps;
+  const { db, auditLog, cursors, logger, now } = deps;
   const recentlyUsed = createUseGate(deps.redis, deps.keyPrefix);
   const audit = (ctx: RequestContext) => ({ ip: ctx.ip, requestId: ctx.requestId });
 
@@ -61,7 +63,7 @@ export function createApiKeysService(deps: ApiKeysServiceDeps) {
   function noteUse(id: string): void {
     const at = now();
     recentlyUsed(id)
-      .then((first) => (first ? touchLastUsed(db.prisma, id, at) : undefined))
+      .then((first) => (first ? touchLastUsed(db, id, at) : undefined))
       .catch((err: unknown) => {
         logger.warn({ err: { message: (err as Error).message }, apiKeyId: id }, 'could not record API key use');
       });
@@ -88,7 +90,7 @@ export function createApiKeysService(deps: ApiKeysServiceDeps) {
           scopes: ['read'],
           expiresAt: input.expiresInDays ? new Date(at.getTime() + input.expiresInDays * 86_400_000) : null,
         });
-        await recordAudit(tx, {
+        await auditLog.record(tx, {
           action: 'auth.api_key_create',
           userId,
           targetType: 'api_key',
@@ -101,7 +103,7 @@ export function createApiKeysService(deps: ApiKeysServiceDeps) {
     },
 
     async list(userId: string, query: ApiKeyListQuery): Promise<{ data: ApiKey[]; nextCursor: string | null }> {
-      const rows = await listApiKeys(db.prisma, userId, query.limit, cursors.decodeCreatedAt(query.cursor));
+      const rows = await listApiKeys(db, userId, query.limit, cursors.decodeCreatedAt(query.cursor));
       return cursors.page(rows, query.limit, createdAtPosition, toApiKey);
     },
 
@@ -112,7 +114,7 @@ export function createApiKeysService(deps: ApiKeysServiceDeps) {
     async revoke(userId: string, id: string, ctx: RequestContext): Promise<void> {
       await db.transaction(async (tx) => {
         if (await revokeApiKey(tx, userId, id, now())) {
-          await recordAudit(tx, {
+          await auditLog.record(tx, {
             action: 'auth.api_key_revoke',
             userId,
             targetType: 'api_key',
@@ -131,7 +133,7 @@ export function createApiKeysService(deps: ApiKeysServiceDeps) {
      */
     async principalOfKey(key: string): Promise<Principal | undefined> {
       if (!KEY_FORMAT.test(key)) return undefined;
-      const row = await findKeyByHash(db.prisma, sha256(key));
+      const row = await findKeyByHash(db, sha256(key));
       if (!row || row.revokedAt || (row.expiresAt && row.expiresAt <= now()) || row.user.status !== 'active') {
         return undefined;
       }

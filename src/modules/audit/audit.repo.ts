@@ -1,76 +1,51 @@
-import { type DbClient, NEWEST_FIRST, olderThan } from '../../platform/db.js';
+import { Prisma } from '../../generated/prisma/client.js';
+import { clientOf, execute, NEWEST_FIRST, olderThan, type Queryable } from '../../platform/db-access.js';
+import type { AuditListQuery, AuditOfInsert, AuditRecord } from './audit.schemas.js';
+
+/** An audit row as a value or as an expression over the row a statement inserted. */
+type Value = string | null | Prisma.Sql;
 
 /**
- * Everything the audit log records. Append-only: nothing in the service updates or deletes a row (the maintenance
- * command purges rows past their retention). Values and secrets are never recorded, only which fields changed.
+ * The one definition of an audit row: its columns and how an entry fills them (the address cut to the column's 64
+ * characters). Every audit write, `insertAudit` and the statements that audit what they insert, is built from it.
  */
-export const AUDIT_ACTIONS = [
-  'auth.register',
-  'auth.login',
-  'auth.login_failed',
-  'auth.login_locked',
-  'auth.logout',
-  'auth.logout_all',
-  'auth.refresh_reuse',
-  'auth.password_change',
-  'auth.api_key_create',
-  'auth.api_key_revoke',
-  'admin.user_update',
-  'profile.update',
-  'checkin.create',
-  'checkin.update',
-  'checkin.delete',
-  'questionnaire.submit',
-  'reminder.create',
-  'reminder.update',
-  'reminder.complete',
-  'reminder.delete',
-  'privacy.export',
-  'privacy.erase',
-  'subscription.checkout',
-  'subscription.change',
-] as const;
-export type AuditAction = (typeof AUDIT_ACTIONS)[number];
-
-export interface AuditEntry {
-  action: AuditAction;
-  /** The user the entry is about. */
-  userId?: string | null;
-  /** Who did it, when not the user themself (an admin) or not only them. */
-  actorId?: string | null;
-  targetType?: string;
-  targetId?: string;
-  /** Names of the fields that changed; never their values. */
-  fields?: string[];
-  ip?: string;
-  requestId?: string;
-}
-
-export async function recordAudit(db: DbClient, entry: AuditEntry): Promise<void> {
-  await db.auditLog.create({
-    data: {
-      action: entry.action,
-      userId: entry.userId ?? null,
-      actorId: entry.actorId ?? null,
-      targetType: entry.targetType ?? null,
-      targetId: entry.targetId ?? null,
-      fields: entry.fields ?? [],
-      ip: entry.ip?.slice(0, 64) ?? null,
-      requestId: entry.requestId ?? null,
-    },
+function auditRowSql(entry: Omit<AuditRecord, 'userId' | 'targetId'> & { userId: Value; targetId: Value }) {
+  const columns: Record<string, Value | string[]> = {
+    action: entry.action,
+    user_id: entry.userId,
+    actor_id: entry.actorId ?? null,
+    target_type: entry.targetType ?? null,
+    target_id: entry.targetId,
+    fields: entry.fields ?? [],
+    ip: entry.ip?.slice(0, 64) ?? null,
+    request_id: entry.requestId ?? null,
+  };
+  const values = Object.entries(columns).map(([column, value]) => {
+    if (value instanceof Prisma.Sql) return value;
+    if (column === 'user_id' || column === 'actor_id') return Prisma.sql`${value}::uuid`;
+    if (column === 'fields') return Prisma.sql`${value}::text[]`;
+    return Prisma.sql`${value}`;
   });
+  return { columns: Prisma.raw(Object.keys(columns).join(', ')), values: Prisma.join(values) };
 }
 
-export interface AuditQuery {
-  userId?: string;
-  action?: AuditAction;
-  limit: number;
-  after?: { createdAt: Date; id: string };
+export async function insertAudit(db: Queryable, entry: AuditRecord): Promise<void> {
+  const row = auditRowSql({ ...entry, userId: entry.userId ?? null, targetId: entry.targetId ?? null });
+  await execute(db, Prisma.sql`INSERT INTO audit_log (${row.columns}) VALUES (${row.values})`);
+}
+
+/**
+ * The audit entry of the row a data-modifying CTE named `relation` inserted (its `user_id` and `id`), as a statement
+ * to run as another CTE of the same statement: the write and its entry commit together in one round trip.
+ */
+export function auditOfInsertSql(relation: string, entry: AuditOfInsert): Prisma.Sql {
+  const row = auditRowSql({ ...entry, userId: Prisma.sql`user_id`, targetId: Prisma.sql`id::text` });
+  return Prisma.sql`INSERT INTO audit_log (${row.columns}) SELECT ${row.values} FROM ${Prisma.raw(relation)}`;
 }
 
 /** Newest first, keyset-paginated on (created_at, id). */
-export async function listAudit(db: DbClient, query: AuditQuery) {
-  return db.auditLog.findMany({
+export function listAudit(db: Queryable, query: AuditListQuery) {
+  return clientOf(db).auditLog.findMany({
     where: {
       ...(query.userId ? { userId: query.userId } : {}),
       ...(query.action ? { action: query.action } : {}),
@@ -79,4 +54,36 @@ export async function listAudit(db: DbClient, query: AuditQuery) {
     orderBy: [...NEWEST_FIRST],
     take: query.limit + 1,
   });
+}
+
+/** Every entry about the user, oldest first (the GDPR export). */
+export function auditOfUser(db: Queryable, userId: string) {
+  return clientOf(db).auditLog.findMany({
+    where: { userId },
+    orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    select: {
+      id: true,
+      action: true,
+      actorId: true,
+      targetType: true,
+      targetId: true,
+      fields: true,
+      ip: true,
+      requestId: true,
+      createdAt: true,
+    },
+  });
+}
+
+export async function deleteAuditOf(db: Queryable, userId: string): Promise<void> {
+  await clientOf(db).auditLog.deleteMany({ where: { userId } });
+}
+
+/** Deletes up to `batch` entries older than `days`; answers how many. A short statement, so no lock is held long. */
+export function purgeAuditOlderThan(db: Queryable, days: number, batch: number): Promise<number> {
+  return execute(
+    db,
+    Prisma.sql`DELETE FROM audit_log WHERE ctid = ANY(ARRAY(
+      SELECT ctid FROM audit_log WHERE created_at < now() - make_interval(days => ${days}) LIMIT ${batch}))`,
+  );
 }

@@ -38,13 +38,13 @@ export function createAccessTokens(options: AccessTokenOptions) {
   if (!Number.isSafeInteger(verifiedCacheSize) || verifiedCacheSize < 0) {
     throw new Error(`verifiedCacheSize must be a whole number ≥ 0, not ${verifiedCacheSize}`);
   }
-  // A KeyObject made once: given a string, jsonwebtoken builds one on every call, which cost more than the rest of
-  // a token verification (measured in bench/, docs/performance.md).
+  // A KeyObject made once: given a string, jsonwebtoken first tries it as a public key on every call, and that failed
+  // parse costs more than the rest of the verification (auth0/node-jsonwebtoken#1046; figures in docs/performance.md).
   const key = createSecretKey(Buffer.from(secret, 'utf8'));
   /**
    * Tokens this instance has verified, with their claims and the second they stop being valid. A client sends the
    * same token with every request for its fifteen minutes, and verifying it again (decoding, the HMAC, the claims)
-   * was about 7% of the history list's main-thread time in a profile (docs/performance.md). A hit is the very string
+   * is a visible share of an authenticated request's main-thread time (docs/performance.md). A hit is the very string
    * that passed `jwt.verify` under this key and these options, so it would pass again until it expires, which is
    * checked on every hit. Only tokens that passed are kept: an anonymous caller's junk and forgeries are verified,
    * and refused, every time. The map holds at most `verifiedCacheSize` tokens of our own size (longer strings are

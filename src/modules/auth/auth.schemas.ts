@@ -2,7 +2,7 @@ import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { json, problem, SECURITY } from '../../openapi/components.js';
 import { EmailInput, User, UserName } from '../users/users.schemas.js';
-import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './password-policy.js';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './password-policy.service.js';
 
 /** New passwords; the rest of the policy (common list, strength) is checked by the service with its own messages. */
 const NewPassword = z

@@ -2,9 +2,9 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Principal, SessionClaim } from '../../http/authenticate.js';
 import { ForbiddenError, UnauthorizedError, UnprocessableError } from '../../http/errors.js';
 import type { RequestContext } from '../../http/request-context.js';
-import type { Database, DbClient } from '../../platform/db.js';
+import type { Db, Queryable } from '../../platform/db.js';
 import type { PasswordHasher } from '../../platform/password-hash.js';
-import { recordAudit } from '../audit/audit.repo.js';
+import type { AuditLog } from '../audit/audit.port.js';
 import { toUser, type User, type UserRow } from '../users/users.schemas.js';
 import type { AccessTokens } from './access-tokens.js';
 import {
@@ -22,11 +22,13 @@ import {
 } from './auth.repo.js';
 import type { LoginBody, PasswordChangeBody, RegisterBody } from './auth.schemas.js';
 import type { LoginLockout } from './login-lockout.js';
-import { passwordProblems } from './password-policy.js';
-import type { SessionState } from './session-state.js';
+import { passwordProblems } from './password-policy.service.js';
+import type { SessionState } from './session-state.service.js';
 
 export interface AuthServiceDeps {
-  db: Database;
+  db: Db;
+  /** Where the service records what it changed (the audit module's port). */
+  auditLog: AuditLog;
   hasher: PasswordHasher;
   tokens: AccessTokens;
   sessions: SessionState;
@@ -58,11 +60,11 @@ class RefreshTokenReplayed extends Error {}
 export type AuthService = ReturnType<typeof createAuthService>;
 
 export function createAuthService(deps: AuthServiceDeps) {
-  const { db, hasher, tokens, sessions, lockout, now } = deps;
+  const { db, auditLog, hasher, tokens, sessions, lockout, now } = deps;
   const refreshTtlMs = deps.refreshTokenTtlDays * 86_400_000;
 
   /** A new refresh token (256 random bits; only its SHA-256 is stored) in `familyId`, and its access token. */
-  async function issue(tx: DbClient, user: UserRow, familyId: string, ctx: RequestContext): Promise<IssuedSession> {
+  async function issue(tx: Queryable, user: UserRow, familyId: string, ctx: RequestContext): Promise<IssuedSession> {
     const refreshToken = randomBytes(32).toString('base64url');
     const stored = await insertRefreshToken(tx, {
       userId: user.id,
@@ -92,7 +94,7 @@ export function createAuthService(deps: AuthServiceDeps) {
   ) {
     await db.transaction(async (tx) => {
       await revokeFamily(tx, token.familyId, now());
-      await recordAudit(tx, {
+      await auditLog.record(tx, {
         action,
         userId: token.userId,
         targetType: 'session',
@@ -110,14 +112,14 @@ export function createAuthService(deps: AuthServiceDeps) {
       const passwordHash = await hasher.hash(input.password);
       return db.transaction(async (tx) => {
         const user = await insertUser(tx, { email: input.email, passwordHash, name: input.name ?? null });
-        await recordAudit(tx, { action: 'auth.register', userId: user.id, ...audit(ctx) });
+        await auditLog.record(tx, { action: 'auth.register', userId: user.id, ...audit(ctx) });
         return issue(tx, user, randomUUID(), ctx);
       });
     },
 
     async login(input: LoginBody, ctx: RequestContext): Promise<IssuedSession> {
       await lockout.assertNotLocked(input.email);
-      const user = await findCredentialsByEmail(db.prisma, input.email);
+      const user = await findCredentialsByEmail(db, input.email);
       // An unknown email costs one bcrypt comparison too, so timing does not tell which emails have accounts.
       const valid = user
         ? await hasher.verify(input.password, user.passwordHash)
@@ -127,8 +129,8 @@ export function createAuthService(deps: AuthServiceDeps) {
         const subject = user
           ? { userId: user.id }
           : { targetType: 'email-sha256', targetId: sha256(input.email).slice(0, 32) };
-        await recordAudit(db.prisma, { action: 'auth.login_failed', ...subject, ...audit(ctx) });
-        if (locked) await recordAudit(db.prisma, { action: 'auth.login_locked', ...subject, ...audit(ctx) });
+        await auditLog.record(db, { action: 'auth.login_failed', ...subject, ...audit(ctx) });
+        if (locked) await auditLog.record(db, { action: 'auth.login_locked', ...subject, ...audit(ctx) });
         throw invalidCredentials();
       }
       // Only someone holding the right password learns that the account is suspended.
@@ -136,7 +138,7 @@ export function createAuthService(deps: AuthServiceDeps) {
       await lockout.clear(input.email);
       return db.transaction(async (tx) => {
         const session = await issue(tx, user, randomUUID(), ctx);
-        await recordAudit(tx, {
+        await auditLog.record(tx, {
           action: 'auth.login',
           userId: user.id,
           targetType: 'session',
@@ -149,7 +151,7 @@ export function createAuthService(deps: AuthServiceDeps) {
 
     /** Rotation: the presented token is spent and a new one of the same family issued, in one transaction. */
     async refresh(refreshToken: string, ctx: RequestContext): Promise<IssuedSession> {
-      const token = await findRefreshToken(db.prisma, sha256(refreshToken));
+      const token = await findRefreshToken(db, sha256(refreshToken));
       if (!token || token.revokedAt) throw invalidRefreshToken();
       if (token.replacedById) {
         // A spent token presented again was stolen: the thief and the victim must both sign in again.
@@ -158,7 +160,7 @@ export function createAuthService(deps: AuthServiceDeps) {
       }
       if (token.expiresAt <= now() || token.user.status !== 'active') throw invalidRefreshToken();
       // A token of this family revoked earlier (a revocation that raced a refresh) ends the whole session.
-      if (!(await isSessionLive(db.prisma, token.familyId, now()))) throw invalidRefreshToken();
+      if (!(await isSessionLive(db, token.familyId, now()))) throw invalidRefreshToken();
       try {
         return await db.transaction(async (tx) => {
           const user = await findCredentialsById(tx, token.userId);
@@ -176,7 +178,7 @@ export function createAuthService(deps: AuthServiceDeps) {
 
     /** Ends the session a refresh token belongs to; an unknown token is not an error (signing out is idempotent). */
     async logout(refreshToken: string, ctx: RequestContext): Promise<void> {
-      const token = await findRefreshToken(db.prisma, sha256(refreshToken));
+      const token = await findRefreshToken(db, sha256(refreshToken));
       if (!token || token.revokedAt) return;
       await endFamily(token, 'auth.logout', ctx);
     },
@@ -184,14 +186,14 @@ export function createAuthService(deps: AuthServiceDeps) {
     async logoutAll(principal: Principal, ctx: RequestContext): Promise<void> {
       const ended = await db.transaction(async (tx) => {
         const sids = await revokeUserSessions(tx, principal.userId, now());
-        await recordAudit(tx, { action: 'auth.logout_all', userId: principal.userId, ...audit(ctx) });
+        await auditLog.record(tx, { action: 'auth.logout_all', userId: principal.userId, ...audit(ctx) });
         return sids;
       });
       await sessions.markEnded(ended);
     },
 
     async changePassword(principal: Principal, input: PasswordChangeBody, ctx: RequestContext): Promise<void> {
-      const user = await findCredentialsById(db.prisma, principal.userId);
+      const user = await findCredentialsById(db, principal.userId);
       if (!user) throw new UnauthorizedError('invalid-token', 'The account no longer exists');
       if (!(await hasher.verify(input.currentPassword, user.passwordHash))) {
         throw new UnprocessableError('invalid-current-password', 'The current password is incorrect', [
@@ -208,7 +210,12 @@ export function createAuthService(deps: AuthServiceDeps) {
       const ended = await db.transaction(async (tx) => {
         await updatePasswordHash(tx, user.id, passwordHash, now());
         const sids = await revokeUserSessions(tx, user.id, now(), keep);
-        await recordAudit(tx, { action: 'auth.password_change', userId: user.id, fields: ['password'], ...audit(ctx) });
+        await auditLog.record(tx, {
+          action: 'auth.password_change',
+          userId: user.id,
+          fields: ['password'],
+          ...audit(ctx),
+        });
         return sids;
       });
       await sessions.markEnded(ended);
@@ -216,7 +223,7 @@ export function createAuthService(deps: AuthServiceDeps) {
 
     /** The session a refresh token belongs to (to check a web client's CSRF token before using the cookie). */
     sessionOfRefreshToken(refreshToken: string): Promise<string | undefined> {
-      return sessionOfRefreshToken(db.prisma, sha256(refreshToken));
+      return sessionOfRefreshToken(db, sha256(refreshToken));
     },
 
     /** The principal of a valid access token, with the check that its session has not ended (started now). */

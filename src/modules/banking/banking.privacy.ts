@@ -1,5 +1,6 @@
-import type { DbClient } from '../../platform/db.js';
-import type { PersonalDataSection } from '../privacy/privacy.registry.js';
+import type { Queryable } from '../../platform/db.js';
+import type { PersonalDataSection } from '../privacy/privacy.port.js';
+import { bankDataOf, deleteBankDataOf } from './banking.repo.js';
 
 /**
  * Bank links (Plaid items), their accounts and transactions. The tables exist ahead of the bank-links routes, so
@@ -10,45 +11,8 @@ import type { PersonalDataSection } from '../privacy/privacy.registry.js';
 export function createBankingPrivacySection(): PersonalDataSection {
   return {
     name: 'banking',
-    async export(db: DbClient, userId: string) {
-      const [items, accounts, transactions] = await Promise.all([
-        db.plaidItem.findMany({
-          where: { userId },
-          orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-          select: { id: true, institutionId: true, institutionName: true, status: true, createdAt: true },
-        }),
-        db.bankAccount.findMany({
-          where: { userId },
-          orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-          select: {
-            id: true,
-            itemId: true,
-            name: true,
-            officialName: true,
-            mask: true,
-            type: true,
-            subtype: true,
-            currentBalanceCents: true,
-            availableBalanceCents: true,
-            isoCurrencyCode: true,
-          },
-        }),
-        db.bankTransaction.findMany({
-          where: { userId },
-          orderBy: [{ date: 'asc' }, { id: 'asc' }],
-          select: {
-            id: true,
-            accountId: true,
-            date: true,
-            amountCents: true,
-            isoCurrencyCode: true,
-            name: true,
-            merchantName: true,
-            category: true,
-            pending: true,
-          },
-        }),
-      ]);
+    async export(db: Queryable, userId: string) {
+      const { items, accounts, transactions } = await bankDataOf(db, userId);
       return {
         items: items.map((i) => ({ ...i, createdAt: i.createdAt.toISOString() })),
         accounts: accounts.map((a) => ({
@@ -63,12 +27,7 @@ export function createBankingPrivacySection(): PersonalDataSection {
         })),
       };
     },
-    async erase(tx: DbClient, userId: string) {
-      // Children first: the cascades would do it, but the erasure says what it removes.
-      await tx.bankTransaction.deleteMany({ where: { userId } });
-      await tx.bankAccount.deleteMany({ where: { userId } });
-      await tx.plaidItem.deleteMany({ where: { userId } });
-    },
+    erase: deleteBankDataOf,
   };
 }
 

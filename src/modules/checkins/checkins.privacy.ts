@@ -1,5 +1,5 @@
 import type { FieldCipher } from '../../platform/crypto.js';
-import type { PersonalDataSection } from '../privacy/privacy.registry.js';
+import type { PersonalDataSection } from '../privacy/privacy.port.js';
 import { decodeCheckin } from './checkins.codec.js';
 import { allCheckins, deleteAllCheckins } from './checkins.repo.js';
 

@@ -1,6 +1,8 @@
 import { Prisma } from '../../generated/prisma/client.js';
 import { ConflictError } from '../../http/errors.js';
-import { type Database, type DbClient, isoInstant, isUniqueViolation } from '../../platform/db.js';
+import { clientOf, isoInstant, type Queryable, rowsOf } from '../../platform/db-access.js';
+import { translate } from '../../platform/db-errors.js';
+import type { AuditStatement } from '../audit/audit.port.js';
 import type { LocalDate } from './calendar.js';
 import type { Metric } from './checkins.schemas.js';
 
@@ -30,6 +32,8 @@ const ROW_COLUMNS = Prisma.sql`
   mood_rating AS "moodRating", relationships_rating AS "relationshipsRating", sleep_hours::float8 AS "sleepHours",
   physical_activity_minutes AS "physicalActivityMinutes", mindfulness_minutes AS "mindfulnessMinutes",
   notes_enc AS "notesEnc", ${isoInstant('created_at')} AS "createdAt", ${isoInstant('updated_at')} AS "updatedAt"`;
+/** The CTE `insertCheckinAudited` inserts through; its audit entry reads the new row from it. */
+export const INSERTED = 'created';
 const SELECT_ROW = Prisma.sql`SELECT ${ROW_COLUMNS} FROM user_health_checkins`;
 
 const MODEL_COLUMNS = {
@@ -80,64 +84,63 @@ function fromModel(row: ModelRow): CheckinRow {
 
 /**
  * One per user per date: the unique index decides, so two racing inserts yield one row and one 409.
- * Inserts the check-in and its `checkin.create` audit row in ONE statement (a data-modifying CTE is atomic): no
- * interactive transaction, so the connection is held for one round trip instead of four — under load the pool, not
- * the CPU, bounded how many check-ins a second an instance could record.
+ * Inserts the check-in and its audit entry (`audited`, built by the audit log for the CTE named `created`) in ONE
+ * statement (a data-modifying CTE is atomic): no interactive transaction, so the connection is held for one round
+ * trip instead of four; under load the pool, not the CPU, bounds how many check-ins a second an instance records.
  */
 export async function insertCheckinAudited(
-  db: Database,
+  db: Queryable,
   userId: string,
   data: CheckinData,
-  audit: { ip?: string; requestId?: string },
+  audited: AuditStatement,
 ): Promise<CheckinRow> {
   try {
-    const rows = await db.rows<CheckinRow>(Prisma.sql`
-      WITH created AS (
+    const rows = await rowsOf<CheckinRow>(
+      db,
+      Prisma.sql`
+      WITH ${Prisma.raw(INSERTED)} AS (
         INSERT INTO user_health_checkins (user_id, checkin_date, stress_level, mood_rating, relationships_rating,
           sleep_hours, physical_activity_minutes, mindfulness_minutes, notes_enc)
         VALUES (${userId}::uuid, ${data.checkinDate}::date, ${data.stressLevel}, ${data.moodRating},
           ${data.relationshipsRating}, ${data.sleepHours.toFixed(2)}::numeric, ${data.physicalActivityMinutes},
           ${data.mindfulnessMinutes}, ${data.notesEnc})
         RETURNING *
-      ), audited AS (
-        INSERT INTO audit_log (user_id, action, target_type, target_id, ip, request_id)
-        SELECT user_id, 'checkin.create', 'checkin', id::text, ${audit.ip?.slice(0, 64) ?? null}, ${audit.requestId ?? null}
-        FROM created
-      )
-      SELECT ${ROW_COLUMNS} FROM created`);
+      ), audited AS (${audited})
+      SELECT ${ROW_COLUMNS} FROM ${Prisma.raw(INSERTED)}`,
+    );
     return rows[0] as CheckinRow;
   } catch (err) {
-    if (isUniqueViolation(err)) throw duplicateDate();
-    throw err;
+    throw translate(err, { unique: duplicateDate });
   }
 }
 
-export async function findCheckin(db: DbClient, userId: string, id: string): Promise<CheckinRow | undefined> {
-  const rows = await db.$queryRaw<CheckinRow[]>`${SELECT_ROW} WHERE id = ${id}::uuid AND user_id = ${userId}::uuid`;
+export async function findCheckin(db: Queryable, userId: string, id: string): Promise<CheckinRow | undefined> {
+  const rows = await clientOf(db).$queryRaw<
+    CheckinRow[]
+  >`${SELECT_ROW} WHERE id = ${id}::uuid AND user_id = ${userId}::uuid`;
   return rows[0];
 }
 
 /** The check-in, row-locked until the transaction ends, so concurrent changes each audit what they really changed. */
-export async function lockCheckin(tx: DbClient, userId: string, id: string): Promise<CheckinRow | undefined> {
-  const rows = await tx.$queryRaw<CheckinRow[]>`
+export async function lockCheckin(tx: Queryable, userId: string, id: string): Promise<CheckinRow | undefined> {
+  const rows = await clientOf(tx).$queryRaw<CheckinRow[]>`
     ${SELECT_ROW} WHERE id = ${id}::uuid AND user_id = ${userId}::uuid FOR UPDATE`;
   return rows[0];
 }
 
 /** Call with a row `lockCheckin` found in the same transaction: it is the user's, and stays so. */
-export async function updateCheckin(tx: DbClient, id: string, data: Partial<CheckinData>): Promise<CheckinRow> {
+export async function updateCheckin(tx: Queryable, id: string, data: Partial<CheckinData>): Promise<CheckinRow> {
   try {
     return fromModel(
-      await tx.userHealthCheckin.update({ where: { id }, data: toDbChanges(data), select: MODEL_COLUMNS }),
+      await clientOf(tx).userHealthCheckin.update({ where: { id }, data: toDbChanges(data), select: MODEL_COLUMNS }),
     );
   } catch (err) {
-    if (isUniqueViolation(err)) throw duplicateDate();
-    throw err;
+    throw translate(err, { unique: duplicateDate });
   }
 }
 
-export async function deleteCheckin(tx: DbClient, userId: string, id: string): Promise<boolean> {
-  const { count } = await tx.userHealthCheckin.deleteMany({ where: { id, userId } });
+export async function deleteCheckin(tx: Queryable, userId: string, id: string): Promise<boolean> {
+  const { count } = await clientOf(tx).userHealthCheckin.deleteMany({ where: { id, userId } });
   return count === 1;
 }
 
@@ -167,18 +170,18 @@ export function listCheckinsSql(userId: string, filter: CheckinListFilter): Pris
     ORDER BY checkin_date DESC, id DESC LIMIT ${filter.take}`;
 }
 
-/** Through `pg` directly (`db.rows`): the history screen is among the hottest reads. */
-export function listCheckins(db: Database, userId: string, filter: CheckinListFilter): Promise<CheckinRow[]> {
-  return db.rows<CheckinRow>(listCheckinsSql(userId, filter));
+/** Through `pg` directly (`clientOf(db).rows`): the history screen is among the hottest reads. */
+export function listCheckins(db: Queryable, userId: string, filter: CheckinListFilter): Promise<CheckinRow[]> {
+  return rowsOf<CheckinRow>(db, listCheckinsSql(userId, filter));
 }
 
 /** Every check-in of the user, oldest first (the GDPR export). */
-export function allCheckins(db: DbClient, userId: string): Promise<CheckinRow[]> {
-  return db.$queryRaw<CheckinRow[]>`${SELECT_ROW} WHERE user_id = ${userId}::uuid ORDER BY checkin_date, id`;
+export function allCheckins(db: Queryable, userId: string): Promise<CheckinRow[]> {
+  return clientOf(db).$queryRaw<CheckinRow[]>`${SELECT_ROW} WHERE user_id = ${userId}::uuid ORDER BY checkin_date, id`;
 }
 
-export async function deleteAllCheckins(tx: DbClient, userId: string): Promise<void> {
-  await tx.userHealthCheckin.deleteMany({ where: { userId } });
+export async function deleteAllCheckins(tx: Queryable, userId: string): Promise<void> {
+  await clientOf(tx).userHealthCheckin.deleteMany({ where: { userId } });
 }
 
 const COLUMNS: Record<Metric, string> = {
@@ -256,8 +259,8 @@ export function summarySql(userId: string, w: SummaryWindow): Prisma.Sql {
     FROM recent`;
 }
 
-export async function summarize(db: DbClient, userId: string, w: SummaryWindow): Promise<SummaryRow> {
-  const rows = await db.$queryRaw<SummaryRow[]>(summarySql(userId, w));
+export async function summarize(db: Queryable, userId: string, w: SummaryWindow): Promise<SummaryRow> {
+  const rows = await clientOf(db).$queryRaw<SummaryRow[]>(summarySql(userId, w));
   const row = rows[0];
   if (!row) throw new Error('summary query returned no row');
   return row;

@@ -2,8 +2,8 @@ import { NotFoundError, UnprocessableError, ValidationError } from '../../http/e
 import type { Cursors } from '../../http/pagination.js';
 import type { RequestContext } from '../../http/request-context.js';
 import type { FieldCipher } from '../../platform/crypto.js';
-import type { Database } from '../../platform/db.js';
-import { recordAudit } from '../audit/audit.repo.js';
+import type { Db } from '../../platform/db.js';
+import type { AuditLog } from '../audit/audit.port.js';
 import type { ProfilesService } from '../profiles/profiles.service.js';
 import { addDays, daysBetween, type LocalDate, localDate } from './calendar.js';
 import { changesOf, decodeCheckin, encodeCheckin } from './checkins.codec.js';
@@ -11,6 +11,7 @@ import {
   type CheckinRow,
   deleteCheckin,
   findCheckin,
+  INSERTED,
   insertCheckinAudited,
   listCheckins,
   lockCheckin,
@@ -31,7 +32,9 @@ import {
 } from './checkins.schemas.js';
 
 export interface CheckinsServiceDeps {
-  db: Database;
+  db: Db;
+  /** Where the service records what it changed (the audit module's port). */
+  auditLog: AuditLog;
   cipher: FieldCipher;
   cursors: Cursors;
   profiles: Pick<ProfilesService, 'timezoneOf'>;
@@ -43,7 +46,7 @@ export type CheckinsService = ReturnType<typeof createCheckinsService>;
 const DATE_KEY = /^\d{4}-\d{2}-\d{2}$/;
 
 export function createCheckinsService(deps: CheckinsServiceDeps) {
-  const { db, cipher, cursors, profiles, now } = deps;
+  const { db, auditLog, cipher, cursors, profiles, now } = deps;
   const decode = (userId: string) => (row: CheckinRow) => decodeCheckin(cipher, userId, row);
   const audit = (ctx: RequestContext) => ({ ip: ctx.ip, requestId: ctx.requestId });
 
@@ -76,12 +79,13 @@ export function createCheckinsService(deps: CheckinsServiceDeps) {
   return {
     async create(userId: string, body: CreateCheckinBody, ctx: RequestContext): Promise<Checkin> {
       await refuseFuture(userId, body.checkinDate);
-      const row = await insertCheckinAudited(db, userId, encodeCheckin(cipher, userId, body), audit(ctx));
+      const audited = auditLog.ofInsert(INSERTED, { action: 'checkin.create', targetType: 'checkin', ...audit(ctx) });
+      const row = await insertCheckinAudited(db, userId, encodeCheckin(cipher, userId, body), audited);
       return decodeCheckin(cipher, userId, row);
     },
 
     async get(userId: string, id: string): Promise<Checkin> {
-      const row = await findCheckin(db.prisma, userId, id);
+      const row = await findCheckin(db, userId, id);
       if (!row) throw new NotFoundError('not-found', 'No such check-in');
       return decodeCheckin(cipher, userId, row);
     },
@@ -106,7 +110,7 @@ export function createCheckinsService(deps: CheckinsServiceDeps) {
         const { fields, data } = changesOf(cipher, userId, current, patch);
         if (fields.length === 0) return current;
         const updated = await updateCheckin(tx, id, data);
-        await recordAudit(tx, {
+        await auditLog.record(tx, {
           action: 'checkin.update',
           userId,
           targetType: 'checkin',
@@ -121,7 +125,13 @@ export function createCheckinsService(deps: CheckinsServiceDeps) {
     async remove(userId: string, id: string, ctx: RequestContext): Promise<void> {
       await db.transaction(async (tx) => {
         if (!(await deleteCheckin(tx, userId, id))) throw new NotFoundError('not-found', 'No such check-in');
-        await recordAudit(tx, { action: 'checkin.delete', userId, targetType: 'checkin', targetId: id, ...audit(ctx) });
+        await auditLog.record(tx, {
+          action: 'checkin.delete',
+          userId,
+          targetType: 'checkin',
+          targetId: id,
+          ...audit(ctx),
+        });
       });
     },
 
@@ -139,7 +149,7 @@ export function createCheckinsService(deps: CheckinsServiceDeps) {
           { path: 'query.from', message: `must be at most ${MAX_SUMMARY_DAYS} days before \`to\` (${to})` },
         ]);
       }
-      const row = await summarize(db.prisma, userId, { from, to, today });
+      const row = await summarize(db, userId, { from, to, today });
       const means = (window: 'range' | 'current' | 'previous' | 'change') =>
         Object.fromEntries(METRICS.map((m) => [m, row[`${window}_${m}`]])) as Record<Metric, number | null>;
       return {

@@ -1,10 +1,11 @@
-import type { Database, DbClient } from '../../platform/db.js';
+import type { Db } from '../../platform/db.js';
+import { clientOf, type Queryable } from '../../platform/db-access.js';
 
 /**
  * Exports and erasures read or delete every table of a user: with many bank transactions that can outlast Prisma's
  * default interactive-transaction timeout of 5 s, which would roll the work back half-way through.
  */
-const LONG_TRANSACTION = { maxWait: 5_000, timeout: 60_000 } as const;
+const LONG_TRANSACTION = { maxWaitMs: 5_000, timeoutMs: 60_000 } as const;
 
 /** The account row as the user may see it: every column but the password hash. */
 const ACCOUNT = {
@@ -18,12 +19,12 @@ const ACCOUNT = {
   updatedAt: true,
 } as const;
 
-export function findAccount(db: DbClient, userId: string) {
-  return db.user.findUnique({ where: { id: userId }, select: ACCOUNT });
+export function findAccount(db: Queryable, userId: string) {
+  return clientOf(db).user.findUnique({ where: { id: userId }, select: ACCOUNT });
 }
 
-export async function findPasswordHash(db: DbClient, userId: string): Promise<string | undefined> {
-  const row = await db.user.findUnique({ where: { id: userId }, select: { passwordHash: true } });
+export async function findPasswordHash(db: Queryable, userId: string): Promise<string | undefined> {
+  const row = await clientOf(db).user.findUnique({ where: { id: userId }, select: { passwordHash: true } });
   return row?.passwordHash;
 }
 
@@ -31,13 +32,13 @@ export async function findPasswordHash(db: DbClient, userId: string): Promise<st
  * Runs an export in one REPEATABLE READ transaction: every section reads the same snapshot, so a check-in written
  * half-way through cannot appear in one section and be missing from another.
  */
-export function inSnapshot<T>(db: Database, work: (tx: DbClient) => Promise<T>): Promise<T> {
-  return db.prisma.$transaction(work, { ...LONG_TRANSACTION, isolationLevel: 'RepeatableRead' });
+export function inSnapshot<T>(db: Db, work: (tx: Queryable) => Promise<T>): Promise<T> {
+  return db.transaction(work, { ...LONG_TRANSACTION, isolation: 'repeatable-read' });
 }
 
 /** The erasure's one transaction. */
-export function inErasure<T>(db: Database, work: (tx: DbClient) => Promise<T>): Promise<T> {
-  return db.prisma.$transaction(work, LONG_TRANSACTION);
+export function inErasure<T>(db: Db, work: (tx: Queryable) => Promise<T>): Promise<T> {
+  return db.transaction(work, LONG_TRANSACTION);
 }
 
 /**
@@ -45,14 +46,14 @@ export function inErasure<T>(db: Database, work: (tx: DbClient) => Promise<T>): 
  * KEY SHARE lock on the row, so it waits: every session is either in `sessionIdsOf` below or never created. False
  * when the account is already gone.
  */
-export async function lockAccount(tx: DbClient, userId: string): Promise<boolean> {
-  const rows = await tx.$queryRaw<unknown[]>`SELECT 1 FROM users WHERE id = ${userId}::uuid FOR UPDATE`;
+export async function lockAccount(tx: Queryable, userId: string): Promise<boolean> {
+  const rows = await clientOf(tx).$queryRaw<unknown[]>`SELECT 1 FROM users WHERE id = ${userId}::uuid FOR UPDATE`;
   return rows.length === 1;
 }
 
 /** Every session id (refresh-token family) of the user, live or not: each must be marked ended in the cache. */
-export async function sessionIdsOf(tx: DbClient, userId: string): Promise<string[]> {
-  const rows = await tx.refreshToken.findMany({
+export async function sessionIdsOf(tx: Queryable, userId: string): Promise<string[]> {
+  const rows = await clientOf(tx).refreshToken.findMany({
     where: { userId },
     select: { familyId: true },
     distinct: ['familyId'],
@@ -61,10 +62,10 @@ export async function sessionIdsOf(tx: DbClient, userId: string): Promise<string
 }
 
 /** Deletes the account row; foreign keys cascade to any row a section did not erase, and null audit actors. */
-export async function deleteAccount(tx: DbClient, userId: string): Promise<void> {
-  await tx.user.delete({ where: { id: userId } });
+export async function deleteAccount(tx: Queryable, userId: string): Promise<void> {
+  await clientOf(tx).user.delete({ where: { id: userId } });
 }
 
-export async function deleteAuditEntriesOf(tx: DbClient, userId: string): Promise<void> {
-  await tx.auditLog.deleteMany({ where: { userId } });
+export async function deleteAuditEntriesOf(tx: Queryable, userId: string): Promise<void> {
+  await clientOf(tx).auditLog.deleteMany({ where: { userId } });
 }

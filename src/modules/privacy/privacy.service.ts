@@ -1,12 +1,12 @@
 import { ForbiddenError, NotFoundError } from '../../http/errors.js';
 import type { RequestContext } from '../../http/request-context.js';
-import type { Database } from '../../platform/db.js';
+import type { Db } from '../../platform/db.js';
 import type { Logger } from '../../platform/logger.js';
 import type { PasswordHasher } from '../../platform/password-hash.js';
-import { recordAudit } from '../audit/audit.repo.js';
-import type { SessionState } from '../auth/session-state.js';
+import type { AuditLog } from '../audit/audit.port.js';
+import type { SessionState } from '../auth/session-state.service.js';
 import type { ErasurePseudonym } from './erasure-pseudonym.js';
-import type { PersonalDataSection } from './privacy.registry.js';
+import type { PersonalDataSection } from './privacy.port.js';
 import {
   deleteAccount,
   deleteAuditEntriesOf,
@@ -20,7 +20,9 @@ import {
 import { EXPORT_SCHEMA_VERSION, type ExportDocument } from './privacy.schemas.js';
 
 export interface PrivacyServiceDeps {
-  db: Database;
+  db: Db;
+  /** Where the service records what it changed (the audit module's port). */
+  auditLog: AuditLog;
   /** Every module's personal-data section (the registry built in app.ts). */
   sections: readonly PersonalDataSection[];
   hasher: Pick<PasswordHasher, 'verify'>;
@@ -35,7 +37,7 @@ export type PrivacyService = ReturnType<typeof createPrivacyService>;
 const accountGone = () => new NotFoundError('not-found', 'The account no longer exists');
 
 export function createPrivacyService(deps: PrivacyServiceDeps) {
-  const { db, sections, hasher, sessions, pseudonym, logger, now } = deps;
+  const { db, auditLog, sections, hasher, sessions, pseudonym, logger, now } = deps;
 
   return {
     /** Every stored datum of the user, decrypted, as one document (GDPR Art. 15 and 20). The export is audited. */
@@ -44,7 +46,7 @@ export function createPrivacyService(deps: PrivacyServiceDeps) {
         const account = await findAccount(tx, userId);
         if (!account) throw accountGone();
         // First, in the same transaction: an export is never handed out unaudited, and it lists its own entry.
-        await recordAudit(tx, { action: 'privacy.export', userId, ip: ctx.ip, requestId: ctx.requestId });
+        await auditLog.record(tx, { action: 'privacy.export', userId, ip: ctx.ip, requestId: ctx.requestId });
         const exported: Record<string, unknown> = {};
         for (const section of sections) exported[section.name] = await section.export(tx, userId);
         return {
@@ -71,12 +73,12 @@ export function createPrivacyService(deps: PrivacyServiceDeps) {
      * audit entry. Every session ends at once, not when its access token expires.
      */
     async erase(userId: string, password: string, ctx: RequestContext): Promise<void> {
-      const hash = await findPasswordHash(db.prisma, userId);
+      const hash = await findPasswordHash(db, userId);
       if (hash === undefined) throw accountGone();
       if (!(await hasher.verify(password, hash))) {
         throw new ForbiddenError('invalid-password', 'The password is incorrect; nothing was erased');
       }
-      for (const section of sections) await section.beforeErase?.(db.prisma, userId);
+      for (const section of sections) await section.beforeErase?.(db, userId);
 
       const ended = await inErasure(db, async (tx) => {
         if (!(await lockAccount(tx, userId))) throw accountGone();
@@ -86,7 +88,7 @@ export function createPrivacyService(deps: PrivacyServiceDeps) {
         // addresses, unattributed but not anonymous.
         await deleteAuditEntriesOf(tx, userId);
         await deleteAccount(tx, userId);
-        await recordAudit(tx, {
+        await auditLog.record(tx, {
           action: 'privacy.erase',
           targetType: 'user-pseudonym',
           targetId: pseudonym(userId),

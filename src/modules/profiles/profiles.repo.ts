@@ -1,4 +1,4 @@
-import type { DbClient } from '../../platform/db.js';
+import { clientOf, type Queryable } from '../../platform/db-access.js';
 
 /** A user_profiles row as stored: money still encrypted. */
 export interface ProfileRow {
@@ -39,25 +39,32 @@ const COLUMNS = {
  * what the other wrote and audit the fields that really changed. NO KEY UPDATE does not block the KEY SHARE locks
  * that inserting rows referencing the user takes. False when the account no longer exists.
  */
-export async function lockUserForProfile(tx: DbClient, userId: string): Promise<boolean> {
-  const rows = await tx.$queryRaw<unknown[]>`SELECT 1 FROM users WHERE id = ${userId}::uuid FOR NO KEY UPDATE`;
+export async function lockUserForProfile(tx: Queryable, userId: string): Promise<boolean> {
+  const rows = await clientOf(tx).$queryRaw<
+    unknown[]
+  >`SELECT 1 FROM users WHERE id = ${userId}::uuid FOR NO KEY UPDATE`;
   return rows.length === 1;
 }
 
-export function findProfile(db: DbClient, userId: string): Promise<ProfileRow | null> {
-  return db.userProfile.findUnique({ where: { userId }, select: COLUMNS });
+export function findProfile(db: Queryable, userId: string): Promise<ProfileRow | null> {
+  return clientOf(db).userProfile.findUnique({ where: { userId }, select: COLUMNS });
 }
 
-export function saveProfile(tx: DbClient, userId: string, data: ProfileData): Promise<ProfileRow> {
-  return tx.userProfile.upsert({ where: { userId }, create: { userId, ...data }, update: data, select: COLUMNS });
+export function saveProfile(tx: Queryable, userId: string, data: ProfileData): Promise<ProfileRow> {
+  return clientOf(tx).userProfile.upsert({
+    where: { userId },
+    create: { userId, ...data },
+    update: data,
+    select: COLUMNS,
+  });
 }
 
 /** The user's time zone name; undefined when they never saved a profile. */
-export async function findTimeZone(db: DbClient, userId: string): Promise<string | undefined> {
-  const row = await db.userProfile.findUnique({ where: { userId }, select: { timezone: true } });
+export async function findTimeZone(db: Queryable, userId: string): Promise<string | undefined> {
+  const row = await clientOf(db).userProfile.findUnique({ where: { userId }, select: { timezone: true } });
   return row?.timezone;
 }
 
-export async function deleteProfile(tx: DbClient, userId: string): Promise<void> {
-  await tx.userProfile.deleteMany({ where: { userId } });
+export async function deleteProfile(tx: Queryable, userId: string): Promise<void> {
+  await clientOf(tx).userProfile.deleteMany({ where: { userId } });
 }

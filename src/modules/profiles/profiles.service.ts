@@ -1,21 +1,21 @@
 import { NotFoundError } from '../../http/errors.js';
 import type { RequestContext } from '../../http/request-context.js';
 import type { FieldCipher } from '../../platform/crypto.js';
-import type { Database } from '../../platform/db.js';
-import { recordAudit } from '../audit/audit.repo.js';
+import type { Db } from '../../platform/db.js';
+import type { AuditLog } from '../audit/audit.port.js';
 import { changedFields, decodeProfile, EMPTY_PROFILE, encodeProfile, replacementOf } from './profiles.codec.js';
 import { findProfile, findTimeZone, lockUserForProfile, saveProfile } from './profiles.repo.js';
 import { DEFAULT_TIME_ZONE, type Profile, type PutProfileBody } from './profiles.schemas.js';
 
 export type ProfilesService = ReturnType<typeof createProfilesService>;
 
-export function createProfilesService(deps: { db: Database; cipher: FieldCipher }) {
-  const { db, cipher } = deps;
+export function createProfilesService(deps: { db: Db; auditLog: AuditLog; cipher: FieldCipher }) {
+  const { db, auditLog, cipher } = deps;
 
   return {
     /** A profile never saved is the empty profile, not a 404: every client can render it the same way. */
     async get(userId: string): Promise<Profile> {
-      const row = await findProfile(db.prisma, userId);
+      const row = await findProfile(db, userId);
       return row ? decodeProfile(cipher, userId, row) : EMPTY_PROFILE;
     },
 
@@ -31,7 +31,7 @@ export function createProfilesService(deps: { db: Database; cipher: FieldCipher 
         const saved = await saveProfile(tx, userId, encodeProfile(cipher, userId, next));
         const fields = changedFields(before, next);
         if (fields.length > 0) {
-          await recordAudit(tx, {
+          await auditLog.record(tx, {
             action: 'profile.update',
             userId,
             targetType: 'user_profile',
@@ -47,7 +47,7 @@ export function createProfilesService(deps: { db: Database; cipher: FieldCipher 
 
     /** The IANA zone that decides the user's "today"; UTC until they choose one. */
     async timezoneOf(userId: string): Promise<string> {
-      return (await findTimeZone(db.prisma, userId)) ?? DEFAULT_TIME_ZONE;
+      return (await findTimeZone(db, userId)) ?? DEFAULT_TIME_ZONE;
     },
   };
 }

@@ -1,5 +1,5 @@
 import type { FieldCipher } from '../../platform/crypto.js';
-import type { PersonalDataSection } from '../privacy/privacy.registry.js';
+import type { PersonalDataSection } from '../privacy/privacy.port.js';
 import { openAnswers } from './questionnaires.answers.js';
 import { allSubmissions, deleteSubmissions } from './questionnaires.repo.js';
 import { toSubmission } from './questionnaires.schemas.js';

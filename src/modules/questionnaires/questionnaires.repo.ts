@@ -1,5 +1,5 @@
 import type { Prisma } from '../../generated/prisma/client.js';
-import type { DbClient } from '../../platform/db.js';
+import { clientOf, type Queryable } from '../../platform/db-access.js';
 
 export interface SubmissionRow {
   id: string;
@@ -31,18 +31,18 @@ export interface NewSubmission {
   recommendations: string[];
 }
 
-export function insertSubmission(db: DbClient, data: NewSubmission): Promise<SubmissionRow> {
-  return db.financialQuestionnaireSubmission.create({ data, select: LISTED });
+export function insertSubmission(db: Queryable, data: NewSubmission): Promise<SubmissionRow> {
+  return clientOf(db).financialQuestionnaireSubmission.create({ data, select: LISTED });
 }
 
 /** Newest first, keyset-paginated on (submitted_at, id), served by the (user_id, submitted_at) index. */
 export function listSubmissions(
-  db: DbClient,
+  db: Queryable,
   userId: string,
   query: { slug?: string; limit: number; after?: { submittedAt: Date; id: string } },
 ): Promise<SubmissionRow[]> {
   const { after } = query;
-  return db.financialQuestionnaireSubmission.findMany({
+  return clientOf(db).financialQuestionnaireSubmission.findMany({
     where: {
       userId,
       ...(query.slug ? { questionnaireSlug: query.slug } : {}),
@@ -58,21 +58,21 @@ export function listSubmissions(
   });
 }
 
-export function findSubmission(db: DbClient, userId: string, id: string) {
-  return db.financialQuestionnaireSubmission.findFirst({
+export function findSubmission(db: Queryable, userId: string, id: string) {
+  return clientOf(db).financialQuestionnaireSubmission.findFirst({
     where: { id, userId },
     select: { ...LISTED, answersEnc: true },
   });
 }
 
-export function allSubmissions(db: DbClient, userId: string) {
-  return db.financialQuestionnaireSubmission.findMany({
+export function allSubmissions(db: Queryable, userId: string) {
+  return clientOf(db).financialQuestionnaireSubmission.findMany({
     where: { userId },
     orderBy: [{ submittedAt: 'asc' }, { id: 'asc' }],
     select: { ...LISTED, answersEnc: true },
   });
 }
 
-export async function deleteSubmissions(db: DbClient, userId: string): Promise<void> {
-  await db.financialQuestionnaireSubmission.deleteMany({ where: { userId } });
+export async function deleteSubmissions(db: Queryable, userId: string): Promise<void> {
+  await clientOf(db).financialQuestionnaireSubmission.deleteMany({ where: { userId } });
 }

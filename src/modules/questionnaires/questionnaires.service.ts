@@ -2,8 +2,8 @@ import { NotFoundError, UnprocessableError } from '../../http/errors.js';
 import type { Cursors } from '../../http/pagination.js';
 import type { RequestContext } from '../../http/request-context.js';
 import type { FieldCipher } from '../../platform/crypto.js';
-import type { Database } from '../../platform/db.js';
-import { recordAudit } from '../audit/audit.repo.js';
+import type { Db } from '../../platform/db.js';
+import type { AuditLog } from '../audit/audit.port.js';
 import { openAnswers, sealAnswers } from './questionnaires.answers.js';
 import type { QuestionnaireCatalog } from './questionnaires.catalog.js';
 import { findSubmission, insertSubmission, listSubmissions } from './questionnaires.repo.js';
@@ -19,7 +19,9 @@ import {
 import { checkAnswers, score } from './questionnaires.scoring.js';
 
 export interface QuestionnairesServiceDeps {
-  db: Database;
+  db: Db;
+  /** Where the service records what it changed (the audit module's port). */
+  auditLog: AuditLog;
   cipher: FieldCipher;
   cursors: Cursors;
   catalog: QuestionnaireCatalog;
@@ -28,7 +30,7 @@ export interface QuestionnairesServiceDeps {
 export type QuestionnairesService = ReturnType<typeof createQuestionnairesService>;
 
 export function createQuestionnairesService(deps: QuestionnairesServiceDeps) {
-  const { db, cipher, cursors, catalog } = deps;
+  const { db, auditLog, cipher, cursors, catalog } = deps;
 
   function definition(slug: string) {
     const def = catalog.find(slug);
@@ -69,7 +71,7 @@ export function createQuestionnairesService(deps: QuestionnairesServiceDeps) {
           band: result.band.id,
           recommendations: [...result.band.recommendations],
         });
-        await recordAudit(tx, {
+        await auditLog.record(tx, {
           action: 'questionnaire.submit',
           userId,
           targetType: 'questionnaire_submission',
@@ -85,7 +87,7 @@ export function createQuestionnairesService(deps: QuestionnairesServiceDeps) {
 
     async submissions(userId: string, query: SubmissionListQuery) {
       const after = cursors.decodeCreatedAt(query.cursor);
-      const rows = await listSubmissions(db.prisma, userId, {
+      const rows = await listSubmissions(db, userId, {
         ...(query.questionnaire ? { slug: query.questionnaire } : {}),
         limit: query.limit,
         ...(after ? { after: { submittedAt: after.createdAt, id: after.id } } : {}),
@@ -94,7 +96,7 @@ export function createQuestionnairesService(deps: QuestionnairesServiceDeps) {
     },
 
     async submission(userId: string, id: string): Promise<SubmissionDetail> {
-      const row = await findSubmission(db.prisma, userId, id);
+      const row = await findSubmission(db, userId, id);
       if (!row) throw new NotFoundError('not-found', 'No such submission');
       return { ...toSubmission(row), answers: openAnswers(cipher, userId, row.answersEnc) };
     },

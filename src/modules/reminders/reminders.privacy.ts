@@ -1,4 +1,4 @@
-import type { PersonalDataSection } from '../privacy/privacy.registry.js';
+import type { PersonalDataSection } from '../privacy/privacy.port.js';
 import { allReminders, deleteReminders } from './reminders.repo.js';
 import { toReminder } from './reminders.schemas.js';
 

@@ -1,4 +1,4 @@
-import type { DbClient } from '../../platform/db.js';
+import { clientOf, type Queryable } from '../../platform/db-access.js';
 import type { ReminderRow } from './reminders.schemas.js';
 
 type Recurrence = ReminderRow['recurrence'];
@@ -16,16 +16,19 @@ export interface NewReminder {
   previousId?: string;
 }
 
-export function insertReminder(db: DbClient, data: NewReminder): Promise<ReminderRow> {
-  return db.reminderSchedule.create({ data: { ...data, dueDate: asDate(data.dueDate) } });
+export function insertReminder(db: Queryable, data: NewReminder): Promise<ReminderRow> {
+  return clientOf(db).reminderSchedule.create({ data: { ...data, dueDate: asDate(data.dueDate) } });
 }
 
 /**
  * Inserts the occurrence that follows `previousId` unless one already does (ON CONFLICT DO NOTHING on the unique
  * previous_id): completing an occurrence twice, or twice at once, leaves one next occurrence. True when inserted.
  */
-export async function insertNextOccurrence(db: DbClient, data: NewReminder & { previousId: string }): Promise<boolean> {
-  const { count } = await db.reminderSchedule.createMany({
+export async function insertNextOccurrence(
+  db: Queryable,
+  data: NewReminder & { previousId: string },
+): Promise<boolean> {
+  const { count } = await clientOf(db).reminderSchedule.createMany({
     data: [{ ...data, dueDate: asDate(data.dueDate) }],
     skipDuplicates: true,
   });
@@ -36,11 +39,11 @@ export async function insertNextOccurrence(db: DbClient, data: NewReminder & { p
  * The user's reminder, row-locked for the rest of the transaction, so concurrent changes to it run one after the
  * other and each sees what the previous one committed. Null when it is not theirs (or does not exist).
  */
-export async function lockReminder(tx: DbClient, userId: string, id: string): Promise<ReminderRow | null> {
-  const locked = await tx.$queryRaw<unknown[]>`
+export async function lockReminder(tx: Queryable, userId: string, id: string): Promise<ReminderRow | null> {
+  const locked = await clientOf(tx).$queryRaw<unknown[]>`
     SELECT 1 FROM reminder_schedules WHERE id = ${id}::uuid AND user_id = ${userId}::uuid FOR UPDATE`;
   if (locked.length === 0) return null;
-  return tx.reminderSchedule.findFirst({ where: { id, userId } });
+  return clientOf(tx).reminderSchedule.findFirst({ where: { id, userId } });
 }
 
 export interface ReminderChanges {
@@ -53,20 +56,20 @@ export interface ReminderChanges {
 }
 
 export function updateReminder(
-  tx: DbClient,
+  tx: Queryable,
   userId: string,
   id: string,
   changes: ReminderChanges,
 ): Promise<ReminderRow> {
   const { dueDate, ...rest } = changes;
-  return tx.reminderSchedule.update({
+  return clientOf(tx).reminderSchedule.update({
     where: { id, userId },
     data: { ...rest, ...(dueDate !== undefined ? { dueDate: asDate(dueDate) } : {}) },
   });
 }
 
-export async function deleteReminder(tx: DbClient, userId: string, id: string): Promise<boolean> {
-  const { count } = await tx.reminderSchedule.deleteMany({ where: { id, userId } });
+export async function deleteReminder(tx: Queryable, userId: string, id: string): Promise<boolean> {
+  const { count } = await clientOf(tx).reminderSchedule.deleteMany({ where: { id, userId } });
   return count === 1;
 }
 
@@ -79,9 +82,9 @@ export interface ReminderQuery {
 }
 
 /** Soonest due first, keyset-paginated on (due_date, id), served by the (user_id, due_date) index. */
-export function listReminders(db: DbClient, userId: string, query: ReminderQuery): Promise<ReminderRow[]> {
+export function listReminders(db: Queryable, userId: string, query: ReminderQuery): Promise<ReminderRow[]> {
   const { after } = query;
-  return db.reminderSchedule.findMany({
+  return clientOf(db).reminderSchedule.findMany({
     where: {
       userId,
       ...(query.status === 'pending' ? { completedAt: null } : {}),
@@ -105,10 +108,10 @@ export function listReminders(db: DbClient, userId: string, query: ReminderQuery
   });
 }
 
-export function allReminders(db: DbClient, userId: string): Promise<ReminderRow[]> {
-  return db.reminderSchedule.findMany({ where: { userId }, orderBy: [{ dueDate: 'asc' }, { id: 'asc' }] });
+export function allReminders(db: Queryable, userId: string): Promise<ReminderRow[]> {
+  return clientOf(db).reminderSchedule.findMany({ where: { userId }, orderBy: [{ dueDate: 'asc' }, { id: 'asc' }] });
 }
 
-export async function deleteReminders(tx: DbClient, userId: string): Promise<void> {
-  await tx.reminderSchedule.deleteMany({ where: { userId } });
+export async function deleteReminders(tx: Queryable, userId: string): Promise<void> {
+  await clientOf(tx).reminderSchedule.deleteMany({ where: { userId } });
 }

@@ -1,8 +1,8 @@
 import { NotFoundError, UnprocessableError, ValidationError } from '../../http/errors.js';
 import type { Cursors } from '../../http/pagination.js';
 import type { RequestContext } from '../../http/request-context.js';
-import type { Database } from '../../platform/db.js';
-import { recordAudit } from '../audit/audit.repo.js';
+import type { Db } from '../../platform/db.js';
+import type { AuditLog } from '../audit/audit.port.js';
 import { dayOfMonth, nextDueDate } from './reminders.recurrence.js';
 import {
   deleteReminder,
@@ -28,7 +28,9 @@ const CLOCK_SKEW_MS = 5 * 60 * 1000;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 export interface RemindersServiceDeps {
-  db: Database;
+  db: Db;
+  /** Where the service records what it changed (the audit module's port). */
+  auditLog: AuditLog;
   cursors: Cursors;
   now: () => Date;
 }
@@ -36,7 +38,7 @@ export interface RemindersServiceDeps {
 export type RemindersService = ReturnType<typeof createRemindersService>;
 
 export function createRemindersService(deps: RemindersServiceDeps) {
-  const { db, cursors, now } = deps;
+  const { db, auditLog, cursors, now } = deps;
   const notFound = () => new NotFoundError('not-found', 'No such reminder');
   const audit = (ctx: RequestContext) => ({ ip: ctx.ip, requestId: ctx.requestId, targetType: 'reminder' });
 
@@ -100,7 +102,7 @@ export function createRemindersService(deps: RemindersServiceDeps) {
     async create(userId: string, input: CreateReminderBody, ctx: RequestContext): Promise<Reminder> {
       const row = await db.transaction(async (tx) => {
         const created = await insertReminder(tx, { userId, ...input, anchorDay: dayOfMonth(input.dueDate) });
-        await recordAudit(tx, {
+        await auditLog.record(tx, {
           action: 'reminder.create',
           userId,
           targetId: created.id,
@@ -114,7 +116,7 @@ export function createRemindersService(deps: RemindersServiceDeps) {
 
     async list(userId: string, query: ReminderListQuery) {
       const after = decodeCursor(query.cursor);
-      const rows = await listReminders(db.prisma, userId, {
+      const rows = await listReminders(db, userId, {
         status: query.status,
         limit: query.limit,
         ...(query.from ? { from: query.from } : {}),
@@ -143,9 +145,9 @@ export function createRemindersService(deps: RemindersServiceDeps) {
         if (fields.length === 0 && !completing) return current;
         const updated = await updateReminder(tx, userId, id, changes);
         if (fields.length > 0)
-          await recordAudit(tx, { action: 'reminder.update', userId, targetId: id, fields, ...audit(ctx) });
+          await auditLog.record(tx, { action: 'reminder.update', userId, targetId: id, fields, ...audit(ctx) });
         if (completing) {
-          await recordAudit(tx, {
+          await auditLog.record(tx, {
             action: 'reminder.complete',
             userId,
             targetId: id,
@@ -175,7 +177,7 @@ export function createRemindersService(deps: RemindersServiceDeps) {
     async remove(userId: string, id: string, ctx: RequestContext): Promise<void> {
       await db.transaction(async (tx) => {
         if (!(await deleteReminder(tx, userId, id))) throw notFound();
-        await recordAudit(tx, { action: 'reminder.delete', userId, targetId: id, ...audit(ctx) });
+        await auditLog.record(tx, { action: 'reminder.delete', userId, targetId: id, ...audit(ctx) });
       });
     },
   };

@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import { principalOf } from '../../http/authenticate.js';
 import { ForbiddenError } from '../../http/errors.js';
-import type { Database } from '../../platform/db.js';
+import type { Db } from '../../platform/db.js';
 import { cheapestPlanWith, FEATURES, type Feature, type PlanId, planById, planHas } from './subscriptions.plans.js';
 import { findAccessOfUser } from './subscriptions.repo.js';
 
@@ -42,11 +42,11 @@ export function graceEndsAt(pastDueSince: Date, graceDays: number): Date {
 
 export type Entitlements = ReturnType<typeof createEntitlements>;
 
-export function createEntitlements(deps: { db: Database; graceDays: number; now: () => Date }) {
+export function createEntitlements(deps: { db: Db; graceDays: number; now: () => Date }) {
   const { db, graceDays, now } = deps;
 
   async function planOf(userId: string): Promise<PlanId | null> {
-    return planInEffect(await findAccessOfUser(db.prisma, userId), graceDays, now());
+    return planInEffect(await findAccessOfUser(db, userId), graceDays, now());
   }
 
   return {

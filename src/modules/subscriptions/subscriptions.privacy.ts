@@ -1,8 +1,8 @@
 import { ConflictError } from '../../http/errors.js';
-import type { DbClient } from '../../platform/db.js';
+import type { Queryable } from '../../platform/db.js';
 import type { Logger } from '../../platform/logger.js';
 import { isStripeMissing, type StripeClient } from '../../platform/stripe.js';
-import type { PersonalDataSection } from '../privacy/privacy.registry.js';
+import type { PersonalDataSection } from '../privacy/privacy.port.js';
 import { deleteBillingOfUser, findSubscriptionOfUser, listInvoicesOfUser } from './subscriptions.repo.js';
 import { billingNotConfigured } from './subscriptions.service.js';
 import { isFinalStatus } from './subscriptions.sync.js';
@@ -36,7 +36,7 @@ export function subscriptionsPrivacySection(deps: {
   return {
     name: 'billing',
 
-    async export(db: DbClient, userId: string) {
+    async export(db: Queryable, userId: string) {
       const row = await findSubscriptionOfUser(db, userId);
       const invoices = await listInvoicesOfUser(db, userId);
       return {
@@ -60,7 +60,7 @@ export function subscriptionsPrivacySection(deps: {
       };
     },
 
-    async beforeErase(db: DbClient, userId: string) {
+    async beforeErase(db: Queryable, userId: string) {
       const row = await findSubscriptionOfUser(db, userId);
       ended.set(userId, row?.stripeCustomerId ?? null);
       if (!row) return;
@@ -80,7 +80,7 @@ export function subscriptionsPrivacySection(deps: {
       logger.info({ userId }, 'Stripe subscription canceled and customer deleted for an account erasure');
     },
 
-    async erase(tx: DbClient, userId: string) {
+    async erase(tx: Queryable, userId: string) {
       const handled = ended.get(userId);
       ended.delete(userId);
       // The erasure holds the account row locked by now, so no checkout can add a customer after this read; one

@@ -1,6 +1,7 @@
-import type { Database } from '../../platform/db.js';
+import type { Db } from '../../platform/db.js';
 import type { Logger } from '../../platform/logger.js';
 import type { StripeClient } from '../../platform/stripe.js';
+import type { AuditLog } from '../audit/audit.port.js';
 import type { PlanPrices } from './subscriptions.plans.js';
 import { type AppliedState, applyStripeSubscription } from './subscriptions.sync.js';
 
@@ -20,13 +21,14 @@ export interface ReconcileReport {
  * state after that moment wins over this (possibly older) listing.
  */
 export async function reconcileSubscriptions(deps: {
-  db: Database;
+  db: Db;
+  auditLog: AuditLog;
   stripe: StripeClient;
   prices: PlanPrices;
   logger: Logger;
   now: () => Date;
 }): Promise<ReconcileReport> {
-  const { db, stripe, prices, logger } = deps;
+  const { db, auditLog, stripe, prices, logger } = deps;
   const observedAt = deps.now();
   const report: ReconcileReport = { checked: 0, repaired: [], skipped: 0 };
   for await (const subscription of stripe.subscriptions.list({ status: 'all', limit: 100 })) {
@@ -37,6 +39,7 @@ export async function reconcileSubscriptions(deps: {
         cause: { targetType: 'stripe_subscription', targetId: subscription.id },
         prices,
         logger,
+        auditLog,
       }),
     );
     if (!applied) report.skipped += 1;

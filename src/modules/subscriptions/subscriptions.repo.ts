@@ -1,4 +1,4 @@
-import type { DbClient } from '../../platform/db.js';
+import { clientOf, type Queryable } from '../../platform/db-access.js';
 import type { PlanId } from './subscriptions.plans.js';
 
 export interface SubscriptionRow {
@@ -27,13 +27,13 @@ const ROW = {
   stripeObjectUpdatedAt: true,
 } as const;
 
-export function findSubscriptionOfUser(db: DbClient, userId: string): Promise<SubscriptionRow | null> {
-  return db.subscription.findUnique({ where: { userId }, select: ROW });
+export function findSubscriptionOfUser(db: Queryable, userId: string): Promise<SubscriptionRow | null> {
+  return clientOf(db).subscription.findUnique({ where: { userId }, select: ROW });
 }
 
 /** What an entitlement check needs: one lookup on the unique index of user_id, on every gated request. */
-export function findAccessOfUser(db: DbClient, userId: string) {
-  return db.subscription.findUnique({
+export function findAccessOfUser(db: Queryable, userId: string) {
+  return clientOf(db).subscription.findUnique({
     where: { userId },
     select: { plan: true, status: true, pastDueSince: true, cancelAtPeriodEnd: true, currentPeriodEnd: true },
   });
@@ -43,8 +43,11 @@ export function findAccessOfUser(db: DbClient, userId: string) {
  * Stores the user's Stripe customer unless one is stored already (ON CONFLICT DO NOTHING on either unique column):
  * of two checkouts racing, one insert wins and the other finds the winner's customer. False when a row existed.
  */
-export async function insertCustomerOnce(db: DbClient, userId: string, stripeCustomerId: string): Promise<boolean> {
-  const { count } = await db.subscription.createMany({ data: [{ userId, stripeCustomerId }], skipDuplicates: true });
+export async function insertCustomerOnce(db: Queryable, userId: string, stripeCustomerId: string): Promise<boolean> {
+  const { count } = await clientOf(db).subscription.createMany({
+    data: [{ userId, stripeCustomerId }],
+    skipDuplicates: true,
+  });
   return count === 1;
 }
 
@@ -53,13 +56,13 @@ export async function insertCustomerOnce(db: DbClient, userId: string, stripeCus
  * after the other and each compares against what the other wrote.
  */
 export async function lockSubscriptionOfCustomer(
-  tx: DbClient,
+  tx: Queryable,
   stripeCustomerId: string,
 ): Promise<SubscriptionRow | null> {
-  const locked = await tx.$queryRaw<unknown[]>`
+  const locked = await clientOf(tx).$queryRaw<unknown[]>`
     SELECT 1 FROM subscriptions WHERE stripe_customer_id = ${stripeCustomerId} FOR UPDATE`;
   if (locked.length === 0) return null;
-  return tx.subscription.findUnique({ where: { stripeCustomerId }, select: ROW });
+  return clientOf(tx).subscription.findUnique({ where: { stripeCustomerId }, select: ROW });
 }
 
 export interface SubscriptionState {
@@ -72,8 +75,8 @@ export interface SubscriptionState {
   stripeObjectUpdatedAt: Date;
 }
 
-export async function updateSubscriptionState(tx: DbClient, id: string, state: SubscriptionState): Promise<void> {
-  await tx.subscription.update({ where: { id }, data: state, select: { id: true } });
+export async function updateSubscriptionState(tx: Queryable, id: string, state: SubscriptionState): Promise<void> {
+  await clientOf(tx).subscription.update({ where: { id }, data: state, select: { id: true } });
 }
 
 /**
@@ -81,13 +84,13 @@ export async function updateSubscriptionState(tx: DbClient, id: string, state: S
  * waits on the primary key until this transaction ends, then finds it (false) or, if this one rolled back, takes
  * over. So an event is applied once, however many deliveries race.
  */
-export async function claimStripeEvent(tx: DbClient, id: string, type: string): Promise<boolean> {
-  const { count } = await tx.stripeEvent.createMany({ data: [{ id, type }], skipDuplicates: true });
+export async function claimStripeEvent(tx: Queryable, id: string, type: string): Promise<boolean> {
+  const { count } = await clientOf(tx).stripeEvent.createMany({ data: [{ id, type }], skipDuplicates: true });
   return count === 1;
 }
 
-export async function stripeEventSeen(db: DbClient, id: string): Promise<boolean> {
-  return (await db.stripeEvent.findUnique({ where: { id }, select: { id: true } })) !== null;
+export async function stripeEventSeen(db: Queryable, id: string): Promise<boolean> {
+  return (await clientOf(db).stripeEvent.findUnique({ where: { id }, select: { id: true } })) !== null;
 }
 
 export interface InvoiceState {
@@ -102,21 +105,21 @@ export interface InvoiceState {
 }
 
 /** Inserts the invoice, or returns the status stored for it (locked for the rest of the transaction). */
-export async function insertInvoiceOrLock(tx: DbClient, invoice: InvoiceState): Promise<string | undefined> {
-  const { count } = await tx.billingInvoice.createMany({ data: [invoice], skipDuplicates: true });
+export async function insertInvoiceOrLock(tx: Queryable, invoice: InvoiceState): Promise<string | undefined> {
+  const { count } = await clientOf(tx).billingInvoice.createMany({ data: [invoice], skipDuplicates: true });
   if (count === 1) return undefined;
-  const rows = await tx.$queryRaw<{ status: string }[]>`
+  const rows = await clientOf(tx).$queryRaw<{ status: string }[]>`
     SELECT status FROM billing_invoices WHERE stripe_invoice_id = ${invoice.stripeInvoiceId} FOR UPDATE`;
   return rows[0]?.status;
 }
 
-export async function updateInvoice(tx: DbClient, invoice: InvoiceState): Promise<void> {
+export async function updateInvoice(tx: Queryable, invoice: InvoiceState): Promise<void> {
   const { stripeInvoiceId, userId: _owner, ...data } = invoice;
-  await tx.billingInvoice.update({ where: { stripeInvoiceId }, data, select: { id: true } });
+  await clientOf(tx).billingInvoice.update({ where: { stripeInvoiceId }, data, select: { id: true } });
 }
 
-export function listInvoicesOfUser(db: DbClient, userId: string) {
-  return db.billingInvoice.findMany({
+export function listInvoicesOfUser(db: Queryable, userId: string) {
+  return clientOf(db).billingInvoice.findMany({
     where: { userId },
     orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
     select: {
@@ -131,7 +134,13 @@ export function listInvoicesOfUser(db: DbClient, userId: string) {
   });
 }
 
-export async function deleteBillingOfUser(tx: DbClient, userId: string): Promise<void> {
-  await tx.billingInvoice.deleteMany({ where: { userId } });
-  await tx.subscription.deleteMany({ where: { userId } });
+export async function deleteBillingOfUser(tx: Queryable, userId: string): Promise<void> {
+  await clientOf(tx).billingInvoice.deleteMany({ where: { userId } });
+  await clientOf(tx).subscription.deleteMany({ where: { userId } });
+}
+
+/** Deletes up to `batch` records of webhook events applied over `days` days ago; answers how many. */
+export function purgeStripeEventsOlderThan(db: Queryable, days: number, batch: number): Promise<number> {
+  return clientOf(db).$executeRaw`DELETE FROM stripe_events WHERE ctid = ANY(ARRAY(
+    SELECT ctid FROM stripe_events WHERE processed_at < now() - make_interval(days => ${days}) LIMIT ${batch}))`;
 }

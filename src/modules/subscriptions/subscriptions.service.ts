@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import type { Config } from '../../config/config.js';
 import { ConflictError, HttpError, UnavailableError } from '../../http/errors.js';
 import type { RequestContext } from '../../http/request-context.js';
-import type { Database } from '../../platform/db.js';
+import type { Db } from '../../platform/db.js';
 import type { Logger } from '../../platform/logger.js';
 import type { StripeClient } from '../../platform/stripe.js';
-import { recordAudit } from '../audit/audit.repo.js';
+import type { AuditLog } from '../audit/audit.port.js';
 import type { UsersService } from '../users/users.service.js';
 import { graceEndsAt, planInEffect } from './subscriptions.entitlements.js';
 import { PLANS, type PlanId, planById } from './subscriptions.plans.js';
@@ -23,7 +23,9 @@ export type BillingConfig = Config['billing'];
 export type StripeBillingConfig = NonNullable<BillingConfig['stripe']>;
 
 export interface SubscriptionsServiceDeps {
-  db: Database;
+  db: Db;
+  /** Where the service records what it changed (the audit module's port). */
+  auditLog: AuditLog;
   billing: BillingConfig;
   /** Absent exactly when billing is not configured. */
   stripe: StripeClient | undefined;
@@ -38,7 +40,7 @@ export const billingNotConfigured = () =>
   new UnavailableError('billing-not-configured', 'Billing is not configured on this server');
 
 export function createSubscriptionsService(deps: SubscriptionsServiceDeps) {
-  const { db, billing, users, logger, now } = deps;
+  const { db, auditLog, billing, users, logger, now } = deps;
 
   function configured(): { stripe: StripeClient; settings: StripeBillingConfig } {
     if (!deps.stripe || !billing.stripe) throw billingNotConfigured();
@@ -72,8 +74,8 @@ export function createSubscriptionsService(deps: SubscriptionsServiceDeps) {
     const customer = await upstream('customer creation', () =>
       stripe.customers.create(params, { idempotencyKey: `mingus-customer-${userId}-${digest}` }),
     );
-    if (await insertCustomerOnce(db.prisma, userId, customer.id)) return customer.id;
-    const winner = await findSubscriptionOfUser(db.prisma, userId);
+    if (await insertCustomerOnce(db, userId, customer.id)) return customer.id;
+    const winner = await findSubscriptionOfUser(db, userId);
     if (!winner) throw new Error('subscription row vanished between insert and read');
     if (winner.stripeCustomerId !== customer.id) {
       await stripe.customers.del(customer.id).catch((err: unknown) => {
@@ -95,7 +97,7 @@ export function createSubscriptionsService(deps: SubscriptionsServiceDeps) {
 
     async me(userId: string): Promise<MySubscription> {
       configured();
-      const row = await findSubscriptionOfUser(db.prisma, userId);
+      const row = await findSubscriptionOfUser(db, userId);
       const plan = planInEffect(row, billing.graceDays, now());
       return {
         plan: row?.plan ?? null,
@@ -113,7 +115,7 @@ export function createSubscriptionsService(deps: SubscriptionsServiceDeps) {
     async checkout(userId: string, input: CheckoutBody, ctx: RequestContext): Promise<RedirectUrl> {
       const { stripe, settings } = configured();
       const plan: PlanId = input.plan;
-      const row = await findSubscriptionOfUser(db.prisma, userId);
+      const row = await findSubscriptionOfUser(db, userId);
       if (row?.stripeSubscriptionId && !isFinalStatus(row.status)) {
         throw new ConflictError(
           'already-subscribed',
@@ -135,7 +137,7 @@ export function createSubscriptionsService(deps: SubscriptionsServiceDeps) {
       );
       if (!session.url)
         throw new HttpError(502, 'billing-upstream-failed', 'The payment provider sent no checkout URL');
-      await recordAudit(db.prisma, {
+      await auditLog.record(db, {
         action: 'subscription.checkout',
         userId,
         targetType: 'stripe_checkout_session',
@@ -149,7 +151,7 @@ export function createSubscriptionsService(deps: SubscriptionsServiceDeps) {
 
     async portal(userId: string): Promise<RedirectUrl> {
       const { stripe, settings } = configured();
-      const row = await findSubscriptionOfUser(db.prisma, userId);
+      const row = await findSubscriptionOfUser(db, userId);
       if (!row) {
         throw new ConflictError(
           'no-billing-account',

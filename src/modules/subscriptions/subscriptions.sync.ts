@@ -1,7 +1,7 @@
 import type Stripe from 'stripe';
-import type { DbClient } from '../../platform/db.js';
+import type { Queryable } from '../../platform/db.js';
 import type { Logger } from '../../platform/logger.js';
-import { recordAudit } from '../audit/audit.repo.js';
+import type { AuditLog } from '../audit/audit.port.js';
 import { type PlanPrices, planOfPrice } from './subscriptions.plans.js';
 import { lockSubscriptionOfCustomer, type SubscriptionRow, updateSubscriptionState } from './subscriptions.repo.js';
 
@@ -32,9 +32,9 @@ export interface AppliedState {
  * State changes (status, plan, cancellation) are audited in the same transaction.
  */
 export async function applyStripeSubscription(
-  tx: DbClient,
+  tx: Queryable,
   subscription: Stripe.Subscription,
-  ctx: Observation & { prices: PlanPrices; logger: Logger },
+  ctx: Observation & { prices: PlanPrices; logger: Logger; auditLog: AuditLog },
 ): Promise<AppliedState | undefined> {
   const customerId = typeof subscription.customer === 'string' ? subscription.customer : subscription.customer.id;
   const row = await lockSubscriptionOfCustomer(tx, customerId);
@@ -68,7 +68,7 @@ export async function applyStripeSubscription(
   });
   const audited = changes.filter((c) => /^(status|plan|cancel_at_period_end):/.test(c));
   if (audited.length > 0) {
-    await recordAudit(tx, { action: 'subscription.change', userId: row.userId, ...ctx.cause, fields: audited });
+    await ctx.auditLog.record(tx, { action: 'subscription.change', userId: row.userId, ...ctx.cause, fields: audited });
   }
   return { userId: row.userId, stripeSubscriptionId: subscription.id, changes };
 }

@@ -1,8 +1,9 @@
 import type Stripe from 'stripe';
 import { ValidationError } from '../../http/errors.js';
-import type { Database, DbClient } from '../../platform/db.js';
+import type { Db, Queryable } from '../../platform/db.js';
 import type { Logger } from '../../platform/logger.js';
 import { isStripeMissing, isStripeSignatureError, type StripeClient } from '../../platform/stripe.js';
+import type { AuditLog } from '../audit/audit.port.js';
 import {
   claimStripeEvent,
   type InvoiceState,
@@ -31,13 +32,14 @@ interface Work {
 export type StripeWebhooks = ReturnType<typeof createStripeWebhooks>;
 
 export function createStripeWebhooks(deps: {
-  db: Database;
+  db: Db;
+  auditLog: AuditLog;
   billing: BillingConfig;
   stripe: StripeClient | undefined;
   logger: Logger;
   now: () => Date;
 }) {
-  const { db, billing, logger, now } = deps;
+  const { db, auditLog, billing, logger, now } = deps;
 
   function verify(stripe: StripeClient, secret: string, payload: Buffer, signature: string | undefined): Stripe.Event {
     if (!signature) throw new ValidationError('invalid-signature', 'The Stripe-Signature header is missing');
@@ -114,7 +116,7 @@ export function createStripeWebhooks(deps: {
     }
   }
 
-  async function applyInvoice(tx: DbClient, invoice: Stripe.Invoice, userId: string | undefined): Promise<void> {
+  async function applyInvoice(tx: Queryable, invoice: Stripe.Invoice, userId: string | undefined): Promise<void> {
     if (!userId) {
       logger.warn({ stripeInvoiceId: invoice.id }, 'Stripe invoice of a customer with no local row');
       return;
@@ -148,7 +150,7 @@ export function createStripeWebhooks(deps: {
       const event = verify(stripe, webhookSecret, payload, signature);
       const log = logger.child({ stripeEventId: event.id, stripeEventType: event.type });
 
-      if (await stripeEventSeen(db.prisma, event.id)) {
+      if (await stripeEventSeen(db, event.id)) {
         log.info('Stripe event already applied; acknowledged again');
         return 'duplicate';
       }
@@ -168,6 +170,7 @@ export function createStripeWebhooks(deps: {
               cause: { targetType: 'stripe_event', targetId: event.id },
               prices,
               logger: log,
+              auditLog,
             })
           : undefined;
         if (work.invoice) {

@@ -1,17 +1,18 @@
-import { type DbClient, isMissingRow } from '../../platform/db.js';
+import { clientOf, type Queryable } from '../../platform/db-access.js';
+import { refusalOf } from '../../platform/db-errors.js';
 
 const PUBLIC = { id: true, email: true, name: true, role: true, status: true, createdAt: true } as const;
 
-export function findUser(db: DbClient, id: string) {
-  return db.user.findUnique({ where: { id }, select: PUBLIC });
+export function findUser(db: Queryable, id: string) {
+  return clientOf(db).user.findUnique({ where: { id }, select: PUBLIC });
 }
 
 /** The updated account, or null when it no longer exists. */
-export async function updateUserName(db: DbClient, id: string, name: string | null) {
+export async function updateUserName(db: Queryable, id: string, name: string | null) {
   try {
-    return await db.user.update({ where: { id }, data: { name }, select: PUBLIC });
+    return await clientOf(db).user.update({ where: { id }, data: { name }, select: PUBLIC });
   } catch (err) {
-    if (isMissingRow(err)) return null;
+    if (refusalOf(err) === 'missing-row') return null;
     throw err;
   }
 }

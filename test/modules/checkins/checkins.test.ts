@@ -420,11 +420,11 @@ describe('the check-ins personal-data section', () => {
     await create(other, checkin('2026-03-01'));
     const section = createCheckinsPrivacySection({ cipher: createFieldCipher(t.config.fieldEncryption) });
     expect(section.name).toBe('checkins');
-    expect(await section.export(t.db.prisma, user.id)).toEqual([earlier, later]);
+    expect(await section.export(t.db, user.id)).toEqual([earlier, later]);
 
     await t.db.transaction((tx) => section.erase(tx, user.id));
     expect(await rows(user.id)).toBe(0);
     expect(await rows(other.id)).toBe(1);
-    expect(await section.export(t.db.prisma, user.id)).toEqual([]);
+    expect(await section.export(t.db, user.id)).toEqual([]);
   });
 });

@@ -1,8 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSessionState } from '../../../src/modules/auth/session-state.js';
+import { createApiKeysPrivacySection } from '../../../src/modules/api-keys/api-keys.privacy.js';
+import { createAuditLog } from '../../../src/modules/audit/audit.port.js';
+import { createAuditLogPrivacySection } from '../../../src/modules/audit/audit.privacy.js';
+import { createSessionsPrivacySection } from '../../../src/modules/auth/auth.privacy.js';
+import { createSessionState } from '../../../src/modules/auth/session-state.service.js';
 import { createErasurePseudonym } from '../../../src/modules/privacy/erasure-pseudonym.js';
-import { createIdentityPrivacySections } from '../../../src/modules/privacy/identity.privacy.js';
-import { createPrivacyRegistry, type PersonalDataSection } from '../../../src/modules/privacy/privacy.registry.js';
+import { createIdempotencyPrivacySection } from '../../../src/modules/privacy/idempotency.privacy.js';
+import { createPrivacyRegistry, type PersonalDataSection } from '../../../src/modules/privacy/privacy.port.js';
 import { createPrivacyService } from '../../../src/modules/privacy/privacy.service.js';
 import { createLogger } from '../../../src/platform/logger.js';
 import { createPasswordHasher } from '../../../src/platform/password-hash.js';
@@ -23,7 +27,14 @@ function serviceWith(extra: PersonalDataSection) {
   const logger = createLogger({ level: 'silent' });
   return createPrivacyService({
     db: t.db,
-    sections: createPrivacyRegistry([...createIdentityPrivacySections(), extra]),
+    auditLog: createAuditLog(),
+    sections: createPrivacyRegistry([
+      createSessionsPrivacySection(),
+      createApiKeysPrivacySection(),
+      createAuditLogPrivacySection(),
+      createIdempotencyPrivacySection(),
+      extra,
+    ]),
     hasher: createPasswordHasher(t.config.auth.bcryptCost),
     sessions: createSessionState({
       db: t.db,

@@ -245,11 +245,11 @@ describe('the profile personal-data section', () => {
     await put(other, FULL).expect(200);
     const section = createProfilesPrivacySection({ cipher: createFieldCipher(t.config.fieldEncryption) });
     expect(section.name).toBe('profile');
-    expect(await section.export(t.db.prisma, user.id)).toEqual({ ...FULL, updatedAt: expect.any(String) });
+    expect(await section.export(t.db, user.id)).toEqual({ ...FULL, updatedAt: expect.any(String) });
 
     await t.db.transaction((tx) => section.erase(tx, user.id));
     expect(await rawProfile(user.id)).toBeUndefined();
     expect(await rawProfile(other.id)).toBeDefined();
-    expect(await section.export(t.db.prisma, user.id)).toBeNull();
+    expect(await section.export(t.db, user.id)).toBeNull();
   });
 });

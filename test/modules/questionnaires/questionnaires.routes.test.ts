@@ -365,7 +365,7 @@ describe('questionnaires privacy section', () => {
     await submitted(other);
     const section = createQuestionnairesPrivacySection({ cipher: createFieldCipher(t.config.fieldEncryption) });
     expect(section.name).toBe('questionnaireSubmissions');
-    const exported = await section.export(t.db.prisma, user.id);
+    const exported = await section.export(t.db, user.id);
     expect(exported).toEqual([
       expect.objectContaining({ id: first.id, answers: FW, score: 73 }),
       expect.objectContaining({ id: second.id, answers: { ...MS, q7: SECRET_TEXT } }),

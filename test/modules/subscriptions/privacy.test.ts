@@ -36,7 +36,7 @@ describe('the billing personal-data section', () => {
   it('when a checkout adds a Stripe customer between the Stripe clean-up and the erasure, refuses to erase (409)', async () => {
     const user = await registerUser(app.t);
     const billing = section();
-    await billing.beforeErase?.(app.t.db.prisma, user.id); // no customer yet: nothing to end at Stripe
+    await billing.beforeErase?.(app.t.db, user.id); // no customer yet: nothing to end at Stripe
     await app.t.db.prisma.subscription.create({ data: { userId: user.id, stripeCustomerId: `cus_late${Date.now()}` } });
     await expect(app.t.db.transaction((tx) => billing.erase(tx, user.id))).rejects.toMatchObject({
       status: 409,
@@ -47,7 +47,7 @@ describe('the billing personal-data section', () => {
 
   it('when exporting, gives plan, status and the invoices with dates and amounts, and no Stripe identifiers', async () => {
     const sub = await subscriberWithPaidInvoice();
-    const exported = await section().export(app.t.db.prisma, sub.user.id);
+    const exported = await section().export(app.t.db, sub.user.id);
     expect(exported).toEqual({
       subscription: {
         plan: 'mid_tier',
@@ -72,19 +72,19 @@ describe('the billing personal-data section', () => {
 
   it('when erasing, first cancels the Stripe subscription and deletes the customer; run again (a retry), it still succeeds', async () => {
     const sub = await subscriberWithPaidInvoice();
-    await section().beforeErase?.(app.t.db.prisma, sub.user.id);
+    await section().beforeErase?.(app.t.db, sub.user.id);
     expect(app.stripe.subscription(sub.subscription.id)?.status).toBe('canceled');
     expect(app.stripe.customers.get(sub.customerId)?.deleted).toBe(true);
     expect(app.stripe.requestsTo('DELETE', `/v1/subscriptions/${sub.subscription.id}`)).toHaveLength(1);
 
-    await expect(section().beforeErase?.(app.t.db.prisma, sub.user.id)).resolves.toBeUndefined();
+    await expect(section().beforeErase?.(app.t.db, sub.user.id)).resolves.toBeUndefined();
     expect(app.stripe.requestsTo('DELETE', `/v1/customers/${sub.customerId}`)).toHaveLength(2);
   });
 
   it('when a missed webhook left the local row canceled, erasure still cancels what Stripe says is live', async () => {
     const sub = await subscribe(app, 'budget');
     await app.t.db.prisma.subscription.update({ where: { userId: sub.user.id }, data: { status: 'canceled' } });
-    await section().beforeErase?.(app.t.db.prisma, sub.user.id);
+    await section().beforeErase?.(app.t.db, sub.user.id);
     expect(app.stripe.subscription(sub.subscription.id)?.status).toBe('canceled');
     expect(app.stripe.requestsTo('DELETE', `/v1/subscriptions/${sub.subscription.id}`)).toHaveLength(1);
   });
@@ -93,7 +93,7 @@ describe('the billing personal-data section', () => {
     const sub = await subscriberWithPaidInvoice();
     const other = await subscriberWithPaidInvoice();
     const billing = section();
-    await billing.beforeErase?.(app.t.db.prisma, sub.user.id);
+    await billing.beforeErase?.(app.t.db, sub.user.id);
     await app.t.db.transaction((tx) => billing.erase(tx, sub.user.id));
     expect(await rowOf(app.t, sub.user.id)).toBeNull();
     expect(await app.t.db.prisma.billingInvoice.count({ where: { userId: sub.user.id } })).toBe(0);
@@ -104,15 +104,15 @@ describe('the billing personal-data section', () => {
   it('when the user never subscribed, exports nothing and calls Stripe for nothing', async () => {
     const user = await registerUser(app.t);
     const before = app.stripe.requests.length;
-    expect(await section().export(app.t.db.prisma, user.id)).toEqual({ subscription: null, invoices: [] });
-    await section().beforeErase?.(app.t.db.prisma, user.id);
+    expect(await section().export(app.t.db, user.id)).toEqual({ subscription: null, invoices: [] });
+    await section().beforeErase?.(app.t.db, user.id);
     expect(app.stripe.requests.length).toBe(before);
   });
 
   it('when billing is no longer configured but the user has a Stripe customer, refuses the erasure (503)', async () => {
     const sub = await subscribe(app, 'budget');
     const unconfigured = subscriptionsPrivacySection({ stripe: undefined, logger });
-    await expect(unconfigured.beforeErase?.(app.t.db.prisma, sub.user.id)).rejects.toBeInstanceOf(UnavailableError);
+    await expect(unconfigured.beforeErase?.(app.t.db, sub.user.id)).rejects.toBeInstanceOf(UnavailableError);
     expect(app.stripe.customers.get(sub.customerId)?.deleted).toBe(false);
   });
 });

@@ -1,8 +1,8 @@
 import { UnavailableError } from '../../http/errors.js';
-import type { Database } from '../../platform/db.js';
+import type { Db, Queryable } from '../../platform/db.js';
 import type { Logger } from '../../platform/logger.js';
 import type { RedisClient } from '../../platform/redis.js';
-import { isSessionLive } from './auth.repo.js';
+import { isSessionLive, revokeUserSessions } from './auth.repo.js';
 
 /**
  * How a live session stays cached: short, so that a revocation whose Redis write was lost (Redis failing at that
@@ -11,7 +11,7 @@ import { isSessionLive } from './auth.repo.js';
 const LIVE_CACHE_SECONDS = 60;
 
 export interface SessionStateOptions {
-  db: Database;
+  db: Db;
   redis: RedisClient | undefined;
   keyPrefix: string;
   logger: Logger;
@@ -51,11 +51,19 @@ export function createSessionState(options: SessionStateOptions) {
       const state = await cached(sid);
       if (state === 'live') return true;
       if (state === 'ended') return false;
-      const live = await isSessionLive(db.prisma, sid, now());
+      const live = await isSessionLive(db, sid, now());
       redis
         ?.set(key(sid), live ? 'live' : 'ended', 'EX', live ? LIVE_CACHE_SECONDS : endedTtl, 'NX')
         .catch(() => undefined); // the next request reads the database again
       return live;
+    },
+
+    /**
+     * Revokes every session of the user (but `keep`) in the caller's transaction; answers their ids, to pass to
+     * `markEnded` once that transaction committed.
+     */
+    revokeAllOf(tx: Queryable, userId: string, keep?: string): Promise<string[]> {
+      return revokeUserSessions(tx, userId, now(), keep);
     },
 
     /**

@@ -1,4 +1,4 @@
-import type { DbClient } from '../../platform/db.js';
+import type { Queryable } from '../../platform/db.js';
 
 /**
  * The GDPR contract between the privacy module and every module that stores personal data. Each module declares
@@ -13,15 +13,15 @@ export interface PersonalDataSection {
    * Every datum the module holds about the user, decrypted and without secrets (no hashes, no tokens). Must be
    * JSON-serialisable; instants as ISO strings, dates as YYYY-MM-DD.
    */
-  export(db: DbClient, userId: string): Promise<unknown>;
+  export(db: Queryable, userId: string): Promise<unknown>;
   /**
    * Work outside the database that must succeed before anything is erased (cancel the Stripe subscription, delete
    * the customer, remove a Plaid item). Runs before the erasure transaction; throwing aborts the whole deletion
    * with nothing erased, so it must be safe to run again on retry.
    */
-  beforeErase?(db: DbClient, userId: string): Promise<void>;
+  beforeErase?(db: Queryable, userId: string): Promise<void>;
   /** Deletes the module's rows of the user, inside the one erasure transaction shared by every section. */
-  erase(tx: DbClient, userId: string): Promise<void>;
+  erase(tx: Queryable, userId: string): Promise<void>;
 }
 
 /** Refuses two sections with one name: the export document would silently lose one of them. */

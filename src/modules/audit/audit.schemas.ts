@@ -1,0 +1,60 @@
+/**
+ * Everything the audit log records. Append-only: nothing in the service updates or deletes a row (the maintenance
+ * command purges rows past their retention, an erasure removes the user's). Values and secrets are never recorded,
+ * only which fields changed.
+ */
+export const AUDIT_ACTIONS = [
+  'auth.register',
+  'auth.login',
+  'auth.login_failed',
+  'auth.login_locked',
+  'auth.logout',
+  'auth.logout_all',
+  'auth.refresh_reuse',
+  'auth.password_change',
+  'auth.api_key_create',
+  'auth.api_key_revoke',
+  'admin.user_update',
+  'profile.update',
+  'checkin.create',
+  'checkin.update',
+  'checkin.delete',
+  'questionnaire.submit',
+  'reminder.create',
+  'reminder.update',
+  'reminder.complete',
+  'reminder.delete',
+  'privacy.export',
+  'privacy.erase',
+  'subscription.checkout',
+  'subscription.change',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/** One entry as a service records it. */
+export interface AuditRecord {
+  action: AuditAction;
+  /** The user the entry is about. */
+  userId?: string | null;
+  /** Who did it, when not the user themself (an admin) or not only them. */
+  actorId?: string | null;
+  targetType?: string;
+  targetId?: string;
+  /** Names of the fields that changed; never their values. */
+  fields?: string[];
+  ip?: string;
+  requestId?: string;
+}
+
+/**
+ * An entry about a row a statement inserts: its user and its id (the target) are read from that row, so the write
+ * and its audit entry can be one statement.
+ */
+export type AuditOfInsert = Omit<AuditRecord, 'userId' | 'targetId'>;
+
+export interface AuditListQuery {
+  userId?: string;
+  action?: AuditAction;
+  limit: number;
+  after?: { createdAt: Date; id: string };
+}
