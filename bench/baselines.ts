@@ -30,8 +30,8 @@ function bare(): Express {
 /**
  * The app's check of an access token with the least code: HS256 pinned, issuer and audience checked. The secret is
  * handed to jsonwebtoken as a KeyObject made once, its cheapest correct use: given a string, jsonwebtoken 9 first
- * tries to parse it as a public key, and that failure costs about 0.5 ms a call on Node 20
- * (auth0/node-jsonwebtoken#1046).
+ * tries to parse it as a public key, a failed parse that costs more than the verification itself
+ * (auth0/node-jsonwebtoken#1046; docs/performance.md).
  */
 function bearerClaims(settings: BaselineContext['jwt']): (req: Request) => jwt.JwtPayload {
   const key = createSecretKey(Buffer.from(settings.secret, 'utf8'));

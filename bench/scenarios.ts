@@ -53,7 +53,7 @@ export type Scenario = BaselineScenario | AppScenario;
 
 export const DEFAULT_CONNECTIONS = 50;
 
-/** Requests a second for the list's latency target: about half what the list sustains on this 2-core machine. */
+/** Requests a second for the list's latency target: a rate both sides sustain with room (docs/performance.md). */
 const LIST_RATE = 400;
 /**
  * autocannon's rate is a quota per second, shared out among the connections: each sends its share back to back from
@@ -125,14 +125,13 @@ export const scenarios: Scenario[] = [
   },
   // Informational: logged at info level like every ordinary request.
   { name: 'GET /health', target: 'app', method: 'GET', path: '/health', compareTo: 'bare-json' },
-  // Informational: pings PostgreSQL and Redis on every request.
+  // Informational: checks PostgreSQL and Redis, at most once a second, one check shared by concurrent callers.
   { name: 'GET /health/readiness', target: 'app', method: 'GET', path: '/health/readiness', compareTo: 'bare-json' },
 
   // Sign-in is one bcrypt comparison plus bookkeeping (lockout check and reset in Redis, the account read, a
   // refresh token and an audit row in one transaction): the bookkeeping may cost at most a tenth of the throughput.
-  // bcrypt runs on libuv's 4 threads, about 30 comparisons a second on 2 cores: 16 connections keep them all busy
-  // while others wait on PostgreSQL. 50 would only lengthen the queue, and leave more work still running when a
-  // run ends, to be charged to the next run.
+  // bcrypt runs on libuv's 4 threads: 16 connections keep them all busy while others wait on PostgreSQL. 50 would
+  // only lengthen the queue, and leave more work still running when a run ends, to be charged to the next run.
   {
     name: 'bcrypt.compare',
     target: 'bcrypt-compare',

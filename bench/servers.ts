@@ -47,8 +47,8 @@ const DEFAULT_REDIS = 'redis://127.0.0.1:6379';
  * Production settings that the bench changes. The abuse limits are raised to the highest value the configuration
  * accepts, so that the bench measures the routes and not the limiters refusing them: the limiters still run and count
  * in Redis on every request. bcrypt runs at production's default cost (12), the one users meet; the login baseline uses
- * the same cost. (At the minimum, 10, a login's bookkeeping weighs four times more against bcrypt than it does in
- * production: docs/performance.md.)
+ * the same cost. (At a lower cost a login's fixed bookkeeping would weigh more against bcrypt than it does for users:
+ * docs/performance.md.)
  */
 const BENCH_SETTINGS = {
   BCRYPT_COST: '12',

@@ -14,10 +14,9 @@ type LoggedResponse = ServerResponse & { req: Request; [STARTED_AT]?: number; [P
  * request id); a response that closes before it was finished (the client went away) is `request aborted`, with the
  * status only if one was sent.
  *
- * Written here rather than with pino-http (ADR 0011): pino-http builds two child loggers per request, serialising
- * the whole request into one of them, for a `req.log` nothing here uses. That was a fifth of the main thread's time
- * on a cheap route (docs/performance.md). Code that logs anything else uses the application logger, with the request
- * id (problem.ts).
+ * Written here rather than with pino-http (ADR 0011, which gives the figures): pino-http builds two child loggers
+ * per request, serialising the whole request into one of them, for a `req.log` nothing here uses. Code that logs
+ * anything else uses the application logger, with the request id (problem.ts).
  */
 export function accessLog(logger: Logger): RequestHandler {
   // The fields below are named and harmless, so this logger skips the wildcard redaction every other line pays for.

@@ -9,8 +9,8 @@ import type { Express } from 'express';
  * that change is slow, and it makes each request's objects survive young-generation collections into the old
  * generation, which only the full collections, with the longest pauses, reclaim (expressjs/express#5998,
  * nodejs/node#37457). Created on the right prototypes, they need no change: Express finds each prototype already in
- * place, and setting the prototype an object already has changes nothing. Measured: a bare Express 5 route served
- * 1.7 to 2.5 times the requests a second; `GET /users/me` took half the CPU per request (docs/performance.md).
+ * place, and setting the prototype an object already has changes nothing. The figures are in ADR 0013 and
+ * docs/performance.md.
  */
 export function createHttpServer(app: Express): Server {
   const Request = constructedOn(IncomingMessage, app.request);
@@ -24,9 +24,8 @@ export function createHttpServer(app: Express): Server {
  * `base` initialise the object `new` made from `prototype`. Node's `IncomingMessage` and `ServerResponse` are plain
  * functions that allow that. A class cannot (nor can a bound function stand in for one), so for anything whose
  * `prototype` is not a writable own property, as a plain function's is, this gives up (undefined) and the server is
- * Node's usual one: slower, never broken. Not `Reflect.construct(base, args, Constructed)`, which also works:
- * measured, it made the same bare route a third slower than Express's own prototype change (4,300 against 6,500
- * requests a second).
+ * Node's usual one: slower, never broken. Not `Reflect.construct(base, args, Constructed)`, which also works but
+ * is slower than Express's own prototype change (ADR 0013).
  */
 export function constructedOn<C extends new (...args: never[]) => object>(base: C, prototype: object): C | undefined {
   if (Object.getOwnPropertyDescriptor(base, 'prototype')?.writable !== true) return undefined;

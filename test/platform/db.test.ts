@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Prisma } from '../../src/generated/prisma/client.js';
 import { createDatabase, type Database, statementNames } from '../../src/platform/db.js';
 import { clientOf, rowsOf } from '../../src/platform/db-access.js';
+import { refusalOf, translate } from '../../src/platform/db-errors.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { createTestDatabase } from '../support/postgres.js';
 
@@ -72,7 +73,7 @@ describe('queries on a connection', () => {
     await database.drop();
   });
 
-  it('are prepared once per connection and then only executed, whether Prisma or `rows` sent them', async () => {
+  it('are prepared once per connection and then only executed, whether Prisma or a raw statement sent them', async () => {
     const email = 'prepared@example.test';
     await db.prisma.user.create({ data: { email, passwordHash: 'x' } });
     for (let i = 0; i < 3; i++) {
@@ -171,5 +172,71 @@ describe('queries on a connection', () => {
       await viaRelay.close();
       await new Promise((resolve) => relay.close(resolve));
     }
+  });
+});
+
+describe('database refusals', () => {
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let db: Database;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    db = createDatabase({ url: database.url, poolMax: 2, logger: createLogger({ level: 'silent' }) });
+    await db.prisma.user.create({ data: { email: 'taken@example.test', passwordHash: 'x' } });
+  });
+  afterAll(async () => {
+    await db.close();
+    await database.drop();
+  });
+
+  /** The first error `work` rejects with; the test fails if it resolves. */
+  const refusal = (work: () => Promise<unknown>) =>
+    work().then(
+      () => expect.unreachable('the statement was accepted'),
+      (err: unknown) => err,
+    );
+  const missingUser = '00000000-0000-4000-8000-000000000000';
+
+  it.each([
+    ['a Prisma model query', () => db.prisma.user.create({ data: { email: 'taken@example.test', passwordHash: 'x' } })],
+    [
+      'a raw statement through Prisma',
+      () => db.prisma.$executeRaw`INSERT INTO users (email, password_hash) VALUES ('taken@example.test', 'x')`,
+    ],
+    [
+      'pg itself',
+      () => rowsOf(db, Prisma.sql`INSERT INTO users (email, password_hash) VALUES (${'taken@example.test'}, 'x')`),
+    ],
+  ])('when a unique constraint refuses a write from %s, it is named unique and translated', async (_path, write) => {
+    const err = await refusal(write);
+    expect(refusalOf(err)).toBe('unique');
+    const answer = new Error('email taken');
+    expect(translate(err, { unique: () => answer })).toBe(answer);
+    expect(translate(err, { 'foreign-key': () => answer })).toBe(err);
+  });
+
+  it.each([
+    [
+      'a Prisma model query',
+      () => db.prisma.apiKey.create({ data: { userId: missingUser, name: 'k', prefix: 'p', keyHash: 'h' } }),
+    ],
+    [
+      'a raw statement through Prisma',
+      () => db.prisma.$executeRaw`INSERT INTO audit_log (user_id, action) VALUES (${missingUser}::uuid, 'auth.login')`,
+    ],
+    [
+      'pg itself',
+      () => rowsOf(db, Prisma.sql`INSERT INTO audit_log (user_id, action) VALUES (${missingUser}::uuid, 'auth.login')`),
+    ],
+  ])('when a foreign key refuses a write from %s, it is named foreign-key', async (_path, write) => {
+    expect(refusalOf(await refusal(write))).toBe('foreign-key');
+  });
+
+  it('when an update names a row that does not exist, it is named missing-row; other failures are not refusals', async () => {
+    const missing = await refusal(() => db.prisma.user.update({ where: { id: missingUser }, data: { name: 'x' } }));
+    expect(refusalOf(missing)).toBe('missing-row');
+    const syntax = await refusal(() => rowsOf(db, Prisma.sql`SELEC 1`));
+    expect(refusalOf(syntax)).toBeUndefined();
+    expect(translate(syntax, { unique: () => new Error('no') })).toBe(syntax);
+    expect(refusalOf(new Error('not from the database'))).toBeUndefined();
   });
 });
