@@ -4,7 +4,7 @@
  */
 /** Where the database is opened: repositories and the platform's database files. */
 const REPOSITORY = '\\.repo\\.ts$';
-const PLATFORM_DB = '^src/platform/db(-access|-errors)?\\.ts$';
+const PLATFORM_DB = '^src/platform/db(-access|-errors|-handle)?\\.ts$';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -18,10 +18,22 @@ module.exports = {
     },
     {
       name: 'services-know-no-http-framework',
-      comment: 'Services hold the rules; Express (req, res, routers) belongs to routes and src/http.',
+      comment:
+        'Services and the rest of a module hold the rules; Express (req, res, routers, middleware) belongs to routes and src/http. The entitlements file builds the plan-gating middleware routes mount.',
       severity: 'error',
-      from: { path: '\\.service\\.ts$' },
+      from: {
+        path: '^src/modules/',
+        pathNot: ['\\.routes\\.ts$', '^src/modules/subscriptions/subscriptions\\.entitlements\\.ts$'],
+      },
       to: { path: 'node_modules/(express|@types/express)/' },
+    },
+    {
+      name: 'modules-hold-only-the-database-handle',
+      comment:
+        'Modules and middleware hold the database as platform/db-handle.ts describes it; platform/db.ts (the pool and the Prisma client) is for entry points, tools and tests.',
+      severity: 'error',
+      from: { path: '^src/(modules|http)/' },
+      to: { path: '^src/platform/db\\.ts$' },
     },
     {
       name: 'platform-and-http-import-no-module',
@@ -49,17 +61,21 @@ module.exports = {
     {
       name: 'only-repositories-speak-sql',
       comment:
-        'The SQL driver is used by repositories and platform/db; embedded-postgres creates the development database on a server before any repository can run.',
+        'The SQL driver is used by repositories and platform/db; embedded-postgres creates the development database on a server before any repository can run, and migrations hands a pool to its repository.',
       severity: 'error',
-      from: { path: '^src/', pathNot: [REPOSITORY, PLATFORM_DB, '^src/platform/embedded-postgres\\.ts$'] },
-      to: { path: 'node_modules/pg/', dependencyTypesNot: ['type-only'] },
+      from: {
+        path: '^src/',
+        pathNot: [REPOSITORY, PLATFORM_DB, '^src/platform/embedded-postgres\\.ts$', '^src/platform/migrations\\.ts$'],
+      },
+      to: { path: 'node_modules/(pg|@types/pg)/' },
     },
     {
       name: 'entry-points-are-imported-by-no-one',
-      comment: 'app.ts is built by main.ts (and tests); main.ts by no one: importing either would start a service.',
+      comment:
+        'app.ts is built by main.ts (and tests); main.ts, worker.ts and the CLI commands by no one: importing one would start it.',
       severity: 'error',
       from: { path: '^src/', pathNot: '^src/main\\.ts$' },
-      to: { path: '^src/(app|main)\\.ts$' },
+      to: { path: ['^src/(app|main|worker)\\.ts$', '^src/cli/(?!cli-database\\.ts$)(?!.*\\.repo\\.ts$)[^/]+\\.ts$'] },
     },
     {
       name: 'no-cycles',
@@ -72,10 +88,9 @@ module.exports = {
   options: {
     // Reached, so rules can name them, but not walked into.
     doNotFollow: { path: ['node_modules', '^src/generated/'] },
+    // Type-only imports are dependencies too: a service typed with Prisma's client is coupled to it.
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
-    // Type-only imports are dependencies too: a service typed with Prisma's client is coupled to it.
-    combinedDependencies: false,
   },
 };

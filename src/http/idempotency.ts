@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { RequestHandler, Response } from 'express';
 import { type FieldCipher, fieldContext } from '../platform/crypto.js';
-import type { Queryable } from '../platform/db.js';
+import type { Queryable } from '../platform/db-handle.js';
 import type { Logger } from '../platform/logger.js';
 import { principalOf } from './authenticate.js';
 import { ConflictError, UnprocessableError, ValidationError } from './errors.js';

@@ -38,8 +38,9 @@ export function clientOf(db: Queryable): DbClient {
 /**
  * A raw statement written with `Prisma.sql` (values stay parameters). On the database itself it runs on the pool by
  * `pg` directly, the cheaper path for hot reads (ADR 0012, docs/performance.md); inside a transaction, on the
- * transaction's connection. Rows come back as the SQL casts them: select text, numbers and ISO instants (`isoInstant`),
- * so both paths give the same shapes.
+ * transaction's connection through Prisma. Both give the same shapes only for text, int4, float8, bool and uuid
+ * columns, so cast to those: counts `::int`, decimals `::float8`, dates `to_char`, instants `isoInstant` (for bigint
+ * and numeric `pg` gives strings where Prisma gives BigInt and Decimal).
  */
 export function rowsOf<T>(db: Queryable, query: Prisma.Sql): Promise<T[]> {
   return db[HANDLE].rows<T>(query);

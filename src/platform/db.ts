@@ -3,28 +3,11 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { type Prisma, PrismaClient } from '../generated/prisma/client.js';
 import { type Queryable, queryable } from './db-access.js';
+import type { Db, TransactionOptions } from './db-handle.js';
 import type { Logger } from './logger.js';
 import { withTimeout } from './with-timeout.js';
 
-export type { Queryable } from './db-access.js';
-
-/** How a transaction runs, when the default (READ COMMITTED, Prisma's 5 s limit) does not fit the use case. */
-export interface TransactionOptions {
-  isolation?: 'repeatable-read' | 'serializable';
-  /** The longest the transaction may run before it is rolled back. */
-  timeoutMs?: number;
-  /** The longest it may wait for a connection. */
-  maxWaitMs?: number;
-}
-
-/**
- * The database as a service holds it: a handle to pass to repositories, and transactions whose handle goes to
- * them too. Nothing in it is Prisma's.
- */
-export interface Db extends Queryable {
-  /** Runs a use case in one transaction: everything it writes commits together or not at all. */
-  transaction<T>(work: (tx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T>;
-}
+export type { Db, Queryable, TransactionOptions } from './db-handle.js';
 
 export type Database = ReturnType<typeof createDatabase>;
 

@@ -231,6 +231,37 @@ describe('database refusals', () => {
     expect(refusalOf(await refusal(write))).toBe('foreign-key');
   });
 
+  it('when a unique constraint refuses a write inside a transaction, it is named unique and nothing of the transaction stays', async () => {
+    const err = await refusal(() =>
+      db.transaction(async (tx) => {
+        await rowsOf(tx, Prisma.sql`INSERT INTO users (email, password_hash) VALUES (${'inside@example.test'}, 'x')`);
+        await rowsOf(tx, Prisma.sql`INSERT INTO users (email, password_hash) VALUES (${'taken@example.test'}, 'x')`);
+      }),
+    );
+    expect(refusalOf(err)).toBe('unique');
+    expect(await db.prisma.user.count({ where: { email: 'inside@example.test' } })).toBe(0);
+  });
+
+  it('when a transaction asks for repeatable read and a time limit, it runs so', async () => {
+    const level = await db.transaction(
+      async (tx) =>
+        (await rowsOf<{ level: string }>(tx, Prisma.sql`SELECT current_setting('transaction_isolation') AS level`))[0]
+          ?.level,
+      { isolation: 'repeatable-read' },
+    );
+    expect(level).toBe('repeatable read');
+    expect(
+      await db.transaction(
+        async (tx) =>
+          (await rowsOf<{ level: string }>(tx, Prisma.sql`SELECT current_setting('transaction_isolation') AS level`))[0]
+            ?.level,
+      ),
+    ).toBe('read committed');
+    await expect(
+      db.transaction((tx) => rowsOf(tx, Prisma.sql`SELECT 1 AS one FROM pg_sleep(${1}::float8)`), { timeoutMs: 200 }),
+    ).rejects.toThrow(/timeout|expired|closed/i);
+  });
+
   it('when an update names a row that does not exist, it is named missing-row; other failures are not refusals', async () => {
     const missing = await refusal(() => db.prisma.user.update({ where: { id: missingUser }, data: { name: 'x' } }));
     expect(refusalOf(missing)).toBe('missing-row');

@@ -1,7 +1,7 @@
 import { ConflictError, NotFoundError, UnprocessableError } from '../../http/errors.js';
 import { type Cursors, createdAtPosition } from '../../http/pagination.js';
 import type { RequestContext } from '../../http/request-context.js';
-import type { Db } from '../../platform/db.js';
+import type { Db } from '../../platform/db-handle.js';
 import type { PasswordHasher } from '../../platform/password-hash.js';
 import type { AuditLog } from '../audit/audit.port.js';
 import { passwordProblems } from '../auth/password-policy.service.js';

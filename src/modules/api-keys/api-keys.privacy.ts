@@ -1,4 +1,4 @@
-import type { Queryable } from '../../platform/db.js';
+import type { Queryable } from '../../platform/db-handle.js';
 import type { PersonalDataSection } from '../privacy/privacy.port.js';
 import { apiKeysOf, deleteApiKeysOf } from './api-keys.repo.js';
 

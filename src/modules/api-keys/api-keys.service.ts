@@ -3,7 +3,7 @@ import { API_KEY_PREFIX, type Principal } from '../../http/authenticate.js';
 import { ConflictError, NotFoundError } from '../../http/errors.js';
 import { type Cursors, createdAtPosition } from '../../http/pagination.js';
 import type { RequestContext } from '../../http/request-context.js';
-import type { Db } from '../../platform/db.js';
+import type { Db } from '../../platform/db-handle.js';
 import type { Logger } from '../../platform/logger.js';
 import type { RedisClient } from '../../platform/redis.js';
 import type { AuditLog } from '../audit/audit.port.js';

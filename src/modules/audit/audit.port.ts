@@ -1,9 +1,13 @@
-import type { Queryable } from '../../platform/db.js';
+import type { Queryable } from '../../platform/db-handle.js';
 import { auditOfInsertSql, insertAudit, listAudit } from './audit.repo.js';
-import type { AuditListQuery, AuditOfInsert, AuditRecord } from './audit.schemas.js';
+import type { AuditListQuery, AuditLogRow, AuditOfInsert, AuditRecord } from './audit.schemas.js';
 
-/** A statement that writes an audit entry, for a repository to run with the write it audits. Opaque elsewhere. */
-export type AuditStatement = ReturnType<typeof auditOfInsertSql>;
+/**
+ * The audit entry of a row a statement inserts, for the repository that writes that statement: given the name of
+ * the CTE that inserts the row (its `user_id` and `id` fill the entry), the statement that writes the entry, to run
+ * as another CTE of the same statement. Opaque to services.
+ */
+export type AuditOfInsertStatement = (relation: string) => ReturnType<typeof auditOfInsertSql>;
 
 /**
  * The audit log as other modules reach it: services receive one (app.ts) rather than importing its repository, and
@@ -13,13 +17,17 @@ export interface AuditLog {
   /** Appends an entry, in the transaction `db` is when it is one: the entry commits with what it records. */
   record(db: Queryable, entry: AuditRecord): Promise<void>;
   /**
-   * The entry of the row a statement's CTE named `relation` inserts, built from the same row definition as `record`,
-   * for a repository that writes and audits in one statement.
+   * The entry of a row a repository inserts and audits in one statement, built from the same row definition as
+   * `record`: the repository names its CTE.
    */
-  ofInsert(relation: string, entry: AuditOfInsert): AuditStatement;
-  list(db: Queryable, query: AuditListQuery): ReturnType<typeof listAudit>;
+  ofInsert(entry: AuditOfInsert): AuditOfInsertStatement;
+  list(db: Queryable, query: AuditListQuery): Promise<AuditLogRow[]>;
 }
 
 export function createAuditLog(): AuditLog {
-  return { record: insertAudit, ofInsert: auditOfInsertSql, list: listAudit };
+  return {
+    record: insertAudit,
+    ofInsert: (entry) => (relation) => auditOfInsertSql(relation, entry),
+    list: listAudit,
+  };
 }

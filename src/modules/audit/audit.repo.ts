@@ -1,6 +1,6 @@
 import { Prisma } from '../../generated/prisma/client.js';
 import { clientOf, execute, NEWEST_FIRST, olderThan, type Queryable } from '../../platform/db-access.js';
-import type { AuditListQuery, AuditOfInsert, AuditRecord } from './audit.schemas.js';
+import type { AuditListQuery, AuditLogRow, AuditOfInsert, AuditRecord } from './audit.schemas.js';
 
 /** An audit row as a value or as an expression over the row a statement inserted. */
 type Value = string | null | Prisma.Sql;
@@ -39,12 +39,14 @@ export async function insertAudit(db: Queryable, entry: AuditRecord): Promise<vo
  * to run as another CTE of the same statement: the write and its entry commit together in one round trip.
  */
 export function auditOfInsertSql(relation: string, entry: AuditOfInsert): Prisma.Sql {
+  // A name, never text from input: it goes into the statement as is.
+  if (!/^[a-z_]+$/.test(relation)) throw new Error(`not a CTE name: ${relation}`);
   const row = auditRowSql({ ...entry, userId: Prisma.sql`user_id`, targetId: Prisma.sql`id::text` });
   return Prisma.sql`INSERT INTO audit_log (${row.columns}) SELECT ${row.values} FROM ${Prisma.raw(relation)}`;
 }
 
 /** Newest first, keyset-paginated on (created_at, id). */
-export function listAudit(db: Queryable, query: AuditListQuery) {
+export function listAudit(db: Queryable, query: AuditListQuery): Promise<AuditLogRow[]> {
   return clientOf(db).auditLog.findMany({
     where: {
       ...(query.userId ? { userId: query.userId } : {}),

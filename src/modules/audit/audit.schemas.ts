@@ -58,3 +58,17 @@ export interface AuditListQuery {
   limit: number;
   after?: { createdAt: Date; id: string };
 }
+
+/** An entry as stored. */
+export interface AuditLogRow {
+  id: string;
+  action: string;
+  userId: string | null;
+  actorId: string | null;
+  targetType: string | null;
+  targetId: string | null;
+  fields: string[];
+  ip: string | null;
+  requestId: string | null;
+  createdAt: Date;
+}

@@ -1,4 +1,4 @@
-import type { Queryable } from '../../platform/db.js';
+import type { Queryable } from '../../platform/db-handle.js';
 import type { PersonalDataSection } from '../privacy/privacy.port.js';
 import { deleteRefreshTokensOf, refreshTokensOf } from './auth.repo.js';
 

@@ -2,7 +2,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Principal, SessionClaim } from '../../http/authenticate.js';
 import { ForbiddenError, UnauthorizedError, UnprocessableError } from '../../http/errors.js';
 import type { RequestContext } from '../../http/request-context.js';
-import type { Db, Queryable } from '../../platform/db.js';
+import type { Db, Queryable } from '../../platform/db-handle.js';
 import type { PasswordHasher } from '../../platform/password-hash.js';
 import type { AuditLog } from '../audit/audit.port.js';
 import { toUser, type User, type UserRow } from '../users/users.schemas.js';

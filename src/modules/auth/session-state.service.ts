@@ -1,5 +1,5 @@
 import { UnavailableError } from '../../http/errors.js';
-import type { Db, Queryable } from '../../platform/db.js';
+import type { Db, Queryable } from '../../platform/db-handle.js';
 import type { Logger } from '../../platform/logger.js';
 import type { RedisClient } from '../../platform/redis.js';
 import { isSessionLive, revokeUserSessions } from './auth.repo.js';

@@ -2,7 +2,7 @@ import { Prisma } from '../../generated/prisma/client.js';
 import { ConflictError } from '../../http/errors.js';
 import { clientOf, isoInstant, type Queryable, rowsOf } from '../../platform/db-access.js';
 import { translate } from '../../platform/db-errors.js';
-import type { AuditStatement } from '../audit/audit.port.js';
+import type { AuditOfInsertStatement } from '../audit/audit.port.js';
 import type { LocalDate } from './calendar.js';
 import type { Metric } from './checkins.schemas.js';
 
@@ -33,7 +33,7 @@ const ROW_COLUMNS = Prisma.sql`
   physical_activity_minutes AS "physicalActivityMinutes", mindfulness_minutes AS "mindfulnessMinutes",
   notes_enc AS "notesEnc", ${isoInstant('created_at')} AS "createdAt", ${isoInstant('updated_at')} AS "updatedAt"`;
 /** The CTE `insertCheckinAudited` inserts through; its audit entry reads the new row from it. */
-export const INSERTED = 'created';
+const INSERTED = 'created';
 const SELECT_ROW = Prisma.sql`SELECT ${ROW_COLUMNS} FROM user_health_checkins`;
 
 const MODEL_COLUMNS = {
@@ -84,7 +84,7 @@ function fromModel(row: ModelRow): CheckinRow {
 
 /**
  * One per user per date: the unique index decides, so two racing inserts yield one row and one 409.
- * Inserts the check-in and its audit entry (`audited`, built by the audit log for the CTE named `created`) in ONE
+ * Inserts the check-in and its audit entry (`audited`, built by the audit log from the row of the CTE) in ONE
  * statement (a data-modifying CTE is atomic): no interactive transaction, so the connection is held for one round
  * trip instead of four; under load the pool, not the CPU, bounds how many check-ins a second an instance records.
  */
@@ -92,7 +92,7 @@ export async function insertCheckinAudited(
   db: Queryable,
   userId: string,
   data: CheckinData,
-  audited: AuditStatement,
+  audited: AuditOfInsertStatement,
 ): Promise<CheckinRow> {
   try {
     const rows = await rowsOf<CheckinRow>(
@@ -105,7 +105,7 @@ export async function insertCheckinAudited(
           ${data.relationshipsRating}, ${data.sleepHours.toFixed(2)}::numeric, ${data.physicalActivityMinutes},
           ${data.mindfulnessMinutes}, ${data.notesEnc})
         RETURNING *
-      ), audited AS (${audited})
+      ), audited AS (${audited(INSERTED)})
       SELECT ${ROW_COLUMNS} FROM ${Prisma.raw(INSERTED)}`,
     );
     return rows[0] as CheckinRow;

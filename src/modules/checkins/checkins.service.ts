@@ -2,7 +2,7 @@ import { NotFoundError, UnprocessableError, ValidationError } from '../../http/e
 import type { Cursors } from '../../http/pagination.js';
 import type { RequestContext } from '../../http/request-context.js';
 import type { FieldCipher } from '../../platform/crypto.js';
-import type { Db } from '../../platform/db.js';
+import type { Db } from '../../platform/db-handle.js';
 import type { AuditLog } from '../audit/audit.port.js';
 import type { ProfilesService } from '../profiles/profiles.service.js';
 import { addDays, daysBetween, type LocalDate, localDate } from './calendar.js';
@@ -11,7 +11,6 @@ import {
   type CheckinRow,
   deleteCheckin,
   findCheckin,
-  INSERTED,
   insertCheckinAudited,
   listCheckins,
   lockCheckin,
@@ -79,7 +78,7 @@ export function createCheckinsService(deps: CheckinsServiceDeps) {
   return {
     async create(userId: string, body: CreateCheckinBody, ctx: RequestContext): Promise<Checkin> {
       await refuseFuture(userId, body.checkinDate);
-      const audited = auditLog.ofInsert(INSERTED, { action: 'checkin.create', targetType: 'checkin', ...audit(ctx) });
+      const audited = auditLog.ofInsert({ action: 'checkin.create', targetType: 'checkin', ...audit(ctx) });
       const row = await insertCheckinAudited(db, userId, encodeCheckin(cipher, userId, body), audited);
       return decodeCheckin(cipher, userId, row);
     },

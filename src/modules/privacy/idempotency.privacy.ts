@@ -1,5 +1,5 @@
 import { deleteRecordsOf, recordsOf } from '../../http/idempotency.repo.js';
-import type { Queryable } from '../../platform/db.js';
+import type { Queryable } from '../../platform/db-handle.js';
 import type { PersonalDataSection } from './privacy.port.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { Queryable } from '../../platform/db.js';
+import type { Queryable } from '../../platform/db-handle.js';
 
 /**
  * The GDPR contract between the privacy module and every module that stores personal data. Each module declares

@@ -1,5 +1,5 @@
-import type { Db } from '../../platform/db.js';
 import { clientOf, type Queryable } from '../../platform/db-access.js';
+import type { Db } from '../../platform/db-handle.js';
 
 /**
  * Exports and erasures read or delete every table of a user: with many bank transactions that can outlast Prisma's

@@ -1,6 +1,6 @@
 import { ForbiddenError, NotFoundError } from '../../http/errors.js';
 import type { RequestContext } from '../../http/request-context.js';
-import type { Db } from '../../platform/db.js';
+import type { Db } from '../../platform/db-handle.js';
 import type { Logger } from '../../platform/logger.js';
 import type { PasswordHasher } from '../../platform/password-hash.js';
 import type { AuditLog } from '../audit/audit.port.js';

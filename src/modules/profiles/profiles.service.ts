@@ -1,7 +1,7 @@
 import { NotFoundError } from '../../http/errors.js';
 import type { RequestContext } from '../../http/request-context.js';
 import type { FieldCipher } from '../../platform/crypto.js';
-import type { Db } from '../../platform/db.js';
+import type { Db } from '../../platform/db-handle.js';
 import type { AuditLog } from '../audit/audit.port.js';
 import { changedFields, decodeProfile, EMPTY_PROFILE, encodeProfile, replacementOf } from './profiles.codec.js';
 import { findProfile, findTimeZone, lockUserForProfile, saveProfile } from './profiles.repo.js';

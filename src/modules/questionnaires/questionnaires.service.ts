@@ -2,7 +2,7 @@ import { NotFoundError, UnprocessableError } from '../../http/errors.js';
 import type { Cursors } from '../../http/pagination.js';
 import type { RequestContext } from '../../http/request-context.js';
 import type { FieldCipher } from '../../platform/crypto.js';
-import type { Db } from '../../platform/db.js';
+import type { Db } from '../../platform/db-handle.js';
 import type { AuditLog } from '../audit/audit.port.js';
 import { openAnswers, sealAnswers } from './questionnaires.answers.js';
 import type { QuestionnaireCatalog } from './questionnaires.catalog.js';

@@ -1,7 +1,7 @@
 import { NotFoundError, UnprocessableError, ValidationError } from '../../http/errors.js';
 import type { Cursors } from '../../http/pagination.js';
 import type { RequestContext } from '../../http/request-context.js';
-import type { Db } from '../../platform/db.js';
+import type { Db } from '../../platform/db-handle.js';
 import type { AuditLog } from '../audit/audit.port.js';
 import { dayOfMonth, nextDueDate } from './reminders.recurrence.js';
 import {

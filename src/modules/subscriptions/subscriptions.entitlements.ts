@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import { principalOf } from '../../http/authenticate.js';
 import { ForbiddenError } from '../../http/errors.js';
-import type { Db } from '../../platform/db.js';
+import type { Db } from '../../platform/db-handle.js';
 import { cheapestPlanWith, FEATURES, type Feature, type PlanId, planById, planHas } from './subscriptions.plans.js';
 import { findAccessOfUser } from './subscriptions.repo.js';
 

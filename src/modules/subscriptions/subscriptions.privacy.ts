@@ -1,5 +1,5 @@
 import { ConflictError } from '../../http/errors.js';
-import type { Queryable } from '../../platform/db.js';
+import type { Queryable } from '../../platform/db-handle.js';
 import type { Logger } from '../../platform/logger.js';
 import { isStripeMissing, type StripeClient } from '../../platform/stripe.js';
 import type { PersonalDataSection } from '../privacy/privacy.port.js';

@@ -1,4 +1,4 @@
-import type { Db } from '../../platform/db.js';
+import type { Db } from '../../platform/db-handle.js';
 import type { Logger } from '../../platform/logger.js';
 import type { StripeClient } from '../../platform/stripe.js';
 import type { AuditLog } from '../audit/audit.port.js';

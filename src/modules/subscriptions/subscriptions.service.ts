@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Config } from '../../config/config.js';
 import { ConflictError, HttpError, UnavailableError } from '../../http/errors.js';
 import type { RequestContext } from '../../http/request-context.js';
-import type { Db } from '../../platform/db.js';
+import type { Db } from '../../platform/db-handle.js';
 import type { Logger } from '../../platform/logger.js';
 import type { StripeClient } from '../../platform/stripe.js';
 import type { AuditLog } from '../audit/audit.port.js';

@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import type { Queryable } from '../../platform/db.js';
+import type { Queryable } from '../../platform/db-handle.js';
 import type { Logger } from '../../platform/logger.js';
 import type { AuditLog } from '../audit/audit.port.js';
 import { type PlanPrices, planOfPrice } from './subscriptions.plans.js';

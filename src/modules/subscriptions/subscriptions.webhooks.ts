@@ -1,6 +1,6 @@
 import type Stripe from 'stripe';
 import { ValidationError } from '../../http/errors.js';
-import type { Db, Queryable } from '../../platform/db.js';
+import type { Db, Queryable } from '../../platform/db-handle.js';
 import type { Logger } from '../../platform/logger.js';
 import { isStripeMissing, isStripeSignatureError, type StripeClient } from '../../platform/stripe.js';
 import type { AuditLog } from '../audit/audit.port.js';

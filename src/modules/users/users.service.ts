@@ -1,5 +1,5 @@
 import { NotFoundError } from '../../http/errors.js';
-import type { Db } from '../../platform/db.js';
+import type { Db } from '../../platform/db-handle.js';
 import { findUser, updateUserName } from './users.repo.js';
 import { toUser, type UpdateMeBody, type User } from './users.schemas.js';
 
