@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // npm run db:backup [-- --check]
-// Dumps DATABASE_URL with `pg_dump --format=custom` to BACKUP_DIR (default ./backups) as mingus-<UTC time>.dump
-// and prints the file's path on stdout (nothing else goes to stdout). The dump is written to a hidden
+// Dumps DATABASE_URL (unset outside production: the development database `npm start` runs) with
+// `pg_dump --format=custom` to BACKUP_DIR (default ./backups) as mingus-<UTC time>.dump and prints the file's path
+// on stdout (nothing else goes to stdout). The dump is written to a hidden
 // `.….partial` file, checked with `pg_restore --list`, then renamed: a file named mingus-*.dump is always complete.
 // --check: connect and pick the client tools, dump nothing (for a CronJob's first run, or a CI probe).
 // Runbook: docs/operations.md, "Backups".
@@ -15,13 +16,14 @@ import {
   EXIT,
   findPgTool,
   main,
-  parseDatabaseUrl,
   run,
   serverMajor,
+  targetDatabase,
   withClient,
 } from './pg-tools.mjs';
 
-const USAGE = 'usage: npm run db:backup [-- --check]   (reads DATABASE_URL and BACKUP_DIR)';
+const USAGE =
+  'usage: npm run db:backup [-- --check]   (reads DATABASE_URL, else the development database, and BACKUP_DIR)';
 
 main(async () => {
   // Every file and directory this process creates is private to its user, whatever the caller's umask.
@@ -31,8 +33,7 @@ main(async () => {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  if (!process.env.DATABASE_URL) throw new CliError(`DATABASE_URL is not set\n${USAGE}`, EXIT.usage);
-  const source = parseDatabaseUrl(process.env.DATABASE_URL);
+  const source = await targetDatabase('npm run db:backup', USAGE);
 
   const major = await withClient(source, serverMajor);
   const pgDump = await findPgTool(

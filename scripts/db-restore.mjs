@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // npm run db:restore -- <file.dump> [--target-url URL] [--yes]
-// Restores a db:backup archive into the target (--target-url, else DATABASE_URL) with pg_restore --clean
-// --if-exists --no-owner --single-transaction --exit-on-error: it all applies, or nothing changes. A target that
+// Restores a db:backup archive into the target (--target-url, else DATABASE_URL, else outside production the
+// development database `npm start` runs) with pg_restore --clean --if-exists --no-owner --single-transaction
+// --exit-on-error: it all applies, or nothing changes. A target that
 // already holds tables is replaced only with --yes, so a restore meant for a scratch database cannot land on
 // production by a slip of the URL. Runbook: docs/operations.md, "Backups".
 
@@ -19,10 +20,12 @@ import {
   parseDatabaseUrl,
   run,
   serverMajor,
+  targetDatabase,
   withClient,
 } from './pg-tools.mjs';
 
-const USAGE = 'usage: npm run db:restore -- <file.dump> [--target-url URL] [--yes]   (target defaults to DATABASE_URL)';
+const USAGE =
+  'usage: npm run db:restore -- <file.dump> [--target-url URL] [--yes]   (target defaults to DATABASE_URL, else the development database)';
 
 main(async () => {
   const { values, positionals } = parseCli();
@@ -34,9 +37,9 @@ main(async () => {
   const file = path.resolve(positionals[0]);
   const info = await stat(file).catch(() => undefined);
   if (!info?.isFile()) throw new CliError(`${file} is not a file`, EXIT.usage);
-  const url = values['target-url'] ?? process.env.DATABASE_URL;
-  if (!url) throw new CliError(`no target: pass --target-url or set DATABASE_URL\n${USAGE}`, EXIT.usage);
-  const target = parseDatabaseUrl(url);
+  const target = values['target-url']
+    ? parseDatabaseUrl(values['target-url'])
+    : await targetDatabase('npm run db:restore', `pass --target-url or set DATABASE_URL\n${USAGE}`);
 
   const { major, tables } = await withClient(target, async (c) => ({
     major: await serverMajor(c),

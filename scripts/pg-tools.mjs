@@ -1,13 +1,14 @@
-// Shared by db-backup.mjs and db-restore.mjs. Plain Node ESM on purpose: the production image has `node` and the
+// Shared by db-backup.mjs, db-restore.mjs and db-prisma.mjs. Plain Node ESM on purpose: the production image has `node` and the
 // production dependencies only (no tsx, and `dist/` holds `src/` alone), and these must run there unchanged.
 // Rule: no output of these scripts ever contains the database password. The URL is split into libpq's PG*
 // variables for the child process (on Linux a process's environment is readable by its owner only, unlike its
 // command line, which `ps` shows to everyone), and targets are described as user@host:port/database.
 
 import { spawn } from 'node:child_process';
-import { accessSync, constants, readdirSync, realpathSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { parseEnv } from 'node:util';
 import pg from 'pg';
 
 /** Exit codes besides 0 (done) and 1 (failed): documented in docs/operations.md. */
@@ -48,6 +49,74 @@ const PARAM_ENV = {
 // Inherited variables that say *where* to connect: the URL alone decides that, so a stray PGPORT or PGSERVICE in
 // the operator's shell cannot silently point the dump or the restore at another database.
 const LOCATION_ENV = ['PGHOST', 'PGHOSTADDR', 'PGPORT', 'PGDATABASE', 'PGUSER', 'PGSERVICE', 'PGSERVICEFILE'];
+
+/**
+ * The environment as `npm start` reads it (src/config/env-file.ts has the same rule and says why): when NODE_ENV is
+ * unset or `development`, `.env` at the repository root fills in what the environment lacks. Production and tests
+ * never read it; a `.env` that sets another NODE_ENV is left unread under an explicit NODE_ENV=development, and
+ * refused otherwise.
+ */
+export function developmentEnv(env = process.env) {
+  if ((env.NODE_ENV ?? 'development') !== 'development') return env;
+  const file = path.join(ROOT, '.env');
+  if (!existsSync(file)) return env;
+  const values = parseEnv(readFileSync(file, 'utf8'));
+  if (values.NODE_ENV !== undefined && values.NODE_ENV !== 'development') {
+    if (env.NODE_ENV === 'development') return env;
+    throw new CliError(
+      `${file} sets NODE_ENV=${values.NODE_ENV}, but .env holds development overrides only and is never read in ` +
+        'production. Remove that line; or, if the file is Docker Compose settings, set NODE_ENV in the environment ' +
+        '(development then leaves the file unread; production takes DATABASE_URL from the environment)',
+      EXIT.usage,
+    );
+  }
+  return { ...values, ...env };
+}
+
+/**
+ * The database to work on: DATABASE_URL (from the environment, or `.env` in development), else, outside production,
+ * the development database that `npm start` runs on its embedded PostgreSQL. src/platform/embedded-postgres.ts
+ * keeps that cluster's port and password in `<EMBEDDED_POSTGRES_DIR>.json`. These scripts do not start it: they say
+ * how. The returned label names the target without its password.
+ */
+export async function targetDatabase(command, usage) {
+  const env = developmentEnv();
+  if (env.DATABASE_URL?.trim()) return parseDatabaseUrl(env.DATABASE_URL);
+  if (env.NODE_ENV === 'production') {
+    throw new CliError(`DATABASE_URL is not set (production has no development database)\n${usage}`, EXIT.usage);
+  }
+
+  const dir = path.resolve(ROOT, env.EMBEDDED_POSTGRES_DIR?.trim() || '.data/postgres');
+  const shown = path.relative(process.cwd(), dir) || dir;
+  let info;
+  try {
+    info = JSON.parse(readFileSync(`${dir}.json`, 'utf8'));
+  } catch {
+    throw new CliError(
+      `DATABASE_URL is not set, and there is no development database yet (${shown}): \`npm start\` creates it; ` +
+        `run \`${command}\` again while it runs, or set DATABASE_URL`,
+      EXIT.unavailable,
+    );
+  }
+  const target = parseDatabaseUrl(
+    `postgresql://postgres:${encodeURIComponent(info.password)}@127.0.0.1:${info.port}/mingus`,
+  );
+  const client = new pg.Client({ connectionString: target.url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  const running = await client.connect().then(
+    () => true,
+    () => false,
+  );
+  await client.end().catch(() => {});
+  if (!running) {
+    throw new CliError(
+      `DATABASE_URL is not set, and the development database (${shown}) is not running: start it with ` +
+        `\`npm start\` (or \`npm run dev\`) in another terminal and run \`${command}\` again, or set DATABASE_URL`,
+      EXIT.unavailable,
+    );
+  }
+  console.warn(`${command}: DATABASE_URL is not set: using the development database ${target.label}`);
+  return target;
+}
 
 /** Splits a postgresql:// URL into libpq variables and a printable label that never holds the password. */
 export function parseDatabaseUrl(raw) {
@@ -242,10 +311,13 @@ export function run(file, args, { env = process.env, stdout = 'pipe', capture = 
   });
 }
 
-/** Entry wrapper: CliError → its message and exit code; anything else is a bug and keeps its stack. */
+/**
+ * Entry wrapper: `fn`'s result is the exit code (none: 0); CliError → its message and exit code; anything else is
+ * a bug and keeps its stack.
+ */
 export function main(fn) {
   fn().then(
-    () => process.exit(0),
+    (code) => process.exit(code ?? 0),
     (err) => {
       if (err instanceof CliError) {
         console.error(`${path.basename(process.argv[1] ?? 'script')}: ${err.message}`);

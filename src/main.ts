@@ -17,6 +17,8 @@ import { isShutdownMessage, startWorkerPool } from './platform/workers.js';
 
 const ROOT_DIR = path.resolve(import.meta.dirname, '..');
 const MIGRATION_POLL_MS = 2_000;
+/** A signal repeated within this time is the same request, not the second one that exits at once. */
+const SAME_SIGNAL_WINDOW_MS = 1_000;
 
 interface Running {
   server?: Server;
@@ -30,6 +32,8 @@ interface Running {
 async function main() {
   const config = readConfig();
   const logger = createLogger(config.log);
+  if (config.envFile && cluster.isPrimary)
+    logger.info({ file: config.envFile }, 'read development overrides from .env');
   if (config.http.workers > 1 && cluster.isPrimary) await runPrimary(config, logger);
   else await runServer(config, logger);
 }
@@ -39,7 +43,9 @@ async function main() {
  * PostgreSQL and development migrations), forks the workers, replaces dead ones, and drains them on a signal.
  */
 async function runPrimary(config: Config, logger: Logger) {
-  const embedded = config.db.url ? undefined : await startEmbeddedPostgres(config.db.embeddedDir, logger);
+  const embedded = config.db.url
+    ? undefined
+    : await startEmbeddedPostgres(config.db.embeddedDir, logger, { detached: true });
   const databaseUrl = config.db.url ?? (embedded as EmbeddedPostgresHandle).url;
   if (!config.production) await applyDevelopmentMigrations(databaseUrl, config, logger);
 
@@ -63,8 +69,7 @@ async function runPrimary(config: Config, logger: Logger) {
     logger.flush(() => process.exit(exitCode));
   };
   pool.onGiveUp(() => void stop('crash loop', 1));
-  process.on('SIGTERM', () => void stop('SIGTERM', 0));
-  process.on('SIGINT', () => void stop('SIGINT', 0));
+  onShutdownSignal((signal) => void stop(signal, 0));
 }
 
 async function runServer(config: Config, logger: Logger) {
@@ -76,6 +81,8 @@ async function runServer(config: Config, logger: Logger) {
     lifecycle.markStarted();
     logger.info('startup complete');
   } catch (err) {
+    // A signal during startup (Ctrl-C while migrations apply) is already shutting down; this is its echo.
+    if (lifecycle.isShuttingDown()) return;
     // Stop what did start (the embedded cluster above all) rather than leave it orphaned.
     logger.fatal({ err }, 'startup failed');
     await shutdown('startup failed', 1);
@@ -86,7 +93,7 @@ async function start(config: Config, logger: Logger, lifecycle: Lifecycle, runni
   running.errors = await createErrorReporter(config.sentry);
   let databaseUrl = config.db.url;
   if (!databaseUrl) {
-    running.embedded = await startEmbeddedPostgres(config.db.embeddedDir, logger);
+    running.embedded = await startEmbeddedPostgres(config.db.embeddedDir, logger, { detached: true });
     databaseUrl = running.embedded.url;
   }
   // Under WEB_CONCURRENCY the primary has applied them already.
@@ -101,9 +108,35 @@ async function start(config: Config, logger: Logger, lifecycle: Lifecycle, runni
   const app = createApp({ config, logger, db: running.db, redis: running.redis, lifecycle, errors: running.errors });
   running.app = app;
   running.server = await listen(app, config.http.port, config.http.host);
-  logger.info({ port: config.http.port, env: config.env, version: config.version }, 'listening');
+  const url = serverUrl(running.server, config.http.host);
+  logger.info({ url, env: config.env, version: config.version }, `listening on ${url}`);
 
   await waitForMigrations(running.db, config, logger);
+}
+
+/** The URL a person on this machine opens: `0.0.0.0` and `::` listen on every interface, localhost among them. */
+function serverUrl(server: Server, host: string): string {
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const name = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+  return `http://${name}:${port}`;
+}
+
+/**
+ * SIGTERM and SIGINT ask for a graceful shutdown. A terminal sends Ctrl-C to every process of its foreground group,
+ * and a watcher in that group relays it once more (tsx watch under `npm run dev`, node --watch): the copies arrive
+ * within milliseconds and are one request. Only a later signal, or another one, is the second request.
+ */
+function onShutdownSignal(handler: (signal: NodeJS.Signals) => void) {
+  let first: { signal: NodeJS.Signals; at: number } | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    const now = performance.now();
+    if (first && first.signal === signal && now - first.at < SAME_SIGNAL_WINDOW_MS) return;
+    first ??= { signal, at: now };
+    handler(signal);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
 }
 
 /** Development applies its own migrations; production runs `npm run db:migrate` as a Job and only checks. */
@@ -185,8 +218,7 @@ function installShutdown(ctx: { config: Config; logger: Logger; lifecycle: Lifec
     logger.flush(() => process.exit(exitCode));
   };
 
-  process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
-  process.on('SIGINT', () => void shutdown('SIGINT', 0));
+  onShutdownSignal((signal) => void shutdown(signal, 0));
   // A worker is told to drain by its primary over IPC rather than by a signal: Ctrl-C in a terminal also signals
   // every worker directly, and the two must count as one request, not as the "second signal" that exits at once.
   process.on('message', (message) => {

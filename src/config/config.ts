@@ -1,7 +1,16 @@
 import path from 'node:path';
 import type { z } from 'zod';
 import { type DevSecretName, loadDevSecrets } from './dev-secrets.js';
-import { type Env, EnvSchema, PLACEHOLDER, REQUIRED_FOR_BILLING, REQUIRED_IN_PRODUCTION } from './env.schema.js';
+import {
+  type Env,
+  EnvSchema,
+  MIN_PRODUCTION_BCRYPT_COST,
+  PLACEHOLDER,
+  REQUIRED_FOR_BILLING,
+  REQUIRED_IN_PRODUCTION,
+  SECRET_VARIABLES,
+} from './env.schema.js';
+import { withEnvFile } from './env-file.js';
 
 export type Config = ReturnType<typeof buildConfig>;
 
@@ -16,14 +25,20 @@ export class ConfigError extends Error {
 }
 
 export interface LoadConfigOptions {
-  /** Directory that holds `.data/` (dev secrets, embedded PostgreSQL); the repository root in practice. */
+  /** Directory that holds `.data/` (dev secrets, embedded PostgreSQL) and `.env`; the repository root in practice. */
   rootDir: string;
   /** Version reported by /health; APP_VERSION overrides it (the image tag, say). */
   packageVersion: string;
 }
 
-/** The only reader of the process environment: parse, check production rules, fill development defaults. */
-export function loadConfig(rawEnv: NodeJS.ProcessEnv, options: LoadConfigOptions): Config {
+/**
+ * The only reader of the process environment (and, in development, of `.env`): parse, check production rules, fill
+ * development defaults.
+ */
+export function loadConfig(processEnv: NodeJS.ProcessEnv, options: LoadConfigOptions): Config {
+  const envFile = withEnvFile(processEnv, options.rootDir);
+  if (envFile.problems.length > 0) throw new ConfigError(envFile.problems);
+  const rawEnv = envFile.env;
   const parsed = EnvSchema.safeParse(rawEnv);
   const problems = parsed.success ? [] : parsed.error.issues.map(describeIssue);
   const env = parsed.success ? parsed.data : undefined;
@@ -31,7 +46,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv, options: LoadConfigOptions
 
   if (production) problems.push(...productionProblems(rawEnv));
   if (env) problems.push(...billingProblems(env, production), ...fieldKeyProblems(env));
-  if (problems.length > 0 || !env) throw new ConfigError(problems);
+  if (problems.length > 0 || !env) throw new ConfigError(problems.map((p) => withSource(p, envFile.fromFile)));
 
   const dataDir = path.join(options.rootDir, '.data');
   const devSecrets = production
@@ -42,12 +57,16 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv, options: LoadConfigOptions
         CSRF_SECRET: env.CSRF_SECRET,
         FIELD_ENCRYPTION_KEYS: env.FIELD_ENCRYPTION_KEYS ? 'given' : undefined,
       });
-  return buildConfig(env, { ...options, dataDir, devSecrets });
+  return buildConfig(env, { ...options, dataDir, devSecrets, envFile: envFile.file });
 }
 
 function buildConfig(
   env: Env,
-  ctx: LoadConfigOptions & { dataDir: string; devSecrets: Record<DevSecretName, string> | undefined },
+  ctx: LoadConfigOptions & {
+    dataDir: string;
+    devSecrets: Record<DevSecretName, string> | undefined;
+    envFile: string | undefined;
+  },
 ) {
   const production = env.NODE_ENV === 'production';
   const version = env.APP_VERSION ?? ctx.packageVersion;
@@ -55,6 +74,8 @@ function buildConfig(
     env: env.NODE_ENV,
     production,
     version,
+    /** The `.env` whose development overrides were applied, if any. */
+    envFile: ctx.envFile,
     http: {
       port: env.PORT,
       host: env.HOST,
@@ -137,16 +158,14 @@ function productionProblems(rawEnv: NodeJS.ProcessEnv): string[] {
     // `CORS_ORIGINS=" , "` is set but lists nothing.
     if (!rawEnv[name]?.replaceAll(',', '').trim()) problems.push(`${name}: is required in production (${why})`);
   }
-  // Prometheus' configuration holds the metrics token; it must not also open /health/detailed.
-  if (rawEnv.METRICS_TOKEN?.trim() && rawEnv.METRICS_TOKEN === rawEnv.HEALTH_TOKEN) {
-    problems.push('METRICS_TOKEN: must differ from HEALTH_TOKEN');
-  }
-  // One leaked secret must not open the others (and signing keys must not double as bearer tokens).
-  const secrets = ['HEALTH_TOKEN', 'JWT_SECRET', 'CSRF_SECRET'] as const;
-  for (const [i, a] of secrets.entries()) {
-    for (const b of secrets.slice(i + 1)) {
-      if (rawEnv[a]?.trim() && rawEnv[a] === rawEnv[b]) problems.push(`${b}: must differ from ${a}`);
-    }
+  // One leaked secret must not open the others: Prometheus' configuration holds the metrics token, and it must open
+  // neither /health/detailed nor sign access tokens; signing keys must not double as bearer tokens.
+  const secrets = secretValues(rawEnv);
+  for (const [i, secret] of secrets.entries()) {
+    const first = secrets
+      .slice(0, i)
+      .find((earlier) => earlier.value === secret.value && earlier.group !== secret.group);
+    if (first) problems.push(`${secret.name}: must differ from ${first.name}`);
   }
   for (const name of ['DATABASE_URL', 'REDIS_URL'] as const) {
     if (hasPlaceholderPassword(rawEnv[name])) problems.push(`${name}: its password is an example placeholder`);
@@ -154,7 +173,37 @@ function productionProblems(rawEnv: NodeJS.ProcessEnv): string[] {
   for (const origin of (rawEnv.CORS_ORIGINS ?? '').split(',').map((o) => o.trim())) {
     if (origin.startsWith('http://')) problems.push(`CORS_ORIGINS: ${origin} must use https in production`);
   }
+  // A value that is not a whole number is reported by the schema; only a readable, too low one is reported here.
+  const bcryptCost = rawEnv.BCRYPT_COST ?? '';
+  if (/^\d+$/.test(bcryptCost) && Number(bcryptCost) < MIN_PRODUCTION_BCRYPT_COST) {
+    problems.push(`BCRYPT_COST: must be at least ${MIN_PRODUCTION_BCRYPT_COST} in production`);
+  }
   return problems;
+}
+
+/**
+ * Every secret that is set. Each key of FIELD_ENCRYPTION_KEYS counts as one (`FIELD_ENCRYPTION_KEYS k1`), in one
+ * group: the same key under two ids is how a key id is renamed, not a reuse.
+ */
+function secretValues(rawEnv: NodeJS.ProcessEnv) {
+  const secrets: Array<{ name: string; value: string; group: string }> = SECRET_VARIABLES.filter(
+    (name) => name !== 'FIELD_ENCRYPTION_KEYS',
+  ).map((name) => ({
+    name,
+    value: rawEnv[name]?.trim() ?? '',
+    group: name,
+  }));
+  for (const entry of (rawEnv.FIELD_ENCRYPTION_KEYS ?? '').split(',')) {
+    const [id, key] = entry.split(':').map((part) => part.trim());
+    if (id && key) secrets.push({ name: `FIELD_ENCRYPTION_KEYS ${id}`, value: key, group: 'FIELD_ENCRYPTION_KEYS' });
+  }
+  return secrets.filter((secret) => secret.value !== '');
+}
+
+/** Says which problems come from `.env`, where the person must look for them. */
+function withSource(problem: string, fromFile: ReadonlySet<string>): string {
+  const name = /^([A-Z][A-Z0-9_]*):/.exec(problem)?.[1];
+  return name && fromFile.has(name) ? `${problem} (set in .env)` : problem;
 }
 
 /** The keys that decrypt, and the id of the one that encrypts. */

@@ -2,8 +2,9 @@ import proxyaddr from 'proxy-addr';
 import { z } from 'zod';
 
 /**
- * Placeholder values shipped in `.env.example` and `.env.production.example`. Production refuses any of them, so a
- * copied example file cannot go live unedited (a test keeps this list and the example files in step).
+ * Placeholder values shipped in `.env.production.example` (`.env.example` leaves its secrets empty, so that a copy of
+ * it works in development). Every mode refuses them, so a copied example file cannot go live unedited (a test keeps
+ * this list and the example files in step).
  */
 export const EXAMPLE_SECRET_VALUES: readonly string[] = [
   'replace-me-with-a-random-health-token-000000',
@@ -12,6 +13,11 @@ export const EXAMPLE_SECRET_VALUES: readonly string[] = [
 ];
 
 const MIN_SECRET_BYTES = 32;
+/**
+ * The lowest bcrypt work factor production accepts. Development and tests may go down to bcrypt's own minimum (4), so
+ * a test suite that registers hundreds of accounts does not spend most of its time hashing.
+ */
+export const MIN_PRODUCTION_BCRYPT_COST = 10;
 /** Words the example files use in place of real secrets and passwords. */
 export const PLACEHOLDER = /replace-me|change-?me/i;
 
@@ -190,7 +196,8 @@ export const EnvSchema = z.object({
   JWT_AUDIENCE: z.string().min(1).max(200).default('mingus-clients'),
   REFRESH_TOKEN_TTL_DAYS: wholeNumber(1, 365, 30),
   CSRF_SECRET: z.preprocess(blank, secret.optional()),
-  BCRYPT_COST: wholeNumber(10, 15, 12),
+  // bcrypt's own floor is 4; production refuses anything below MIN_PRODUCTION_BCRYPT_COST (config.ts).
+  BCRYPT_COST: wholeNumber(4, 15, 12),
   TRUST_PROXY: trustProxy,
   RATE_LIMIT_PER_MINUTE: wholeNumber(1, 1_000_000, 100),
   AUTH_RATE_LIMIT_PER_MINUTE: wholeNumber(1, 1_000_000, 5),
@@ -235,6 +242,17 @@ export const REQUIRED_FOR_BILLING = [
   'STRIPE_PRICE_PROFESSIONAL',
   'BILLING_SUCCESS_URL',
   'BILLING_CANCEL_URL',
+] as const satisfies readonly (keyof Env)[];
+
+/** Secret variables: production refuses any value given to two of them (one leak must not open the others). */
+export const SECRET_VARIABLES = [
+  'HEALTH_TOKEN',
+  'METRICS_TOKEN',
+  'JWT_SECRET',
+  'CSRF_SECRET',
+  'FIELD_ENCRYPTION_KEYS',
+  'STRIPE_SECRET_KEY',
+  'STRIPE_WEBHOOK_SECRET',
 ] as const satisfies readonly (keyof Env)[];
 
 /** Variables production cannot run without, with the reason shown to the operator. */

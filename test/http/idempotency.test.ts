@@ -1,3 +1,5 @@
+import type { AddressInfo } from 'node:net';
+import pg from 'pg';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.js';
@@ -8,6 +10,8 @@ import { checkinOn } from '../support/checkins.js';
 // retry their POSTs.
 const PATH = '/api/v1/reminders';
 const HOUR = 60 * 60 * 1000;
+/** An advisory lock key no other test of this database takes. */
+const HELD_LOCK = 7_301;
 
 let t: TestApp;
 let clock = Date.now();
@@ -102,15 +106,38 @@ describe('Idempotency-Key on a creating POST', () => {
 
   it('when the client gives up before the answer, the route still finishes and the retry replays its answer', async () => {
     const user = await registerUser(t);
+    // The route's insert waits for a lock this test holds: the client gives up while the route is surely running.
+    const holder = new pg.Client({ connectionString: t.database.url });
+    await holder.connect();
+    await holder.query('SELECT pg_advisory_lock($1)', [HELD_LOCK]);
     await t.db.pool.query(`
-      CREATE FUNCTION slow_reminders() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN PERFORM pg_sleep(0.6); RETURN NEW; END $$;
-      CREATE TRIGGER slow_reminders BEFORE INSERT ON reminder_schedules FOR EACH ROW EXECUTE FUNCTION slow_reminders();`);
+      CREATE FUNCTION held_reminders() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN PERFORM pg_advisory_xact_lock(${HELD_LOCK}); RETURN NEW; END $$;
+      CREATE TRIGGER held_reminders BEFORE INSERT ON reminder_schedules FOR EACH ROW EXECUTE FUNCTION held_reminders();`);
+    const state = async () =>
+      (await t.db.prisma.idempotencyKey.findUnique({ where: { userId_key: { userId: user.id, key: 'impatient' } } }))
+        ?.state;
+    const poll = { timeout: 10_000 };
     try {
-      await expect(post(user, 'impatient', reminder('Sheet')).timeout(150)).rejects.toThrow(/timeout/i);
-      await new Promise((r) => setTimeout(r, 1_200));
+      const { port } = t.app.address() as AddressInfo;
+      const giveUp = new AbortController();
+      const impatient = fetch(`http://127.0.0.1:${port}${PATH}`, {
+        method: 'POST',
+        headers: { ...bearer(user.accessToken), 'Content-Type': 'application/json', 'Idempotency-Key': 'impatient' },
+        body: JSON.stringify(reminder('Sheet')),
+        signal: giveUp.signal,
+      });
+      await expect.poll(state, poll).toBe('in_progress');
+      giveUp.abort();
+      await expect(impatient).rejects.toThrow(/abort/i);
+      const aborted = () =>
+        t.logs().some((l) => l.msg === 'request aborted' && (l.req as { url: string }).url === PATH);
+      await expect.poll(aborted, poll).toBe(true);
+      await holder.query('SELECT pg_advisory_unlock($1)', [HELD_LOCK]);
+      await expect.poll(state, poll).toBe('completed');
     } finally {
-      await t.db.pool.query('DROP TRIGGER slow_reminders ON reminder_schedules; DROP FUNCTION slow_reminders();');
+      await holder.end();
+      await t.db.pool.query('DROP TRIGGER held_reminders ON reminder_schedules; DROP FUNCTION held_reminders();');
     }
     const retry = await post(user, 'impatient', reminder('Sheet'));
     expect(retry.status).toBe(201);

@@ -1,7 +1,8 @@
 import http from 'node:http';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestDatabase } from '../support/postgres.js';
-import { sleep, spawnServer } from '../support/server-process.js';
+import { spawnServer } from '../support/server-process.js';
 
 /**
  * The real entry point (src/main.ts) in its own process, stopped with real signals. A slow client keeps a request
@@ -24,7 +25,10 @@ function startServer() {
   });
 }
 
-/** Starts GET /health with a JSON body of which only the first half is sent. */
+/**
+ * Starts GET /health with a JSON body of which only the first part is sent. `Expect: 100-continue` makes the server
+ * say when it has the request: `accepted` resolves once the request is in flight on the server.
+ */
 function slowRequest(port: number) {
   const body = JSON.stringify({ padding: 'x'.repeat(64) });
   const req = http.request({
@@ -32,8 +36,18 @@ function slowRequest(port: number) {
     port,
     path: '/health',
     method: 'GET',
-    headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
+    headers: {
+      'Content-Type': 'application/json',
+      'Content-Length': Buffer.byteLength(body),
+      Expect: '100-continue',
+    },
   });
+  const accepted = new Promise<void>((resolve) =>
+    req.once('continue', () => {
+      req.write(body.slice(0, 10));
+      resolve();
+    }),
+  );
   const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
     req.on('response', (res) => {
       let text = '';
@@ -44,8 +58,28 @@ function slowRequest(port: number) {
     });
     req.on('error', reject);
   });
-  req.write(body.slice(0, 10));
-  return { finish: () => req.end(body.slice(10)), response };
+  req.flushHeaders();
+  return { accepted, finish: () => req.end(body.slice(10)), response };
+}
+
+/**
+ * A keep-alive connection left idle after one answer. The server ends idle connections right after it stops
+ * listening, so `ended` resolving means new connections are refused from then on.
+ */
+async function idleConnection(port: number) {
+  const socket = net.connect(port, '127.0.0.1');
+  const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  let received = '';
+  await new Promise<void>((resolve, reject) => {
+    socket.on('data', (d) => {
+      received += d;
+      if (/\r\n\r\n/.test(received)) resolve();
+    });
+    socket.once('error', reject);
+    socket.write('GET /health/liveness HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+  });
+  expect(received).toMatch(/^HTTP\/1\.1 200 /);
+  return { ended };
 }
 
 describe('graceful shutdown', () => {
@@ -54,10 +88,11 @@ describe('graceful shutdown', () => {
 
   it('when SIGTERM arrives during a slow request, answers it 200, refuses new connections, then exits 0', async () => {
     server = await startServer();
+    const idle = await idleConnection(server.port);
     const slow = slowRequest(server.port);
-    await sleep(200);
+    await slow.accepted;
     server.child.kill('SIGTERM');
-    await sleep(300);
+    await idle.ended;
 
     const refused = await fetch(`http://127.0.0.1:${server.port}/health/liveness`).then(
       () => false,
@@ -78,9 +113,10 @@ describe('graceful shutdown', () => {
     server = await startServer();
     const slow = slowRequest(server.port);
     slow.response.catch(() => {}); // the connection is cut: that is the point
-    await sleep(200);
+    await slow.accepted;
     server.child.kill('SIGTERM');
-    await sleep(200);
+    const output = server.output;
+    await expect.poll(output, { timeout: 10_000 }).toContain('shutting down');
     const before = Date.now();
     server.child.kill('SIGINT');
     expect(await server.exited).toBe(1);

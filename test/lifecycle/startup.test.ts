@@ -21,7 +21,7 @@ describe.runIf(inject('redisUrl'))('production start on an unmigrated database',
   });
 
   it('when migrations are pending, stays unready (startup and readiness 503) until they are applied', async () => {
-    server = await spawnServer(
+    const started = await spawnServer(
       {
         NODE_ENV: 'production',
         DATABASE_URL: database.url,
@@ -35,18 +35,16 @@ describe.runIf(inject('redisUrl'))('production start on an unmigrated database',
       },
       { path: '/health/liveness', status: 200 },
     );
-    expect((await fetch(server.url('/health/startup'))).status).toBe(503);
-    expect((await fetch(server.url('/health/readiness'))).status).toBe(503);
-    expect(server.output()).toContain('waiting for migrations');
+    server = started;
+    // Logged once the server, already listening, has read the migration status and found them pending.
+    await expect.poll(() => started.output(), { timeout: 15_000 }).toContain('waiting for migrations');
+    expect((await fetch(started.url('/health/startup'))).status).toBe(503);
+    expect((await fetch(started.url('/health/readiness'))).status).toBe(503);
 
     await applyMigrations(database.url, ROOT);
-    const deadline = Date.now() + 15_000;
-    let status = 0;
-    while (Date.now() < deadline && status !== 200) {
-      status = (await fetch(server.url('/health/startup'))).status;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    expect(status).toBe(200);
-    expect((await fetch(server.url('/health/readiness'))).status).toBe(200);
+    // The server reads the status again every two seconds.
+    const startup = async () => (await fetch(started.url('/health/startup'))).status;
+    await expect.poll(startup, { timeout: 15_000 }).toBe(200);
+    expect((await fetch(started.url('/health/readiness'))).status).toBe(200);
   }, 90_000);
 });

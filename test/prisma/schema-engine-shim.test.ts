@@ -86,8 +86,9 @@ const prisma = (args: string[], env: Record<string, string> = {}, cwd = ROOT) =>
 /** The drift check exactly as package.json's `db:drift` script runs it. */
 function driftCheckArgs(): string[] {
   const scripts = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts as Record<string, string>;
-  const [command, ...args] = (scripts['db:drift'] ?? '').split(/\s+/);
-  expect(command).toBe('prisma');
+  // `node scripts/db-prisma.mjs <prisma arguments>`: the wrapper only fills in DATABASE_URL when it is unset.
+  const [command, wrapper, ...args] = (scripts['db:drift'] ?? '').split(/\s+/);
+  expect([command, wrapper]).toEqual(['node', 'scripts/db-prisma.mjs']);
   return args;
 }
 

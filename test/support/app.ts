@@ -3,7 +3,9 @@ import path from 'node:path';
 import { inject } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/config.js';
+import { MIN_PRODUCTION_BCRYPT_COST } from '../../src/config/env.schema.js';
 import { createDatabase } from '../../src/platform/db.js';
+import { closeServer, listen } from '../../src/platform/http-server.js';
 import { createLifecycle } from '../../src/platform/lifecycle.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { closeRedis, createRedis, waitForRedis } from '../../src/platform/redis.js';
@@ -51,8 +53,9 @@ export async function startTestApp(options: TestAppOptions = {}) {
       FIELD_ENCRYPTION_KEY_ID: 't1',
       // Each app counts in keys of its own: test files run in parallel against one Redis.
       REDIS_KEY_PREFIX: `test-${randomBytes(6).toString('hex')}:`,
-      // The lowest cost production allows, and limits out of the way; the tests of each limit set it themselves.
-      BCRYPT_COST: '10',
+      // bcrypt's minimum cost where production allows it: at production's minimum, hashing would be most of the
+      // suite's CPU. Limits out of the way. The tests of the cost and of each limit set them themselves.
+      BCRYPT_COST: options.env?.NODE_ENV === 'production' ? String(MIN_PRODUCTION_BCRYPT_COST) : '4',
       RATE_LIMIT_PER_MINUTE: '100000',
       AUTH_RATE_LIMIT_PER_MINUTE: '100000',
       REGISTER_RATE_LIMIT_PER_HOUR: '100000',
@@ -70,10 +73,16 @@ export async function startTestApp(options: TestAppOptions = {}) {
   if (redis && options.redis !== 'unreachable') await waitForRedis(redis, 2_000);
   const lifecycle = createLifecycle();
   if (options.started !== false) lifecycle.markStarted();
-  const app = createApp({ config, logger, db, redis, lifecycle, ...(options.now ? { now: options.now } : {}) });
+  const express = createApp({ config, logger, db, redis, lifecycle, ...(options.now ? { now: options.now } : {}) });
+  // Served the way main.ts serves it (createHttpServer, ADR 0013), so an Express or Node upgrade that breaks that
+  // server fails these tests; supertest sends each request to this listening server.
+  const server = await listen(express, 0, '127.0.0.1');
 
   return {
-    app,
+    /** The app's HTTP server, listening on a free port of 127.0.0.1: what `request(t.app)` talks to. */
+    app: server,
+    /** The Express application it serves. */
+    express,
     config,
     db,
     redis,
@@ -85,10 +94,11 @@ export async function startTestApp(options: TestAppOptions = {}) {
     logs: () => logLines.map((line) => JSON.parse(line) as Record<string, unknown>),
     rawLogs: () => logLines.join(''),
     async close() {
-      app.close();
+      await closeServer(server, 1_000);
+      express.close();
       await db.close();
       if (redis) await closeRedis(redis);
-      await database.drop();
+      database.release();
     },
   };
 }

@@ -76,11 +76,11 @@ export async function spawnServerOnTestDatabase(env: Record<string, string> = {}
     return Object.assign(server, {
       async stop() {
         server.kill();
-        await database.drop();
+        database.release();
       },
     });
   } catch (err) {
-    await database.drop();
+    database.release();
     throw err;
   }
 }

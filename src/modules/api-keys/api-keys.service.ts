@@ -59,17 +59,27 @@ export function createApiKeysService(deps: ApiKeysServiceDeps) {
   const recentlyUsed = createUseGate(deps.redis, deps.keyPrefix);
   const audit = (ctx: RequestContext) => ({ ip: ctx.ip, requestId: ctx.requestId });
 
+  /** Uses still being recorded; `settled()` waits for them. */
+  const recording = new Set<Promise<unknown>>();
+
   /** Records a use in the background; a failure is logged and never reaches the request. */
   function noteUse(id: string): void {
     const at = now();
-    recentlyUsed(id)
+    const write = recentlyUsed(id)
       .then((first) => (first ? touchLastUsed(db, id, at) : undefined))
       .catch((err: unknown) => {
         logger.warn({ err: { message: (err as Error).message }, apiKeyId: id }, 'could not record API key use');
-      });
+      })
+      .finally(() => recording.delete(write));
+    recording.add(write);
   }
 
   return {
+    /** Resolves once every use noted so far is written, or found not due: the moment "nothing more is written" holds. */
+    async settled(): Promise<void> {
+      await Promise.all(recording);
+    },
+
     async create(userId: string, input: CreateApiKeyBody, ctx: RequestContext): Promise<CreatedApiKey> {
       const key = `${API_KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
       const at = now();

@@ -1,7 +1,10 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_LIVE_KEYS_PER_USER } from '../../../src/modules/api-keys/api-keys.service.js';
+import { createCursors } from '../../../src/http/pagination.js';
+import { createApiKeysService, MAX_LIVE_KEYS_PER_USER } from '../../../src/modules/api-keys/api-keys.service.js';
+import { createAuditLog } from '../../../src/modules/audit/audit.port.js';
+import { createLogger } from '../../../src/platform/logger.js';
 import { startTestApp, type TestApp } from '../../support/app.js';
 import { bearer, registerUser, type SignedInUser } from '../../support/auth.js';
 
@@ -22,15 +25,23 @@ async function createKey(user: SignedInUser, body: Record<string, unknown> = { n
 
 const me = (key: string) => request(t.app).get('/api/v1/users/me').set(bearer(key));
 
-/** Waits for a background write, which the request that caused it does not wait for. */
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
-  for (let i = 0; i < 50; i++) {
-    const value = await read();
-    if (done(value)) return value;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('condition not reached');
-}
+const lastUsedAt = async (app: TestApp, id: string) =>
+  (await app.db.prisma.apiKey.findUniqueOrThrow({ where: { id } })).lastUsedAt;
+
+/**
+ * The service as the app builds it, on a test app's database and Redis. Its `settled()` says when the uses noted so
+ * far are recorded, which a request does not wait for: "no write happened" can then be asserted, not waited out.
+ */
+const keysService = (app: TestApp) =>
+  createApiKeysService({
+    db: app.db,
+    auditLog: createAuditLog(),
+    cursors: createCursors(app.config.auth.jwtSecret),
+    redis: app.redis,
+    keyPrefix: app.config.redis.keyPrefix,
+    logger: createLogger({ level: 'silent' }),
+    now: () => new Date(),
+  });
 
 describe('POST /api/v1/auth/api-keys', () => {
   it('when signed in, answers 201 with the key once, and stores only its SHA-256 and a display prefix', async () => {
@@ -277,26 +288,23 @@ describe('authenticating with an API key', () => {
     const res = await me(key);
     expect(res.status).toBe(200);
     expect(res.body.id).toBe(user.id);
-    const row = await eventually(
-      () => t.db.prisma.apiKey.findUniqueOrThrow({ where: { id } }),
-      (r) => r.lastUsedAt !== null,
-    );
-    expect(Date.now() - (row.lastUsedAt?.getTime() ?? 0)).toBeLessThan(10_000);
+    // Written after the answer: wait for it.
+    await expect.poll(() => lastUsedAt(t, id), { timeout: 10_000 }).not.toBeNull();
+    expect(Date.now() - ((await lastUsedAt(t, id))?.getTime() ?? 0)).toBeLessThan(10_000);
   });
 
   it('when the key is used again within a minute, lastUsedAt is not written again', async () => {
     const user = await registerUser(t);
     const { id, key } = await createKey(user);
-    await me(key);
-    await eventually(
-      () => t.db.prisma.apiKey.findUniqueOrThrow({ where: { id } }),
-      (r) => r.lastUsedAt !== null,
-    );
+    const keys = keysService(t);
+    expect(await keys.principalOfKey(key)).toMatchObject({ kind: 'api-key', apiKeyId: id });
+    await keys.settled();
+    expect(await lastUsedAt(t, id)).not.toBeNull();
     const marker = new Date('2000-01-01T00:00:00.000Z');
     await t.db.prisma.apiKey.update({ where: { id }, data: { lastUsedAt: marker } });
-    for (let i = 0; i < 3; i++) expect((await me(key)).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 200));
-    expect((await t.db.prisma.apiKey.findUniqueOrThrow({ where: { id } })).lastUsedAt).toEqual(marker);
+    for (let i = 0; i < 3; i++) expect(await keys.principalOfKey(key)).toMatchObject({ apiKeyId: id });
+    await keys.settled();
+    expect(await lastUsedAt(t, id)).toEqual(marker);
     const ttl = await t.redis?.ttl(`${t.config.redis.keyPrefix}api-key-used:${id}`);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(60);
@@ -361,16 +369,14 @@ describe('without Redis (development)', () => {
     const user = await registerUser(dev);
     const created = await request(dev.app).post(PATH).set(bearer(user.accessToken)).send({ name: 'dev' });
     const { id } = created.body.apiKey;
-    const use = () => request(dev.app).get('/api/v1/users/me').set(bearer(created.body.key));
-    expect((await use()).status).toBe(200);
-    await eventually(
-      () => dev.db.prisma.apiKey.findUniqueOrThrow({ where: { id } }),
-      (r) => r.lastUsedAt !== null,
-    );
+    const keys = keysService(dev);
+    expect(await keys.principalOfKey(created.body.key)).toMatchObject({ apiKeyId: id });
+    await keys.settled();
+    expect(await lastUsedAt(dev, id)).not.toBeNull();
     const marker = new Date('2000-01-01T00:00:00.000Z');
     await dev.db.prisma.apiKey.update({ where: { id }, data: { lastUsedAt: marker } });
-    expect((await use()).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 200));
-    expect((await dev.db.prisma.apiKey.findUniqueOrThrow({ where: { id } })).lastUsedAt).toEqual(marker);
+    expect(await keys.principalOfKey(created.body.key)).toMatchObject({ apiKeyId: id });
+    await keys.settled();
+    expect(await lastUsedAt(dev, id)).toEqual(marker);
   });
 });

@@ -140,7 +140,7 @@ describe('login lockout (LOGIN_LOCKOUT_THRESHOLD, LOGIN_LOCKOUT_MINUTES)', () =>
     const keys = await a.redis?.keys(`${a.config.redis.keyPrefix}login-failures:*`);
     expect(keys).toHaveLength(1);
     await a.redis?.pexpire(keys?.[0] as string, 1);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await expect.poll(() => a.redis?.exists(keys?.[0] as string)).toBe(0);
     expect((await login(a, user.email, user.password)).status).toBe(200);
     expect(await a.redis?.exists(keys?.[0] as string)).toBe(0);
   });

@@ -5,6 +5,11 @@ import { createLifecycle } from '../../../src/platform/lifecycle.js';
 describe('readiness', () => {
   it('when called many times at once, checks each dependency once and shares the answer', async () => {
     let pings = 0;
+    let answer = () => {};
+    // The check answers only when the test says so: every call below arrives while it is still running.
+    const answered = new Promise<void>((resolve) => {
+      answer = resolve;
+    });
     const lifecycle = createLifecycle();
     lifecycle.markStarted();
     const health = createHealthService({
@@ -13,13 +18,15 @@ describe('readiness', () => {
       checks: {
         postgres: async () => {
           pings += 1;
-          await new Promise((r) => setTimeout(r, 20));
+          await answered;
         },
       },
       poolStats: () => ({ max: 1, total: 0, idle: 0, waiting: 0 }),
     });
     try {
-      const answers = await Promise.all(Array.from({ length: 50 }, () => health.readiness()));
+      const calls = Array.from({ length: 50 }, () => health.readiness());
+      answer();
+      const answers = await Promise.all(calls);
       expect(answers.every((a) => a.ready)).toBe(true);
       expect(pings).toBe(1);
     } finally {

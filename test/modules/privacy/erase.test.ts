@@ -48,9 +48,19 @@ async function seededUser(): Promise<SignedInUser> {
 describe('DELETE /api/v1/users/me', () => {
   it('when the password is right, answers 204 and no table holds a row referring to the user', async () => {
     const ann = await seededUser();
+    // Ann also acted on someone else's record (as an administrator would): the audit log's actor column names her.
+    const bob = await registerUser(t);
+    await t.db.pool.query(
+      `INSERT INTO audit_log (user_id, actor_id, action, target_type, target_id, fields)
+       VALUES ($1, $2, 'admin.user_update', 'user', $3, '{status}')`,
+      [bob.id, ann.id, bob.id],
+    );
     const before = await rowsReferring(t, ann.id);
-    expect(Object.values(before).every((n) => n > 0) || before).toBeTruthy();
+    // Every column that can name a user does name Ann, so "none does afterwards" below covers each of them.
+    expect(Object.entries(before).filter(([, n]) => n === 0)).toEqual([]);
     expect(total(before)).toBeGreaterThanOrEqual(15);
+    const { rows: auditBefore } = await t.db.pool.query('SELECT id FROM audit_log WHERE user_id = $1', [ann.id]);
+    expect(auditBefore.length).toBeGreaterThan(0);
 
     const res = await erase(ann.accessToken, { password: ann.password });
     expect(res.status).toBe(204);
@@ -58,6 +68,11 @@ describe('DELETE /api/v1/users/me', () => {
 
     const after = await rowsReferring(t, ann.id);
     expect(Object.entries(after).filter(([, n]) => n > 0)).toEqual([]);
+    // Deleted, not merely unlinked: the foreign key alone would only null user_id and keep the entries.
+    const { rows: auditLeft } = await t.db.pool.query('SELECT id FROM audit_log WHERE id = ANY($1::uuid[])', [
+      auditBefore.map((r: { id: string }) => r.id),
+    ]);
+    expect(auditLeft).toEqual([]);
     // Nothing names the user elsewhere either: audit targets, idempotent answers.
     const { rows } = await t.db.pool.query(
       `SELECT (SELECT count(*) FROM audit_log WHERE target_id = $1)::int AS audit,

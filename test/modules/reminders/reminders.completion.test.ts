@@ -4,7 +4,9 @@ import { startTestApp, type TestApp } from '../../support/app.js';
 import { bearer, registerUser, type SignedInUser } from '../../support/auth.js';
 
 const BASE = '/api/v1/reminders';
-const DONE_AT = '2026-11-24T18:00:00.000Z';
+/** Ten days ago: a completion may not lie ahead of the clock, and the audit row's own createdAt is today. */
+const DONE_DAY = new Date(Date.now() - 10 * 86_400_000).toISOString().slice(0, 10);
+const DONE_AT = `${DONE_DAY}T18:00:00.000Z`;
 
 let t: TestApp;
 beforeAll(async () => {
@@ -39,7 +41,7 @@ describe('completing a reminder', () => {
   it('when it has an offset, stores the instant in UTC', async () => {
     const user = await registerUser(t);
     const r = await created(user, { title: 'Offset', dueDate: '2026-12-01' });
-    const res = await patch(user, r.id, { completedAt: '2026-11-24T13:00:00-05:00' });
+    const res = await patch(user, r.id, { completedAt: `${DONE_DAY}T13:00:00-05:00` });
     expect(res.body.completedAt).toBe(DONE_AT);
   });
 
@@ -102,7 +104,7 @@ describe('completing a reminder', () => {
     expect(rows).toEqual([
       expect.objectContaining({ action: 'reminder.complete', targetId: r.id, fields: ['completedAt'] }),
     ]);
-    expect(JSON.stringify(rows)).not.toContain('2026-11-24');
+    expect(JSON.stringify(rows)).not.toContain(DONE_DAY);
   });
 
   it('when ten completes of one recurring reminder race, exactly one next occurrence and one completion exist', async () => {
@@ -137,8 +139,8 @@ describe('completing a reminder', () => {
     const user = await registerUser(t);
     const r = await created(user, { title: 'x', dueDate: '2026-12-01', recurrence: 'daily' });
     await patch(user, r.id, { completedAt: DONE_AT }).expect(200);
-    const res = await patch(user, r.id, { completedAt: '2026-11-24T19:00:00.000Z' });
-    expect(res.body.completedAt).toBe('2026-11-24T19:00:00.000Z');
+    const res = await patch(user, r.id, { completedAt: `${DONE_DAY}T19:00:00.000Z` });
+    expect(res.body.completedAt).toBe(`${DONE_DAY}T19:00:00.000Z`);
     expect(await seriesOf(user)).toHaveLength(2);
   });
 
