@@ -186,7 +186,10 @@ async function seedAccount(
       city: 'Atlanta',
       state: 'GA',
       zipCode: '30303',
+      employmentStatus: 'employed_full_time',
+      ageRange: '25-34',
       timezone: 'America/New_York',
+      goals: ['emergency_fund'],
     }),
   });
   if (profile.status !== 200) throw new Error(`PUT /profile answered ${profile.status}: ${await profile.text()}`);

@@ -1,7 +1,8 @@
 import cookieParser from 'cookie-parser';
-import express, { type Express, type RequestHandler, Router } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import type { Config } from './config/config.js';
 import { accessLog } from './http/access-log.js';
+import { createApiRouter, methodNotAllowed } from './http/api-router.js';
 import { authenticate } from './http/authenticate.js';
 import { corsPolicy } from './http/cors.js';
 import { createCsrf } from './http/csrf.js';
@@ -15,60 +16,48 @@ import { requestId } from './http/request-id.js';
 import { requestMetrics } from './http/request-metrics.js';
 import { securityHeaders } from './http/security-headers.js';
 import { adminRoutes } from './modules/admin/admin.routes.js';
-import { describeAdminApi } from './modules/admin/admin.schemas.js';
 import { createAdminService } from './modules/admin/admin.service.js';
 import { createApiKeysPrivacySection } from './modules/api-keys/api-keys.privacy.js';
 import { apiKeysRoutes } from './modules/api-keys/api-keys.routes.js';
-import { describeApiKeysApi } from './modules/api-keys/api-keys.schemas.js';
 import { createApiKeysService } from './modules/api-keys/api-keys.service.js';
 import { createAuditLog } from './modules/audit/audit.port.js';
 import { createAuditLogPrivacySection } from './modules/audit/audit.privacy.js';
 import { createAccessTokens } from './modules/auth/access-tokens.js';
 import { createSessionsPrivacySection } from './modules/auth/auth.privacy.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
-import { describeAuthApi } from './modules/auth/auth.schemas.js';
 import { createAuthService } from './modules/auth/auth.service.js';
 import { createLoginLockout } from './modules/auth/login-lockout.js';
 import { createSessionState } from './modules/auth/session-state.service.js';
 import { createBankingPrivacySection } from './modules/banking/banking.privacy.js';
 import { createCheckinsPrivacySection } from './modules/checkins/checkins.privacy.js';
 import { checkinsRoutes } from './modules/checkins/checkins.routes.js';
-import { describeCheckinsApi } from './modules/checkins/checkins.schemas.js';
 import { createCheckinsService } from './modules/checkins/checkins.service.js';
 import { healthRoutes, probeRoutes } from './modules/health/health.routes.js';
-import { describeHealthApi } from './modules/health/health.schemas.js';
 import { createHealthService } from './modules/health/health.service.js';
 import { metricsRoutes } from './modules/metrics/metrics.routes.js';
-import { describeMetricsApi } from './modules/metrics/metrics.schemas.js';
 import { createErasurePseudonym } from './modules/privacy/erasure-pseudonym.js';
 import { createIdempotencyPrivacySection } from './modules/privacy/idempotency.privacy.js';
 import { createPrivacyRegistry } from './modules/privacy/privacy.port.js';
 import { privacyRoutes } from './modules/privacy/privacy.routes.js';
-import { describePrivacyApi } from './modules/privacy/privacy.schemas.js';
 import { createPrivacyService } from './modules/privacy/privacy.service.js';
 import { createProfilesPrivacySection } from './modules/profiles/profiles.privacy.js';
 import { profilesRoutes } from './modules/profiles/profiles.routes.js';
-import { describeProfilesApi } from './modules/profiles/profiles.schemas.js';
 import { createProfilesService } from './modules/profiles/profiles.service.js';
 import { createCatalog, QUESTIONNAIRES } from './modules/questionnaires/questionnaires.catalog.js';
 import { createQuestionnairesPrivacySection } from './modules/questionnaires/questionnaires.privacy.js';
 import { questionnairesRoutes } from './modules/questionnaires/questionnaires.routes.js';
-import { describeQuestionnairesApi } from './modules/questionnaires/questionnaires.schemas.js';
 import { createQuestionnairesService } from './modules/questionnaires/questionnaires.service.js';
 import { createRemindersPrivacySection } from './modules/reminders/reminders.privacy.js';
 import { remindersRoutes } from './modules/reminders/reminders.routes.js';
-import { describeRemindersApi } from './modules/reminders/reminders.schemas.js';
 import { createRemindersService } from './modules/reminders/reminders.service.js';
 import { createEntitlements } from './modules/subscriptions/subscriptions.entitlements.js';
 import { subscriptionsPrivacySection } from './modules/subscriptions/subscriptions.privacy.js';
 import { stripeWebhookRoutes, subscriptionsRoutes } from './modules/subscriptions/subscriptions.routes.js';
-import { describeSubscriptionsApi } from './modules/subscriptions/subscriptions.schemas.js';
 import { createSubscriptionsService } from './modules/subscriptions/subscriptions.service.js';
 import { createStripeWebhooks } from './modules/subscriptions/subscriptions.webhooks.js';
 import { usersRoutes } from './modules/users/users.routes.js';
-import { describeUsersApi } from './modules/users/users.schemas.js';
 import { createUsersService } from './modules/users/users.service.js';
-import { buildOpenApiDocument } from './openapi/document.js';
+import { buildOpenApiDocuments } from './openapi/document.js';
 import { openApiRoutes } from './openapi/openapi.routes.js';
 import { createFieldCipher } from './platform/crypto.js';
 import type { Database } from './platform/db.js';
@@ -113,20 +102,6 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
     poolStats: db.poolStats,
   });
   const metrics = createMetrics({ poolStats: db.poolStats });
-  const openApi = buildOpenApiDocument(config.version, [
-    describeHealthApi,
-    describeMetricsApi,
-    describeAuthApi,
-    describeApiKeysApi,
-    describeUsersApi,
-    describeProfilesApi,
-    describeCheckinsApi,
-    describeQuestionnairesApi,
-    describeRemindersApi,
-    describeSubscriptionsApi,
-    describePrivacyApi,
-    describeAdminApi,
-  ]);
 
   const { keyPrefix } = config.redis;
   const auditLog = createAuditLog();
@@ -224,14 +199,22 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
     apiKey: (key) => apiKeys.principalOfKey(key),
   });
 
-  const api = Router();
-  api.use(noStore, authenticateRequest.identify, limits.api, authenticateRequest.confirm);
-  api.use('/auth/api-keys', apiKeysRoutes(apiKeys, { csrf }));
-  api.use('/auth', authRoutes(auth, { csrf, limits, refreshTokenTtlDays: config.auth.refreshTokenTtlDays }));
-  api.use('/users', privacyRoutes(privacy, { csrf, limits }));
-  api.use('/users', usersRoutes(users, { csrf }));
-  api.use('/profile', profilesRoutes(profiles, { csrf }));
+  const api = createApiRouter();
+  // The rate limit before the body is read: a client over its limit costs no parsing. `identify` starts the
+  // session check, the limiter's Redis call runs meanwhile, and `confirm` waits for the check (authenticate.ts).
   api.use(
+    noStore,
+    authenticateRequest.identify,
+    limits.api,
+    jsonBody(config.http.bodyLimitBytes),
+    authenticateRequest.confirm,
+  );
+  api.mount('/auth/api-keys', apiKeysRoutes(apiKeys, { csrf }));
+  api.mount('/auth', authRoutes(auth, { csrf, limits, refreshTokenTtlDays: config.auth.refreshTokenTtlDays }));
+  api.mount('/users', privacyRoutes(privacy, { csrf, limits }));
+  api.mount('/users', usersRoutes(users, { csrf }));
+  api.mount('/profile', profilesRoutes(profiles, { csrf }));
+  api.mount(
     '/checkins',
     checkinsRoutes(checkins, {
       csrf,
@@ -239,39 +222,46 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
       insights: entitlements.requireEntitlement('wellness-insights'),
     }),
   );
-  api.use('/questionnaires', questionnairesRoutes(questionnaires, { csrf, idempotent }));
-  api.use('/reminders', remindersRoutes(reminders, { csrf, idempotent }));
-  api.use('/subscriptions', subscriptionsRoutes(subscriptions, { csrf, idempotent }));
-  api.use('/admin', adminRoutes(admin, { csrf }));
+  api.mount('/questionnaires', questionnairesRoutes(questionnaires, { csrf, idempotent }));
+  api.mount('/reminders', remindersRoutes(reminders, { csrf, idempotent }));
+  api.mount('/subscriptions', subscriptionsRoutes(subscriptions, { csrf, idempotent }));
+  api.mount('/admin', adminRoutes(admin, { csrf }));
+
+  const root = createApiRouter();
+  root.use(requestId);
+  // Probes first: the kubelet calls them every few seconds per pod; logged or counted, they would drown the
+  // access log and the request metrics, and they need none of the layers below.
+  root.mount('/', probeRoutes(health));
+  root.use(
+    requestMetrics(metrics),
+    accessLog(logger),
+    refuseTrace,
+    securityHeaders({ production: config.production }),
+    corsPolicy(config.http.corsOrigins),
+  );
+  // Raw body (the signature covers its bytes) and outside the per-IP API limit (Stripe delivers in bursts).
+  root.mount('/api/v1/webhooks/stripe', stripeWebhookRoutes(stripeWebhooks));
+  root.use(cookieParser());
+  root.mount(
+    '/health',
+    healthRoutes(health, { token: config.health.token, authenticate: authenticateRequest.both, limit: limits.api }),
+  );
+  if (config.metrics.token) root.mount('/metrics', metricsRoutes(metrics, { token: config.metrics.token }));
+  root.mount(
+    '/',
+    openApiRoutes(() => documents, limits.api),
+  );
+  root.mount('/api/v1', api);
+  // Built from the finished route table: every route, with the chain each runs through.
+  const documents = buildOpenApiDocuments(config.version, root.routes);
 
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   // Which X-Forwarded-For hops name the client (TRUST_PROXY); by default none, so a forged header changes nothing.
   app.set('trust proxy', config.trustProxy);
-
-  app.use(requestId);
-  // Probes first: the kubelet calls them every few seconds per pod; logged or counted, they would drown the
-  // access log and the request metrics, and they need none of the layers below.
-  app.use(probeRoutes(health));
-  app.use(requestMetrics(metrics));
-  app.use(accessLog(logger));
-  app.use(refuseTrace);
-  app.use(securityHeaders({ production: config.production }));
-  app.use(corsPolicy(config.http.corsOrigins));
-  // Raw body (the signature covers its bytes) and outside the per-IP API limit (Stripe delivers in bursts).
-  app.use('/api/v1/webhooks/stripe', stripeWebhookRoutes(stripeWebhooks));
-  app.use(jsonBody(config.http.bodyLimitBytes));
-  app.use(cookieParser());
-
-  app.use(
-    '/health',
-    healthRoutes(health, { token: config.health.token, authenticate: authenticateRequest.both, limit: limits.api }),
-  );
-  if (config.metrics.token) app.use('/metrics', metricsRoutes(metrics, { token: config.metrics.token }));
-  app.use(openApiRoutes(openApi));
-  app.use('/api/v1', api);
-
+  app.use(root.router);
+  app.use(methodNotAllowed(root.routes));
   app.use(notFound);
   app.use(problemHandler(logger, errors));
 

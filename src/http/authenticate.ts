@@ -1,4 +1,5 @@
 import type { Request, RequestHandler } from 'express';
+import { withContract } from './contract.js';
 import { ForbiddenError, UnauthorizedError } from './errors.js';
 import { ACCESS_COOKIE } from './session-cookies.js';
 
@@ -125,7 +126,7 @@ const READ_METHODS = new Set(['GET', 'HEAD']);
  */
 export function requireAuth(options: RequireAuthOptions = {}): RequestHandler {
   const allowKeys = options.apiKeys ?? true;
-  return (req, res, next) => {
+  const middleware: RequestHandler = (req, res, next) => {
     const principal = req.auth;
     if (!principal) {
       res.setHeader('WWW-Authenticate', req.authRejected ? 'Bearer error="invalid_token"' : 'Bearer');
@@ -142,17 +143,27 @@ export function requireAuth(options: RequireAuthOptions = {}): RequestHandler {
     }
     next();
   };
+  return withContract(middleware, ({ method }) => ({
+    accepts: [{ name: 'bearer' }, { name: 'cookie' }],
+    problems: [
+      'authentication-required',
+      'invalid-token',
+      ...(!allowKeys ? (['api-key-not-allowed'] as const) : []),
+      ...(allowKeys && !READ_METHODS.has(method.toUpperCase()) ? (['api-key-read-only'] as const) : []),
+    ],
+  }));
 }
 
 /** 403 unless the authenticated principal has one of `roles`; mount after `requireAuth`. */
 export function requireRole(...roles: PrincipalRole[]): RequestHandler {
   const allowed = new Set(roles);
-  return (req, _res, next) => {
+  const middleware: RequestHandler = (req, _res, next) => {
     if (!req.auth || !allowed.has(req.auth.role)) {
       throw new ForbiddenError('forbidden', 'Your role does not allow this');
     }
     next();
   };
+  return withContract(middleware, { requiresRoles: roles, problems: ['forbidden'] });
 }
 
 /** The principal of a request that passed `requireAuth`. */

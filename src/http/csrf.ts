@@ -1,5 +1,6 @@
 import { doubleCsrf } from 'csrf-csrf';
 import type { Request, RequestHandler, Response } from 'express';
+import { withContract } from './contract.js';
 import { ForbiddenError } from './errors.js';
 import { BASE_COOKIE, CSRF_COOKIE } from './session-cookies.js';
 
@@ -41,9 +42,19 @@ export function createCsrf(secret: string) {
     },
     assertValid,
     /** Refuses a cookie-authenticated state change without a valid token; mount after `authenticate`. */
-    protect: ((req, _res, next) => {
-      if (!SAFE_METHODS.has(req.method) && req.auth?.via === 'cookie') assertValid(req);
-      next();
-    }) satisfies RequestHandler,
+    protect: withContract<RequestHandler>(
+      (req, _res, next) => {
+        if (!SAFE_METHODS.has(req.method) && req.auth?.via === 'cookie') assertValid(req);
+        next();
+      },
+      ({ method }) =>
+        SAFE_METHODS.has(method.toUpperCase())
+          ? {}
+          : {
+              headers: ['X-CSRF-Token'],
+              requiresWith: { credential: 'cookie', also: 'csrfToken' },
+              problems: ['csrf-token-invalid'],
+            },
+    ),
   };
 }

@@ -4,6 +4,7 @@ import { type FieldCipher, fieldContext } from '../platform/crypto.js';
 import type { Queryable } from '../platform/db-handle.js';
 import type { Logger } from '../platform/logger.js';
 import { principalOf } from './authenticate.js';
+import { withContract } from './contract.js';
 import { ConflictError, UnprocessableError, ValidationError } from './errors.js';
 import { claimKey, completeClaim, deleteClaim, findRecord } from './idempotency.repo.js';
 import { PROBLEM_CONTENT_TYPE } from './problem.js';
@@ -18,7 +19,7 @@ const TTL_MS = 24 * 60 * 60 * 1000;
 const ABANDONED_AFTER_MS = 5 * 60 * 1000;
 const KEY = /^[\x21-\x7e]{1,255}$/;
 
-export const IDEMPOTENCY_REPLAYED_HEADER = 'Idempotent-Replayed';
+export const IDEMPOTENCY_REPLAYED_HEADER = 'Idempotent-Replayed' as const;
 
 /**
  * `Idempotency-Key` on creating POSTs (mount after authentication and validation). The first request with a key
@@ -41,7 +42,7 @@ export function createIdempotency(deps: {
   const { db } = deps;
   const context = (userId: string) => fieldContext('idempotency_keys', 'response_body', userId);
 
-  return async (req, res, next) => {
+  const middleware: RequestHandler = async (req, res, next) => {
     const key = req.get('Idempotency-Key');
     if (key === undefined) return next();
     if (!KEY.test(key)) {
@@ -97,6 +98,11 @@ export function createIdempotency(deps: {
     }
     throw new ConflictError('idempotency-in-progress', 'A request with this Idempotency-Key is still being processed');
   };
+  const documented = withContract(middleware, {
+    headers: ['Idempotency-Key'],
+    successHeaders: [IDEMPOTENCY_REPLAYED_HEADER],
+    problems: ['invalid-idempotency-key', 'idempotency-in-progress', 'idempotency-key-reused'],
+  });
 
   /** Lets the route run, storing its answer before sending it (so a retry after the answer always finds it). */
   function recordAnswer(res: Response, userId: string, key: string, claimedAt: Date): void {
@@ -129,6 +135,8 @@ export function createIdempotency(deps: {
       void (res.statusCode >= 500 ? release() : complete(res.statusCode, undefined));
     });
   }
+
+  return documented;
 }
 
 /** What a replay sends again, encrypted at rest: the body and the `Location` of a created resource. */

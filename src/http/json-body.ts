@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import express, { type RequestHandler } from 'express';
+import { withContract } from './contract.js';
 import { HttpError } from './errors.js';
 
 /** Keys that let a parsed body reach an object's prototype once merged somewhere; no client needs them. */
@@ -22,13 +23,18 @@ export function jsonBody(limitBytes: number): RequestHandler {
       return value;
     },
   });
-  return (req, res, next) => {
+  const middleware: RequestHandler = (req, res, next) => {
     if (!hasBody(req)) return next();
     if (!req.is(['application/json', 'application/*+json'])) {
       return next(new HttpError(415, 'unsupported-media-type', 'Request bodies must be sent as application/json'));
     }
     parse(req, res, (err?: unknown) => next(err === undefined ? undefined : translate(err)));
   };
+  return withContract(middleware, ({ hasBody }) =>
+    hasBody
+      ? { problems: ['malformed-json', 'forbidden-key', 'bad-request', 'payload-too-large', 'unsupported-media-type'] }
+      : {},
+  );
 }
 
 function hasBody(req: IncomingMessage): boolean {

@@ -1,29 +1,38 @@
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { ValidationError } from './errors.js';
+import { int32, queryInteger } from './field-schemas.js';
 
 export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
 
+/**
+ * A cursor this API issues is at most 214 characters (a sort key of at most 100 and an id, signed); the bound leaves
+ * room without letting a client send kilobytes to be HMAC'd.
+ */
+const MAX_CURSOR_CHARS = 512;
+
+/** An opaque cursor: what `nextCursor` holds and `?cursor=` takes back. */
+const Cursor = z.string().max(MAX_CURSOR_CHARS);
+
+const pageSizeProblem = `must be a whole number from 1 to ${MAX_PAGE_SIZE}`;
+
 /** `?limit=1..100` (default 20; anything else is 422) and an opaque `?cursor=`, for every list. */
 export const PageQuery = z.object({
-  limit: z
-    .string()
-    .regex(/^\d{1,6}$/, { message: `must be a whole number from 1 to ${MAX_PAGE_SIZE}` })
-    .default(String(DEFAULT_PAGE_SIZE))
-    .transform(Number)
-    .pipe(z.number().int().min(1).max(MAX_PAGE_SIZE))
+  limit: queryInteger(int32(1, MAX_PAGE_SIZE, pageSizeProblem))
+    .default(DEFAULT_PAGE_SIZE)
     .meta({ description: `Page size, 1 to ${MAX_PAGE_SIZE} (default ${DEFAULT_PAGE_SIZE})` }),
-  cursor: z
-    .string()
-    .max(512)
-    .optional()
-    .meta({ description: 'The `nextCursor` of the previous page; absent for the first page' }),
+  cursor: Cursor.optional().meta({
+    description: 'The `nextCursor` of the previous page; absent for the first page',
+  }),
 });
 
 /** `{data, nextCursor}` for the OpenAPI document. */
 export function pageOf<T extends z.ZodType>(item: T) {
-  return z.object({ data: z.array(item), nextCursor: z.string().nullable() });
+  return z.object({
+    data: z.array(item).max(MAX_PAGE_SIZE),
+    nextCursor: Cursor.nullable().meta({ description: 'Pass as `?cursor=` for the next page; null on the last' }),
+  });
 }
 
 /** Where a page starts: the sort key and id of the last row of the previous page. */

@@ -5,6 +5,7 @@ import { RedisStore } from 'rate-limit-redis';
 import type { Logger } from '../platform/logger.js';
 import type { Metrics } from '../platform/metrics.js';
 import type { RedisClient } from '../platform/redis.js';
+import { type ContractPart, withContract } from './contract.js';
 import { HttpError, UnavailableError } from './errors.js';
 
 export interface RateLimitSettings {
@@ -125,13 +126,18 @@ function limiter(spec: LimiterSpec, deps: RateLimitDeps): RequestHandler {
       next(new HttpError(429, 'rate-limited', 'Too many requests; retry after the number of seconds in Retry-After'));
     },
   });
-  if (!spec.failClosed) return middleware;
-  return (req: Request, res: Response, next: NextFunction) =>
+  const contract: ContractPart = {
+    answerHeaders: ['RateLimit', 'RateLimit-Policy'],
+    problems: spec.failClosed ? ['rate-limited', 'auth-unavailable'] : ['rate-limited'],
+  };
+  if (!spec.failClosed) return withContract(middleware, contract);
+  const failClosed = (req: Request, res: Response, next: NextFunction) =>
     middleware(req, res, (err?: unknown) => {
       if (err === undefined || err instanceof HttpError) return next(err);
       logger.error({ limiter: spec.name, err: { message: (err as Error)?.message } }, 'rate limit store unavailable');
       next(new UnavailableError('auth-unavailable', 'This sign-in service is unavailable right now; retry shortly'));
     });
+  return withContract(failClosed, contract);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
+import { withContract } from './contract.js';
 
 declare global {
   namespace Express {
@@ -15,9 +16,12 @@ export const REQUEST_ID_HEADER = 'X-Request-ID';
 const ACCEPTABLE_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** Sets `req.id` (from an acceptable incoming X-Request-ID, else a new UUID) and echoes it on the response. */
-export const requestId: RequestHandler = (req, res, next) => {
-  const incoming = req.get(REQUEST_ID_HEADER);
-  req.id = incoming && ACCEPTABLE_ID.test(incoming) ? incoming : randomUUID();
-  res.setHeader(REQUEST_ID_HEADER, req.id);
-  next();
-};
+export const requestId: RequestHandler = withContract<RequestHandler>(
+  (req, res, next) => {
+    const incoming = req.get(REQUEST_ID_HEADER);
+    req.id = incoming && ACCEPTABLE_ID.test(incoming) ? incoming : randomUUID();
+    res.setHeader(REQUEST_ID_HEADER, req.id);
+    next();
+  },
+  { answerHeaders: [REQUEST_ID_HEADER] },
+);

@@ -1,12 +1,7 @@
 import type { Request, RequestHandler } from 'express';
-import type { z } from 'zod';
+import { z } from 'zod';
+import { type RequestSchemas, withContract } from './contract.js';
 import { type FieldError, UnprocessableError, ValidationError } from './errors.js';
-
-export interface RequestSchemas {
-  body?: z.ZodType;
-  query?: z.ZodType;
-  params?: z.ZodType;
-}
 
 type Output<S extends RequestSchemas> = {
   [K in keyof S]: S[K] extends z.ZodType ? z.output<S[K]> : never;
@@ -33,7 +28,7 @@ export function validate<S extends RequestSchemas>(schemas: S): Validator<S> {
     for (const part of ['params', 'query', 'body'] as const) {
       const schema = schemas[part];
       if (!schema) continue;
-      const outcome = schema.safeParse(part === 'body' ? (req.body ?? {}) : req[part]);
+      const outcome = schema.safeParse(part === 'body' ? bodyOf(req, schema) : req[part]);
       if (outcome.success) result[part] = outcome.data;
       else problems[part === 'params' ? 'params' : 'other'].push(...toFieldErrors(part, outcome.error));
     }
@@ -41,12 +36,23 @@ export function validate<S extends RequestSchemas>(schemas: S): Validator<S> {
       throw new ValidationError('invalid-parameter', 'A path parameter is malformed', problems.params);
     }
     if (problems.other.length > 0) {
-      throw new UnprocessableError('validation-failed', 'The request has invalid fields', problems.other);
+      throw new UnprocessableError(
+        'validation-failed',
+        'The request has invalid fields',
+        problems.other.slice(0, MAX_FIELD_ERRORS),
+      );
     }
     parsed.set(req, result);
     next();
   };
-  return Object.assign(middleware, {
+  const contract = withContract(middleware, {
+    request: schemas,
+    problems: [
+      ...(schemas.params ? (['invalid-parameter'] as const) : []),
+      ...(schemas.body || schemas.query ? (['validation-failed'] as const) : []),
+    ],
+  });
+  return Object.assign(contract, {
     schemas,
     input(req: Request) {
       const value = parsed.get(req);
@@ -56,8 +62,20 @@ export function validate<S extends RequestSchemas>(schemas: S): Validator<S> {
   });
 }
 
+/**
+ * No body at all is `{}` to a body schema, so that an all-optional body may be left out; a schema marked
+ * `.optional()` (an operation whose body is optional as a whole) gets `undefined`.
+ */
+function bodyOf(req: Request, schema: z.ZodType): unknown {
+  if (req.body !== undefined) return req.body;
+  return schema instanceof z.ZodOptional ? undefined : {};
+}
+
+/** The most field problems one answer lists: a 100 kB body could otherwise earn a megabyte of them. */
+export const MAX_FIELD_ERRORS = 100;
+
 export function toFieldErrors(root: string, error: z.ZodError): FieldError[] {
-  return error.issues.map((issue) => ({
+  return error.issues.slice(0, MAX_FIELD_ERRORS).map((issue) => ({
     path: [root, ...issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))]
       .join('.')
       .replace(/\.\[/g, '['),

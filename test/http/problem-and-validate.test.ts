@@ -50,13 +50,13 @@ describe('problemHandler', () => {
   it('when a service throws an AppError, answers its status, code and detail', async () => {
     const { app } = appWith((a) =>
       a.post('/things', () => {
-        throw new ConflictError('already-exists', 'A check-in already exists for 2026-11-20');
+        throw new ConflictError('checkin-exists', 'A check-in already exists for 2026-11-20');
       }),
     );
     const res = await request(app).post('/things').send({});
     expect(res.status).toBe(409);
     expect(res.body).toMatchObject({
-      type: 'https://docs.mingus.app/problems/already-exists',
+      type: 'https://docs.mingus.app/problems/checkin-exists',
       title: 'Conflict',
       detail: 'A check-in already exists for 2026-11-20',
     });

@@ -61,7 +61,7 @@ function appReportingTo(errors: ErrorReporter) {
     throw new Error('the ledger exploded');
   });
   things.put('/:id', () => {
-    throw new ConflictError('already-exists', 'That thing already exists');
+    throw new ConflictError('checkin-exists', 'That thing already exists');
   });
   things.delete('/:id', () => {
     throw new TypeError('the ledger is unreadable');

@@ -1,7 +1,9 @@
-import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import { Id, Instant, int32, JS_ARRAY_MAX_LENGTH } from '../../http/field-schemas.js';
 import { PageQuery, pageOf } from '../../http/pagination.js';
-import { json, problem, SECURITY } from '../../openapi/components.js';
+
+/** `api_keys.name` is varchar(100). */
+const KEY_NAME_MAX_CHARS = 100;
 
 /**
  * Only a name and an optional lifetime: the scope is always `read`, so a `scopes` field (or anything else) sent
@@ -9,33 +11,33 @@ import { json, problem, SECURITY } from '../../openapi/components.js';
  */
 export const CreateApiKeyBody = z
   .strictObject({
-    name: z.string().trim().min(1).max(100).meta({ example: 'Budget spreadsheet' }),
-    expiresInDays: z
-      .number()
-      .int()
-      .min(1)
-      .max(365)
+    name: z.string().trim().min(1).max(KEY_NAME_MAX_CHARS).meta({ example: 'Budget spreadsheet' }),
+    expiresInDays: int32(1, 365)
       .optional()
       .meta({ description: 'Days until the key stops working; absent: it works until revoked', example: 90 }),
   })
   .meta({ id: 'CreateApiKey' });
 export type CreateApiKeyBody = z.infer<typeof CreateApiKeyBody>;
 
-export const ApiKeyParams = z.object({ id: z.uuid() });
+export const ApiKeyParams = z.object({ id: Id });
 
 export const ApiKeyListQuery = PageQuery;
 export type ApiKeyListQuery = z.infer<typeof ApiKeyListQuery>;
 
-const Instant = z.iso.datetime().meta({ example: '2026-11-25T09:30:00.000Z' });
-
 export const ApiKey = z
   .object({
-    id: z.uuid(),
-    name: z.string(),
+    id: Id,
+    name: z.string().max(KEY_NAME_MAX_CHARS).meta({ example: 'Budget spreadsheet' }),
+    // `mk_` and 8 characters of the secret; the column is varchar(16).
     prefix: z
       .string()
+      .max(16)
       .meta({ description: 'The start of the key, to tell keys apart; not secret', example: 'mk_Q2x1Yj3k' }),
-    scopes: z.array(z.string()).meta({ example: ['read'] }),
+    // Keys are read-only: every key is created with the one scope `read`.
+    scopes: z
+      .array(z.string().max(16))
+      .max(1)
+      .meta({ example: ['read'] }),
     createdAt: Instant,
     lastUsedAt: Instant.nullable().meta({ description: 'Updated at most once a minute' }),
     expiresAt: Instant.nullable(),
@@ -47,7 +49,8 @@ export type ApiKey = z.infer<typeof ApiKey>;
 export const CreatedApiKey = z
   .object({
     apiKey: ApiKey,
-    key: z.string().meta({
+    // `mk_` and 32 random bytes in base64url.
+    key: z.string().length(46).meta({
       description: 'The key itself, to send as `Authorization: Bearer mk_…`. Shown only in this answer; store it now',
       example: 'mk_Q2x1Yj3kR0x0b1VzY2FsZS1leGFtcGxlLWtleS0wMDA',
     }),
@@ -56,6 +59,9 @@ export const CreatedApiKey = z
 export type CreatedApiKey = z.infer<typeof CreatedApiKey>;
 
 export const ApiKeyPage = pageOf(ApiKey).meta({ id: 'ApiKeyPage' });
+
+/** The `apiKeys` section of the GDPR export: every key, revoked ones included, as the API shows them. */
+export const ApiKeysExport = z.array(ApiKey).max(JS_ARRAY_MAX_LENGTH);
 
 export interface ApiKeyRow {
   id: string;
@@ -80,58 +86,4 @@ export function toApiKey(row: ApiKeyRow): ApiKey {
     expiresAt: row.expiresAt?.toISOString() ?? null,
     revokedAt: row.revokedAt?.toISOString() ?? null,
   };
-}
-
-export function describeApiKeysApi(registry: OpenAPIRegistry) {
-  const tags = ['API keys'];
-  const security = [{ [SECURITY.bearer]: [] }];
-  const path = '/api/v1/auth/api-keys';
-  const notSignedIn = problem('Not signed in');
-  const forbidden = problem('An API key (keys cannot manage keys), or a cookie session without a valid X-CSRF-Token');
-
-  registry.registerPath({
-    method: 'post',
-    path,
-    tags,
-    summary: 'Create a read-only personal API key; the key is shown only in this answer',
-    security,
-    request: { body: { content: { 'application/json': { schema: CreateApiKeyBody } } } },
-    responses: {
-      201: json('Created; store `key` now, it cannot be shown again', CreatedApiKey),
-      401: notSignedIn,
-      403: forbidden,
-      409: problem('Too many live keys: revoke one first'),
-      422: problem('Invalid or unknown fields (`scopes` cannot be chosen)'),
-    },
-  });
-  registry.registerPath({
-    method: 'get',
-    path,
-    tags,
-    summary: 'Your API keys, newest first, revoked ones included; never their secrets',
-    security,
-    request: { query: ApiKeyListQuery },
-    responses: {
-      200: json('A page of keys', ApiKeyPage),
-      400: problem('A cursor this API did not issue'),
-      401: notSignedIn,
-      403: forbidden,
-      422: problem('Invalid limit'),
-    },
-  });
-  registry.registerPath({
-    method: 'delete',
-    path: `${path}/{id}`,
-    tags,
-    summary: 'Revoke an API key; it stops working at once. Revoking a revoked key again is a no-op (204)',
-    security,
-    request: { params: ApiKeyParams },
-    responses: {
-      204: { description: 'Revoked' },
-      400: problem('The id is not a UUID'),
-      401: notSignedIn,
-      403: forbidden,
-      404: problem('No such key among yours'),
-    },
-  });
 }

@@ -1,3 +1,6 @@
+import { z } from 'zod';
+import { Id, Instant, IpAddress, JS_ARRAY_MAX_LENGTH } from '../../http/field-schemas.js';
+
 /**
  * Everything the audit log records. Append-only: nothing in the service updates or deletes a row (the maintenance
  * command purges rows past their retention, an erasure removes the user's). Values and secrets are never recorded,
@@ -30,6 +33,42 @@ export const AUDIT_ACTIONS = [
   'subscription.change',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/** The stored columns of an entry as the API shows them, bounded as `audit_log` declares them. */
+export const auditEntryFields = {
+  id: Id,
+  action: z.string().max(64).meta({ example: 'admin.user_update' }),
+  targetType: z.string().max(64).nullable(),
+  targetId: z.string().max(255).nullable(),
+  // Names of one resource's fields, written by the code: the widest resource, the profile, has 12.
+  fields: z
+    .array(z.string().max(64))
+    .max(64)
+    .meta({ example: ['status'] }),
+  ip: IpAddress.nullable(),
+  requestId: z.string().max(128).nullable(),
+  createdAt: Instant,
+};
+
+/**
+ * The `auditLog` section of the GDPR export: the entries about the user. One an administrator wrote says so, without
+ * the administrator's id or address.
+ */
+export const AuditLogExport = z
+  .array(
+    z.object({
+      id: auditEntryFields.id,
+      action: auditEntryFields.action,
+      byAdministrator: z.boolean(),
+      targetType: auditEntryFields.targetType,
+      targetId: auditEntryFields.targetId,
+      fields: auditEntryFields.fields,
+      ip: auditEntryFields.ip,
+      requestId: auditEntryFields.requestId,
+      createdAt: auditEntryFields.createdAt,
+    }),
+  )
+  .max(JS_ARRAY_MAX_LENGTH);
 
 /** One entry as a service records it. */
 export interface AuditRecord {

@@ -1,4 +1,5 @@
-import { type Request, type Response, Router } from 'express';
+import type { Request, Response } from 'express';
+import { type ApiRouter, createApiRouter } from '../../http/api-router.js';
 import { principalOf, requireAuth } from '../../http/authenticate.js';
 import type { Csrf } from '../../http/csrf.js';
 import { UnauthorizedError, UnprocessableError } from '../../http/errors.js';
@@ -12,7 +13,16 @@ import {
   REFRESH_COOKIE_PATH,
 } from '../../http/session-cookies.js';
 import { validate } from '../../http/validate.js';
-import { LoginBody, LogoutBody, PasswordChangeBody, RefreshBody, RegisterBody } from './auth.schemas.js';
+import { json, operation } from '../../openapi/operation.js';
+import {
+  CsrfToken,
+  LoginBody,
+  LogoutBody,
+  PasswordChangeBody,
+  RefreshBody,
+  RegisterBody,
+  SignedIn,
+} from './auth.schemas.js';
 import type { AuthService, IssuedSession } from './auth.service.js';
 
 export interface AuthRoutesDeps {
@@ -20,6 +30,84 @@ export interface AuthRoutesDeps {
   limits: RateLimits;
   refreshTokenTtlDays: number;
 }
+
+const tag = 'Auth';
+
+const SIGNED_IN =
+  'A `Session` (the tokens in the body, for `Authorization: Bearer`) without `X-Client: web`; a `WebSession` ' +
+  'with it (the tokens set as HttpOnly cookies, the body carrying the `csrfToken` to send as `X-CSRF-Token`)';
+/**
+ * The refresh cookie (with the session's CSRF token: the browser sends the cookie by itself) or the refresh token in
+ * the body, for refresh and sign-out: the handler checks them itself.
+ */
+const REFRESH_CREDENTIALS = { accepts: [{ name: 'refreshCookie', with: ['csrfToken'] }], anonymous: true } as const;
+
+const REGISTER = operation({
+  operationId: 'register',
+  tag,
+  summary: 'Create an account and sign in',
+  headers: ['X-Client'],
+  replies: { 201: json(`Account created and signed in. ${SIGNED_IN}`, SignedIn, ['Set-Cookie']) },
+  problems: ['email-taken', 'weak-password'],
+});
+const LOGIN = operation({
+  operationId: 'login',
+  tag,
+  summary: 'Sign in with email and password',
+  description:
+    'A wrong email and a wrong password get one answer. Repeated failures for an email lock it for a while ' +
+    '(`login-locked`, whether or not it has an account).',
+  headers: ['X-Client'],
+  replies: { 200: json(`Signed in. ${SIGNED_IN}`, SignedIn, ['Set-Cookie']) },
+  problems: ['invalid-credentials', 'account-suspended', 'login-locked', 'auth-unavailable'],
+});
+const REFRESH = operation({
+  operationId: 'refreshSession',
+  tag,
+  summary: 'Trade a refresh token for a new pair; the old one is spent, and replaying it ends the session',
+  description:
+    'Mobile clients send `{refreshToken}` (required). Web clients (`X-Client: web`) send no body: the refresh ' +
+    'cookie is used, with the `X-CSRF-Token` of the session. A web client gets a NEW `csrfToken` (and CSRF cookie): ' +
+    'the one it held stops working, and it must send the new one from then on.',
+  headers: ['X-Client', 'X-CSRF-Token'],
+  replies: { 200: json(`The new pair. ${SIGNED_IN}`, SignedIn, ['Set-Cookie']) },
+  problems: ['invalid-refresh-token', 'csrf-token-invalid', 'session-store-unavailable'],
+  checks: REFRESH_CREDENTIALS,
+});
+const LOGOUT = operation({
+  operationId: 'logout',
+  tag,
+  summary: 'End the session of a refresh token (web: of the cookie, and clear the cookies)',
+  description:
+    'Mobile clients send `{refreshToken}` (required when a body is sent). Web clients send no body: the refresh ' +
+    'cookie names the session, with the `X-CSRF-Token` of the session. Neither a body nor the cookie is a 422 ' +
+    'naming `body.refreshToken`. A token that names no live session answers 204 too: signing out is idempotent.',
+  headers: ['X-Client', 'X-CSRF-Token'],
+  replies: { 204: { description: 'Signed out; web cookies cleared', headers: ['Set-Cookie'] } },
+  problems: ['csrf-token-invalid', 'session-store-unavailable'],
+  checks: REFRESH_CREDENTIALS,
+});
+const LOGOUT_ALL = operation({
+  operationId: 'logoutAll',
+  tag,
+  summary: 'End every session of the account; their access tokens stop working at once',
+  replies: { 204: { description: 'Every session ended; web cookies cleared', headers: ['Set-Cookie'] } },
+  problems: ['session-store-unavailable'],
+});
+const CHANGE_PASSWORD = operation({
+  operationId: 'changePassword',
+  tag,
+  summary: 'Change the password; every other session ends',
+  replies: { 204: { description: 'Changed' } },
+  problems: ['invalid-current-password', 'weak-password', 'session-store-unavailable'],
+});
+const CSRF = operation({
+  operationId: 'getCsrfToken',
+  tag,
+  summary: 'A CSRF token for the current cookie session (also set as its cookie)',
+  description: 'A new token each time: it replaces the CSRF cookie, so the token held before stops working.',
+  replies: { 200: json('The token to send as X-CSRF-Token', CsrfToken, ['Set-Cookie']) },
+});
 
 /** `X-Client: web` asks for cookies: the tokens never reach the page's JavaScript. */
 const isWeb = (req: Request) => req.get('x-client')?.toLowerCase() === 'web';
@@ -29,9 +117,9 @@ const cookieValue = (req: Request, name: string): string | undefined => {
   return typeof value === 'string' && value !== '' ? value : undefined;
 };
 
-export function authRoutes(svc: AuthService, deps: AuthRoutesDeps): Router {
+export function authRoutes(svc: AuthService, deps: AuthRoutesDeps): ApiRouter {
   const { csrf, limits } = deps;
-  const r = Router();
+  const r = createApiRouter();
 
   function sendSession(req: Request, res: Response, status: number, session: IssuedSession) {
     if (!isWeb(req)) {
@@ -71,19 +159,20 @@ export function authRoutes(svc: AuthService, deps: AuthRoutesDeps): Router {
   }
 
   const register = validate({ body: RegisterBody });
-  r.post('/register', ...limits.register, register, async (req, res) => {
+  r.post('/register', REGISTER, ...limits.register, register, async (req, res) => {
     sendSession(req, res, 201, await svc.register(register.input(req).body, requestContext(req)));
   });
 
   const login = validate({ body: LoginBody });
-  r.post('/login', ...limits.login, login, async (req, res) => {
+  r.post('/login', LOGIN, ...limits.login, login, async (req, res) => {
     sendSession(req, res, 200, await svc.login(login.input(req).body, requestContext(req)));
   });
 
-  const refresh = validate({ body: RefreshBody });
-  r.post('/refresh', ...limits.refresh, refresh, async (req, res) => {
+  // The body is optional as a whole (web clients send none); a body that is sent must carry the token.
+  const refresh = validate({ body: RefreshBody.optional() });
+  r.post('/refresh', REFRESH, ...limits.refresh, refresh, async (req, res) => {
     const web = isWeb(req);
-    const token = web ? cookieValue(req, REFRESH_COOKIE) : refresh.input(req).body.refreshToken;
+    const token = web ? cookieValue(req, REFRESH_COOKIE) : refresh.input(req).body?.refreshToken;
     if (!token) {
       throw new UnauthorizedError(
         'invalid-refresh-token',
@@ -94,9 +183,9 @@ export function authRoutes(svc: AuthService, deps: AuthRoutesDeps): Router {
     sendSession(req, res, 200, await svc.refresh(token, requestContext(req)));
   });
 
-  const logout = validate({ body: LogoutBody });
-  r.post('/logout', logout, async (req, res) => {
-    const fromBody = logout.input(req).body.refreshToken;
+  const logout = validate({ body: LogoutBody.optional() });
+  r.post('/logout', LOGOUT, logout, async (req, res) => {
+    const fromBody = logout.input(req).body?.refreshToken;
     const fromCookie = cookieValue(req, REFRESH_COOKIE);
     const token = fromBody ?? fromCookie;
     if (!token) {
@@ -110,19 +199,27 @@ export function authRoutes(svc: AuthService, deps: AuthRoutesDeps): Router {
     res.status(204).end();
   });
 
-  r.post('/logout-all', requireAuth({ apiKeys: false }), csrf.protect, async (req, res) => {
+  r.post('/logout-all', LOGOUT_ALL, requireAuth({ apiKeys: false }), csrf.protect, async (req, res) => {
     await svc.logoutAll(principalOf(req), requestContext(req));
     clearCookies(res);
     res.status(204).end();
   });
 
   const password = validate({ body: PasswordChangeBody });
-  r.post('/password', requireAuth({ apiKeys: false }), csrf.protect, ...limits.password, password, async (req, res) => {
-    await svc.changePassword(principalOf(req), password.input(req).body, requestContext(req));
-    res.status(204).end();
-  });
+  r.post(
+    '/password',
+    CHANGE_PASSWORD,
+    requireAuth({ apiKeys: false }),
+    csrf.protect,
+    ...limits.password,
+    password,
+    async (req, res) => {
+      await svc.changePassword(principalOf(req), password.input(req).body, requestContext(req));
+      res.status(204).end();
+    },
+  );
 
-  r.get('/csrf', requireAuth({ apiKeys: false }), (req, res) => {
+  r.get('/csrf', CSRF, requireAuth({ apiKeys: false }), (req, res) => {
     const principal = principalOf(req);
     // requireAuth({ apiKeys: false }) leaves only sessions.
     const sessionId = principal.kind === 'session' ? principal.sessionId : '';

@@ -1,6 +1,5 @@
-import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { json, problem, SECURITY } from '../../openapi/components.js';
+import { Id, Instant, IpAddress, int32, JS_ARRAY_MAX_LENGTH } from '../../http/field-schemas.js';
 import { EmailInput, User, UserName } from '../users/users.schemas.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './password-policy.service.js';
 
@@ -26,133 +25,75 @@ export const LoginBody = z.strictObject({ email: EmailInput, password: Presented
 export type LoginBody = z.infer<typeof LoginBody>;
 
 const RefreshTokenInput = z.string().min(1).max(512);
-/** Web clients (`X-Client: web`) send no body: their refresh token is in its cookie. */
-export const RefreshBody = z.strictObject({ refreshToken: RefreshTokenInput.optional() }).meta({ id: 'Refresh' });
-export const LogoutBody = z.strictObject({ refreshToken: RefreshTokenInput.optional() }).meta({ id: 'Logout' });
+/**
+ * Mobile clients' bodies. Web clients (`X-Client: web`) send none, their refresh token being in its cookie: the
+ * routes take these bodies as optional as a whole, so a body that is sent must carry the token.
+ */
+export const RefreshBody = z.strictObject({ refreshToken: RefreshTokenInput }).meta({ id: 'Refresh' });
+export const LogoutBody = z.strictObject({ refreshToken: RefreshTokenInput }).meta({ id: 'Logout' });
 
 export const PasswordChangeBody = z
   .strictObject({ currentPassword: PresentedPassword, newPassword: NewPassword })
   .meta({ id: 'PasswordChange' });
 export type PasswordChangeBody = z.infer<typeof PasswordChangeBody>;
 
+/**
+ * A signed access token. Its claims are two UUIDs, a role, two times and the configured issuer and audience (200
+ * characters each at most, escaped as JSON): under 3,500 characters even at the worst, so 4,096 bounds it.
+ */
+const AccessToken = z.string().max(4096);
+
+/** 32 random bytes in base64url. */
+const RefreshToken = z.string().length(43);
+
+/** Access tokens live 15 minutes; the bound is a day, so that a longer lifetime would not break a client. */
+const ExpiresIn = int32(1, 86_400).meta({ description: 'Seconds until the access token expires', example: 900 });
+
+/** csrf-csrf's token: a SHA-256 HMAC and 32 random bytes, both in hex, joined by a dot. */
+const CsrfTokenValue = z.string().max(129);
+
 export const Session = z
   .object({
     user: User,
-    accessToken: z.string().meta({ description: 'JWT (HS256), sent as `Authorization: Bearer …`' }),
-    refreshToken: z.string().meta({ description: 'Opaque; spent by one use of POST /auth/refresh' }),
+    accessToken: AccessToken.meta({ description: 'JWT (HS256), sent as `Authorization: Bearer …`' }),
+    refreshToken: RefreshToken.meta({ description: 'Opaque; spent by one use of POST /auth/refresh' }),
     tokenType: z.literal('Bearer'),
-    expiresIn: z.number().int().meta({ description: 'Seconds until the access token expires', example: 900 }),
+    expiresIn: ExpiresIn,
   })
   .meta({ id: 'Session' });
 
 export const WebSession = z
   .object({
     user: User,
-    expiresIn: z.number().int().meta({ example: 900 }),
-    csrfToken: z.string().meta({ description: 'Send as X-CSRF-Token on every state-changing request' }),
+    expiresIn: ExpiresIn,
+    csrfToken: CsrfTokenValue.meta({ description: 'Send as X-CSRF-Token on every state-changing request' }),
   })
   .meta({
     id: 'WebSession',
     description: 'With `X-Client: web`: the tokens are in HttpOnly cookies, never in the body',
   });
 
-export const CsrfToken = z.object({ csrfToken: z.string() }).meta({ id: 'CsrfToken' });
+/** What signing in, registering and refreshing answer: a `Session`, or a `WebSession` to `X-Client: web`. */
+export const SignedIn = z.union([Session, WebSession]);
 
-const webHeader = z.object({
-  'x-client': z.enum(['web']).optional().meta({ description: '`web`: tokens in cookies instead of the body' }),
-});
+export const CsrfToken = z.object({ csrfToken: CsrfTokenValue }).meta({ id: 'CsrfToken' });
 
-export function describeAuthApi(registry: OpenAPIRegistry) {
-  const tags = ['Auth'];
-  const bearer = [{ [SECURITY.bearer]: [] }];
-  const session = {
-    200: json('Signed in (mobile: tokens in the body)', Session),
-  };
-  const body = (schema: z.ZodType) => ({ body: { content: { 'application/json': { schema } } }, headers: webHeader });
-  const limited = { 429: problem('Too many attempts (Retry-After says when to retry)') };
-  const unavailable = { 503: problem('The rate-limit store is unavailable: credential routes fail closed') };
+/** `User-Agent` as a session records it: cut to 500 characters when the request is read. */
+const USER_AGENT_MAX_CHARS = 500;
 
-  registry.registerPath({
-    method: 'post',
-    path: '/api/v1/auth/register',
-    tags,
-    summary: 'Create an account and sign in',
-    request: body(RegisterBody),
-    responses: {
-      201: { ...json('Account created and signed in', Session), description: 'Created; `WebSession` for web' },
-      409: problem('An account with this email exists'),
-      422: problem('Invalid fields, or a password that is common or too easy to guess'),
-      ...limited,
-      ...unavailable,
-    },
-  });
-  registry.registerPath({
-    method: 'post',
-    path: '/api/v1/auth/login',
-    tags,
-    summary: 'Sign in with email and password',
-    request: body(LoginBody),
-    responses: {
-      ...session,
-      401: problem('Wrong email or password (one answer for both)'),
-      403: problem('The account is suspended'),
-      422: problem('Invalid fields'),
-      429: problem('Too many attempts, or too many failures for this email (locked; Retry-After)'),
-      ...unavailable,
-    },
-  });
-  registry.registerPath({
-    method: 'post',
-    path: '/api/v1/auth/refresh',
-    tags,
-    summary: 'Trade a refresh token for a new pair; the old one is spent, and replaying it ends the session',
-    request: body(RefreshBody),
-    responses: {
-      ...session,
-      401: problem('Unknown, expired, revoked or already spent refresh token'),
-      403: problem('Web: missing or invalid X-CSRF-Token'),
-      ...limited,
-      ...unavailable,
-    },
-  });
-  registry.registerPath({
-    method: 'post',
-    path: '/api/v1/auth/logout',
-    tags,
-    summary: 'End the session of a refresh token (web: of the cookie, and clear the cookies)',
-    request: body(LogoutBody),
-    responses: { 204: { description: 'Signed out' }, 403: problem('Web: missing or invalid X-CSRF-Token') },
-  });
-  registry.registerPath({
-    method: 'post',
-    path: '/api/v1/auth/logout-all',
-    tags,
-    summary: 'End every session of the account; their access tokens stop working at once',
-    security: bearer,
-    responses: { 204: { description: 'Every session ended' }, 401: problem('Not signed in') },
-  });
-  registry.registerPath({
-    method: 'post',
-    path: '/api/v1/auth/password',
-    tags,
-    summary: 'Change the password; every other session ends',
-    security: bearer,
-    request: body(PasswordChangeBody),
-    responses: {
-      204: { description: 'Changed' },
-      401: problem('Not signed in'),
-      403: problem('API key, or cookie session without a valid X-CSRF-Token'),
-      422: problem('Wrong current password, or a weak new one'),
-      ...limited,
-      ...unavailable,
-    },
-  });
-  registry.registerPath({
-    method: 'get',
-    path: '/api/v1/auth/csrf',
-    tags,
-    summary: 'A CSRF token for the current cookie session (also set as its cookie)',
-    security: bearer,
-    responses: { 200: json('The token to send as X-CSRF-Token', CsrfToken), 401: problem('Not signed in') },
-  });
-}
+/** The `sessions` section of the GDPR export: every refresh token issued, with its session; never its hash. */
+export const SessionsExport = z
+  .array(
+    z.object({
+      id: Id,
+      sessionId: Id,
+      createdAt: Instant,
+      lastUsedAt: Instant.nullable(),
+      expiresAt: Instant,
+      revokedAt: Instant.nullable(),
+      replacedById: Id.nullable(),
+      userAgent: z.string().max(USER_AGENT_MAX_CHARS).nullable(),
+      ip: IpAddress.nullable(),
+    }),
+  )
+  .max(JS_ARRAY_MAX_LENGTH);

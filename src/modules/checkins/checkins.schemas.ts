@@ -1,7 +1,6 @@
-import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import { CalendarDate, Id, INT32_MAX, Instant, int32, JS_ARRAY_MAX_LENGTH } from '../../http/field-schemas.js';
 import { PageQuery, pageOf } from '../../http/pagination.js';
-import { json, problem, SECURITY } from '../../openapi/components.js';
 
 /** The longest window a summary covers: a year, leap day included. */
 export const MAX_SUMMARY_DAYS = 366;
@@ -10,26 +9,24 @@ export const DEFAULT_SUMMARY_DAYS = 30;
 export const MAX_NOTES_CHARS = 2_000;
 
 /** A calendar date. PostgreSQL has no year 0, so the floor keeps every accepted date storable and comparable. */
-export const CalendarDate = z.iso
-  .date({ message: 'must be a date YYYY-MM-DD' })
-  .refine((d) => d >= '1900-01-01', { message: 'must be 1900-01-01 or later' })
-  .meta({ example: '2026-11-24' });
+const CheckinDate = CalendarDate.refine((d) => d >= '1900-01-01', { message: 'must be 1900-01-01 or later' });
 
-const rating = (example: number) => z.number().int().min(1).max(10).meta({ example });
-const minutes = (example: number) => z.number().int().min(0).max(1_440).meta({ example });
+// The database's CHECK constraints hold the same ranges.
+const rating = (example: number) => int32(1, 10).meta({ example });
+const minutes = (example: number) => int32(0, 1_440).meta({ example });
+const sleepHours = z.number().min(0).max(24);
+const notes = z.string().max(MAX_NOTES_CHARS);
 
 const fields = {
-  checkinDate: CalendarDate.meta({ description: 'The day this check-in is about; not after today in your time zone' }),
+  checkinDate: CheckinDate.meta({ description: 'The day this check-in is about; not after today in your time zone' }),
   stressLevel: rating(6).meta({ description: '1 (calm) to 10 (very stressed)' }),
   moodRating: rating(7),
   relationshipsRating: rating(8),
   // Stored as decimal(4,2): two decimals are all a value may carry, so 7.25 is kept exactly and 7.333 is refused.
-  sleepHours: z.number().min(0).max(24).multipleOf(0.01).meta({ example: 7.5, description: 'At most 2 decimals' }),
+  sleepHours: sleepHours.multipleOf(0.01).meta({ example: 7.5, description: 'At most 2 decimals' }),
   physicalActivityMinutes: minutes(30),
   mindfulnessMinutes: minutes(10),
-  notes: z
-    .string()
-    .max(MAX_NOTES_CHARS)
+  notes: notes
     .nullable()
     .meta({ description: 'Free text, stored encrypted', example: 'Paid off the card; slept badly anyway' }),
 };
@@ -54,39 +51,37 @@ export const UpdateCheckinBody = z
   .meta({ id: 'UpdateCheckin', description: 'The fields to change; `notes: null` clears the notes' });
 export type UpdateCheckinBody = z.infer<typeof UpdateCheckinBody>;
 
-export const CheckinParams = z.object({ id: z.uuid() });
+export const CheckinParams = z.object({ id: Id });
 
 const dateRange = <T extends { from?: string | undefined; to?: string | undefined }>(query: T) =>
   query.from === undefined || query.to === undefined || query.from <= query.to;
 const rangeProblem = { message: 'must not be after `to`', path: ['from'] };
 
 export const CheckinListQuery = PageQuery.extend({
-  from: CalendarDate.optional().meta({ description: 'Earliest date included' }),
-  to: CalendarDate.optional().meta({ description: 'Latest date included' }),
+  from: CheckinDate.optional().meta({ description: 'Earliest date included' }),
+  to: CheckinDate.optional().meta({ description: 'Latest date included' }),
 }).refine(dateRange, rangeProblem);
 export type CheckinListQuery = z.infer<typeof CheckinListQuery>;
 
 export const CheckinSummaryQuery = z
   .object({
-    from: CalendarDate.optional().meta({ description: `Default: ${DEFAULT_SUMMARY_DAYS - 1} days before \`to\`` }),
-    to: CalendarDate.optional().meta({ description: 'Default: today in your time zone' }),
+    from: CheckinDate.optional().meta({ description: `Default: ${DEFAULT_SUMMARY_DAYS - 1} days before \`to\`` }),
+    to: CheckinDate.optional().meta({ description: 'Default: today in your time zone' }),
   })
   .refine(dateRange, rangeProblem);
 export type CheckinSummaryQuery = z.infer<typeof CheckinSummaryQuery>;
 
-const Instant = z.iso.datetime().meta({ example: '2026-11-24T21:04:05.000Z' });
-
 export const Checkin = z
   .object({
-    id: z.uuid(),
-    checkinDate: z.string().meta({ example: '2026-11-24' }),
-    stressLevel: z.number().int().meta({ example: 6 }),
-    moodRating: z.number().int().meta({ example: 7 }),
-    relationshipsRating: z.number().int().meta({ example: 8 }),
-    sleepHours: z.number().meta({ example: 7.5 }),
-    physicalActivityMinutes: z.number().int().meta({ example: 30 }),
-    mindfulnessMinutes: z.number().int().meta({ example: 10 }),
-    notes: z.string().nullable().meta({ example: 'Paid off the card; slept badly anyway' }),
+    id: Id,
+    checkinDate: CalendarDate,
+    stressLevel: rating(6),
+    moodRating: rating(7),
+    relationshipsRating: rating(8),
+    sleepHours: sleepHours.meta({ example: 7.5 }),
+    physicalActivityMinutes: minutes(30),
+    mindfulnessMinutes: minutes(10),
+    notes: notes.nullable().meta({ example: 'Paid off the card; slept badly anyway' }),
     createdAt: Instant,
     updatedAt: Instant,
   })
@@ -94,6 +89,9 @@ export const Checkin = z
 export type Checkin = z.infer<typeof Checkin>;
 
 export const CheckinPage = pageOf(Checkin).meta({ id: 'CheckinPage' });
+
+/** The `checkins` section of the GDPR export: every check-in, oldest first, notes decrypted. */
+export const CheckinsExport = z.array(Checkin).max(JS_ARRAY_MAX_LENGTH);
 
 export const METRICS = [
   'stressLevel',
@@ -125,22 +123,24 @@ const Averages = nullableNumbers(
 );
 
 const Week = z.object({
-  from: z.string().meta({ example: '2026-11-18' }),
-  to: z.string().meta({ example: '2026-11-24' }),
-  count: z.number().int().meta({ example: 6 }),
+  from: CalendarDate.meta({ example: '2026-11-18' }),
+  to: CalendarDate.meta({ example: '2026-11-24' }),
+  count: int32(0, 7).meta({ example: 6 }),
   averages: Averages,
 });
 
 export const CheckinSummary = z
   .object({
-    from: z.string().meta({ example: '2026-10-26' }),
-    to: z.string().meta({ example: '2026-11-24' }),
-    count: z.number().int().meta({ description: 'Check-ins from `from` to `to`', example: 27 }),
+    from: CalendarDate.meta({ example: '2026-10-26' }),
+    to: CalendarDate.meta({ example: '2026-11-24' }),
+    // One check-in a day at most.
+    count: int32(0, MAX_SUMMARY_DAYS).meta({ description: 'Check-ins from `from` to `to`', example: 27 }),
     averages: Averages,
     streak: z
       .object({
-        days: z.number().int().meta({ example: 12 }),
-        endsOn: z.string().nullable().meta({ example: '2026-11-24' }),
+        // As long as the user's history: nothing bounds it below what an `integer` holds.
+        days: int32(0, INT32_MAX).meta({ example: 12 }),
+        endsOn: CalendarDate.nullable().meta({ example: '2026-11-24' }),
       })
       .meta({
         description:
@@ -168,101 +168,3 @@ export const CheckinSummary = z
   })
   .meta({ id: 'CheckinSummary' });
 export type CheckinSummary = z.infer<typeof CheckinSummary>;
-
-export function describeCheckinsApi(registry: OpenAPIRegistry) {
-  const tags = ['Check-ins'];
-  const security = [{ [SECURITY.bearer]: [] }];
-  const path = '/api/v1/checkins';
-  const notSignedIn = problem('Not signed in');
-  const forbidden = problem('An API key (read-only), or a cookie session without a valid X-CSRF-Token');
-  const badId = problem('The id is not a UUID');
-  const missing = problem('No such check-in among yours');
-  const duplicate = problem('You already have a check-in on this date (`checkin-exists`)');
-  const invalid = problem(
-    'Invalid or unknown fields, or a `checkinDate` after today in your time zone (`checkin-date-in-future`)',
-  );
-
-  registry.registerPath({
-    method: 'post',
-    path,
-    tags,
-    summary: 'Record a daily check-in (one per date)',
-    description:
-      '"Today" is today in the time zone of your profile (UTC when none). Honours `Idempotency-Key`. `notes` is ' +
-      'stored encrypted.',
-    security,
-    request: { body: { content: { 'application/json': { schema: CreateCheckinBody } } } },
-    responses: {
-      201: json('Recorded', Checkin),
-      401: notSignedIn,
-      403: forbidden,
-      409: duplicate,
-      422: invalid,
-    },
-  });
-  registry.registerPath({
-    method: 'get',
-    path,
-    tags,
-    summary: 'Your check-ins, newest date first (API keys may call it)',
-    security,
-    request: { query: CheckinListQuery },
-    responses: {
-      200: json('A page of check-ins', CheckinPage),
-      400: problem('A cursor this API did not issue'),
-      401: notSignedIn,
-      422: problem('Invalid limit or dates, or `from` after `to`'),
-    },
-  });
-  registry.registerPath({
-    method: 'get',
-    path: `${path}/summary`,
-    tags,
-    summary: 'Averages, current streak and week-over-week change of your check-ins',
-    description: `\`from\` to \`to\` spans at most ${MAX_SUMMARY_DAYS} days; by default the last ${DEFAULT_SUMMARY_DAYS} days.`,
-    security,
-    request: { query: CheckinSummaryQuery },
-    responses: {
-      200: json('The summary', CheckinSummary),
-      401: notSignedIn,
-      403: problem('Your plan does not include wellness insights (`plan-required`)'),
-      422: problem(`Invalid dates, \`from\` after \`to\`, or more than ${MAX_SUMMARY_DAYS} days`),
-    },
-  });
-  registry.registerPath({
-    method: 'get',
-    path: `${path}/{id}`,
-    tags,
-    summary: 'One of your check-ins',
-    security,
-    request: { params: CheckinParams },
-    responses: { 200: json('The check-in', Checkin), 400: badId, 401: notSignedIn, 404: missing },
-  });
-  registry.registerPath({
-    method: 'patch',
-    path: `${path}/{id}`,
-    tags,
-    summary: 'Change some fields of a check-in',
-    description: 'Same rules as creating: a new `checkinDate` may not be after today nor taken by another check-in.',
-    security,
-    request: { params: CheckinParams, body: { content: { 'application/json': { schema: UpdateCheckinBody } } } },
-    responses: {
-      200: json('The updated check-in', Checkin),
-      400: badId,
-      401: notSignedIn,
-      403: forbidden,
-      404: missing,
-      409: duplicate,
-      422: invalid,
-    },
-  });
-  registry.registerPath({
-    method: 'delete',
-    path: `${path}/{id}`,
-    tags,
-    summary: 'Delete a check-in',
-    security,
-    request: { params: CheckinParams },
-    responses: { 204: { description: 'Deleted' }, 400: badId, 401: notSignedIn, 403: forbidden, 404: missing },
-  });
-}

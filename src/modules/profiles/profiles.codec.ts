@@ -1,6 +1,6 @@
 import { type FieldCipher, fieldContext } from '../../platform/crypto.js';
 import type { ProfileData, ProfileRow } from './profiles.repo.js';
-import { DEFAULT_TIME_ZONE, type Profile, type ProfileFields, type PutProfileBody } from './profiles.schemas.js';
+import { DEFAULT_TIME_ZONE, type Profile, type ProfileFields } from './profiles.schemas.js';
 
 /** The encrypted columns of user_profiles and the field each holds; the column name is part of the context. */
 const MONEY = [
@@ -24,24 +24,6 @@ export const EMPTY_PROFILE: Profile = {
   goals: [],
   updatedAt: null,
 };
-
-/** What a PUT body means under full replacement: every field left out takes its empty value. */
-export function replacementOf(body: PutProfileBody): ProfileFields {
-  return {
-    monthlyIncomeCents: body.monthlyIncomeCents ?? null,
-    currentSavingsCents: body.currentSavingsCents ?? null,
-    currentDebtCents: body.currentDebtCents ?? null,
-    householdSize: body.householdSize ?? null,
-    dependents: body.dependents ?? null,
-    city: body.city ?? null,
-    state: body.state ?? null,
-    zipCode: body.zipCode ?? null,
-    employmentStatus: body.employmentStatus ?? null,
-    ageRange: body.ageRange ?? null,
-    timezone: body.timezone ?? DEFAULT_TIME_ZONE,
-    goals: body.goals ?? [],
-  };
-}
 
 export function encodeProfile(cipher: FieldCipher, userId: string, fields: ProfileFields): ProfileData {
   const { monthlyIncomeCents, currentSavingsCents, currentDebtCents, ...plain } = fields;

@@ -3,7 +3,7 @@ import type { RequestContext } from '../../http/request-context.js';
 import type { FieldCipher } from '../../platform/crypto.js';
 import type { Db } from '../../platform/db-handle.js';
 import type { AuditLog } from '../audit/audit.port.js';
-import { changedFields, decodeProfile, EMPTY_PROFILE, encodeProfile, replacementOf } from './profiles.codec.js';
+import { changedFields, decodeProfile, EMPTY_PROFILE, encodeProfile } from './profiles.codec.js';
 import { findProfile, findTimeZone, lockUserForProfile, saveProfile } from './profiles.repo.js';
 import { DEFAULT_TIME_ZONE, type Profile, type PutProfileBody } from './profiles.schemas.js';
 
@@ -20,8 +20,7 @@ export function createProfilesService(deps: { db: Db; auditLog: AuditLog; cipher
     },
 
     /** Full replacement; one audit row naming the fields that changed (never their values), in the same commit. */
-    async replace(userId: string, body: PutProfileBody, ctx: RequestContext): Promise<Profile> {
-      const next = replacementOf(body);
+    async replace(userId: string, next: PutProfileBody, ctx: RequestContext): Promise<Profile> {
       return db.transaction(async (tx) => {
         if (!(await lockUserForProfile(tx, userId))) {
           throw new NotFoundError('not-found', 'The account no longer exists');

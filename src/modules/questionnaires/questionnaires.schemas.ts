@@ -1,26 +1,75 @@
-import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import { Id, INT32_MAX, Instant, int32, JS_ARRAY_MAX_LENGTH } from '../../http/field-schemas.js';
 import { PageQuery, pageOf } from '../../http/pagination.js';
-import { json, problem, SECURITY } from '../../openapi/components.js';
 import type { QuestionnaireDefinition } from './questionnaire.definition.js';
-import { QUESTIONNAIRE_SLUGS, SLUG_PATTERN } from './questionnaires.catalog.js';
+import { QUESTIONNAIRE_SLUGS, QUESTIONNAIRES, SLUG_PATTERN } from './questionnaires.catalog.js';
 import type { SubmissionRow } from './questionnaires.repo.js';
 
-export const QuestionnaireParams = z.object({
-  slug: z.string().max(64).regex(SLUG_PATTERN, { message: 'must be a questionnaire slug' }),
-});
-export const SubmissionParams = z.object({ id: z.uuid() });
+/**
+ * What a definition may hold, so that the document can bound what the API shows and stores of it. Definitions are
+ * code: test/modules/questionnaires/questionnaires.schemas.test.ts holds every one of them to these limits.
+ */
+export const DEFINITION_LIMITS = {
+  titleChars: 200,
+  descriptionChars: 1_000,
+  scoringChars: 2_000,
+  questions: 100,
+  /** Answers are keyed by question id; a longer key is refused before a definition is looked up. */
+  questionIdChars: 64,
+  questionChars: 500,
+  /** Scale values are whole numbers from 0 to 100, so a scale has at most 101 options. */
+  scaleMax: 100,
+  labelChars: 100,
+  /** Bands cover the scores 0 to 100 without overlap, so there are at most 101; `band` is varchar(32). */
+  bands: 101,
+  bandIdChars: 32,
+  recommendationsPerBand: 10,
+  recommendationChars: 500,
+  /** The longest free-text answer any question may accept. */
+  textAnswerChars: 1_000,
+} as const;
+const L = DEFINITION_LIMITS;
+
+/** The pattern and length the catalog holds every slug to. */
+const Slug = z
+  .string()
+  .regex(SLUG_PATTERN, { message: 'must be a questionnaire slug', abort: true })
+  .max(64)
+  .meta({ example: 'financial-wellbeing' });
+
+export const QuestionnaireParams = z.object({ slug: Slug });
+export const SubmissionParams = z.object({ id: Id });
+
+const QuestionId = z.string().max(L.questionIdChars).meta({ example: 'q1' });
+const ScaleValue = int32(0, L.scaleMax);
 
 /**
- * Only the shape here; the answers are checked against the questionnaire's own definition by the service, which
- * lists every problem under `body.answers.<question id>`.
+ * The shape of each answer here; the service checks them against the questionnaire's own definition (scale,
+ * required, unknown questions) and lists every problem under `body.answers.<question id>`. A number off the scale,
+ * a fraction included, is the service's to name, so any number passes here.
  */
 export const SubmitBody = z
   .strictObject({
-    answers: z.record(z.string().max(64), z.unknown()).meta({
-      description: 'One entry per question id: a whole number on its scale, or text for an optional text question',
-      example: { q1: 4, q2: 3, q3: 2, q4: 4, q5: 2, q6: 3, q7: 2, q8: 4, q9: 1, q10: 2 },
-    }),
+    answers: z
+      .record(
+        QuestionId,
+        z.union(
+          [
+            z.number(),
+            z
+              .string()
+              .trim()
+              .max(L.textAnswerChars, { message: `must be at most ${L.textAnswerChars} characters` }),
+            z.null(),
+          ],
+          { error: 'must be a number, text or null' },
+        ),
+      )
+      .meta({
+        description:
+          'One entry per question id: a whole number on its scale, or text (or null) for an optional text question',
+        example: { q1: 4, q2: 3, q3: 2, q4: 4, q5: 2, q6: 3, q7: 2, q8: 4, q9: 1, q10: 2 },
+      }),
   })
   .meta({ id: 'SubmitQuestionnaire' });
 export type SubmitBody = z.infer<typeof SubmitBody>;
@@ -33,73 +82,93 @@ export const SubmissionListQuery = PageQuery.extend({
 });
 export type SubmissionListQuery = z.infer<typeof SubmissionListQuery>;
 
-const Slug = z.string().meta({ example: 'financial-wellbeing' });
+const Title = z.string().max(L.titleChars);
+const Description = z.string().max(L.descriptionChars);
+const Version = int32(1, INT32_MAX).meta({ example: 1 });
+const Score = int32(0, 100);
 
 export const QuestionnaireSummary = z
   .object({
     slug: Slug,
-    title: z.string().meta({ example: 'Financial well-being' }),
-    version: z.number().int().meta({ example: 1 }),
-    description: z.string(),
-    questionCount: z.number().int().meta({ example: 10 }),
+    title: Title.meta({ example: 'Financial well-being' }),
+    version: Version,
+    description: Description,
+    questionCount: int32(1, L.questions).meta({ example: 10 }),
   })
   .meta({ id: 'QuestionnaireSummary' });
 
 export const QuestionnaireList = z
   .object({
-    data: z.array(QuestionnaireSummary),
+    data: z.array(QuestionnaireSummary).max(QUESTIONNAIRES.length),
     nextCursor: z.null().meta({ description: 'Always null: the catalog fits one page' }),
   })
   .meta({ id: 'QuestionnaireList' });
 
+const QuestionText = z.string().max(L.questionChars);
+
 const ScaleQuestionView = z.object({
-  id: z.string().meta({ example: 'q1' }),
+  id: QuestionId,
   kind: z.literal('scale'),
-  text: z.string().meta({ example: 'I could handle a major unexpected expense.' }),
+  text: QuestionText.meta({ example: 'I could handle a major unexpected expense.' }),
   required: z.literal(true),
-  options: z.array(z.object({ value: z.number().int(), label: z.string() })).meta({
-    example: [
-      { value: 1, label: 'Not at all' },
-      { value: 5, label: 'Completely' },
-    ],
-  }),
+  options: z
+    .array(z.object({ value: ScaleValue, label: z.string().max(L.labelChars) }))
+    .max(L.scaleMax + 1)
+    .meta({
+      example: [
+        { value: 1, label: 'Not at all' },
+        { value: 5, label: 'Completely' },
+      ],
+    }),
 });
 const TextQuestionView = z.object({
-  id: z.string().meta({ example: 'q7' }),
+  id: QuestionId.meta({ example: 'q7' }),
   kind: z.literal('text'),
-  text: z.string(),
+  text: QuestionText,
   required: z.literal(false),
-  maxLength: z.number().int().meta({ example: 1000 }),
+  maxLength: int32(1, L.textAnswerChars).meta({ example: 1000 }),
+});
+
+const Band = z.object({
+  id: z.string().max(L.bandIdChars),
+  label: z.string().max(L.labelChars),
+  min: Score,
+  max: Score,
 });
 
 export const QuestionnaireView = z
   .object({
     slug: Slug,
-    title: z.string(),
-    version: z.number().int().meta({ example: 1 }),
-    description: z.string(),
-    scoring: z.string().meta({ description: 'How the 0–100 score is computed and what a high score means' }),
-    questions: z.array(z.discriminatedUnion('kind', [ScaleQuestionView, TextQuestionView])),
+    title: Title,
+    version: Version,
+    description: Description,
+    scoring: z
+      .string()
+      .max(L.scoringChars)
+      .meta({ description: 'How the 0–100 score is computed and what a high score means' }),
+    questions: z.array(z.discriminatedUnion('kind', [ScaleQuestionView, TextQuestionView])).max(L.questions),
     bands: z
-      .array(z.object({ id: z.string(), label: z.string(), min: z.number().int(), max: z.number().int() }))
+      .array(Band)
+      .max(L.bands)
       .meta({ example: [{ id: 'medium', label: 'Medium', min: 40, max: 59 }] }),
   })
   .meta({ id: 'Questionnaire' });
 export type QuestionnaireView = z.infer<typeof QuestionnaireView>;
 
+const Recommendations = z.array(z.string().max(L.recommendationChars)).max(L.recommendationsPerBand);
+
 const submissionFields = {
-  id: z.uuid(),
+  id: Id,
   questionnaire: Slug,
-  definitionVersion: z
-    .number()
-    .int()
-    .meta({ description: 'The version of the questionnaire answered; its score is never recomputed', example: 1 }),
-  score: z.number().int().min(0).max(100).meta({ example: 58 }),
-  band: z.string().meta({ example: 'medium' }),
-  recommendations: z
-    .array(z.string())
-    .meta({ example: ['Build your emergency fund toward one month of essential expenses.'] }),
-  submittedAt: z.iso.datetime().meta({ example: '2026-11-25T09:30:00.000Z' }),
+  definitionVersion: Version.meta({
+    description: 'The version of the questionnaire answered; its score is never recomputed',
+  }),
+  score: Score.meta({ example: 58 }),
+  band: z.string().max(L.bandIdChars).meta({ example: 'medium' }),
+  recommendations: Recommendations.meta({
+    example: ['Build your emergency fund toward one month of essential expenses.'],
+  }),
+  submittedAt: Instant,
 };
 
 export const Submission = z.object(submissionFields).meta({ id: 'QuestionnaireSubmission' });
@@ -109,7 +178,7 @@ export const SubmissionDetail = z
   .object({
     ...submissionFields,
     answers: z
-      .record(z.string(), z.union([z.number().int(), z.string()]))
+      .record(QuestionId, z.union([ScaleValue, z.string().max(L.textAnswerChars)]))
       .meta({ description: 'As submitted (free text trimmed)', example: { q1: 4, q2: 3 } }),
   })
   .meta({ id: 'QuestionnaireSubmissionDetail' });
@@ -117,7 +186,11 @@ export type SubmissionDetail = z.infer<typeof SubmissionDetail>;
 
 export const SubmissionPage = pageOf(Submission).meta({ id: 'QuestionnaireSubmissionPage' });
 
-const Recommendations = z.array(z.string());
+/** The `questionnaireSubmissions` section of the GDPR export: every submission, oldest first, answers decrypted. */
+export const SubmissionsExport = z.array(SubmissionDetail).max(JS_ARRAY_MAX_LENGTH);
+
+/** Stored as JSON; read back as the list of strings it was written as, whatever its length. */
+const StoredRecommendations = z.array(z.string());
 
 export function toSubmission(row: SubmissionRow): Submission {
   return {
@@ -126,7 +199,7 @@ export function toSubmission(row: SubmissionRow): Submission {
     definitionVersion: row.definitionVersion,
     score: row.score,
     band: row.band,
-    recommendations: Recommendations.parse(row.recommendations),
+    recommendations: StoredRecommendations.parse(row.recommendations),
     submittedAt: row.submittedAt.toISOString(),
   };
 }
@@ -146,82 +219,4 @@ export function toQuestionnaireView(def: QuestionnaireDefinition): Questionnaire
     ),
     bands: def.bands.map((b) => ({ id: b.id, label: b.label, min: b.min, max: b.max })),
   };
-}
-
-export function describeQuestionnairesApi(registry: OpenAPIRegistry) {
-  const tags = ['Questionnaires'];
-  const security = [{ [SECURITY.bearer]: [] }];
-  const base = '/api/v1/questionnaires';
-  const notSignedIn = problem('Not signed in');
-
-  registry.registerPath({
-    method: 'get',
-    path: base,
-    tags,
-    summary: 'The questionnaires you can answer, each at its current version',
-    security,
-    responses: { 200: json('The catalog', QuestionnaireList), 401: notSignedIn },
-  });
-  registry.registerPath({
-    method: 'get',
-    path: `${base}/submissions`,
-    tags,
-    summary: 'Your submissions, newest first, without their answers',
-    security,
-    request: { query: SubmissionListQuery },
-    responses: {
-      200: json('A page of submissions', SubmissionPage),
-      400: problem('A cursor this API did not issue'),
-      401: notSignedIn,
-      422: problem('Invalid limit, or an unknown questionnaire in `questionnaire`'),
-    },
-  });
-  registry.registerPath({
-    method: 'get',
-    path: `${base}/submissions/{id}`,
-    tags,
-    summary: 'One of your submissions, with its answers decrypted',
-    security,
-    request: { params: SubmissionParams },
-    responses: {
-      200: json('The submission', SubmissionDetail),
-      400: problem('The id is not a UUID'),
-      401: notSignedIn,
-      404: problem('No such submission among yours'),
-    },
-  });
-  registry.registerPath({
-    method: 'get',
-    path: `${base}/{slug}`,
-    tags,
-    summary: 'A questionnaire: its questions, scale labels, bands and how it is scored',
-    security,
-    request: { params: QuestionnaireParams },
-    responses: {
-      200: json('The definition', QuestionnaireView),
-      400: problem('The slug is malformed'),
-      401: notSignedIn,
-      404: problem('No such questionnaire'),
-    },
-  });
-  registry.registerPath({
-    method: 'post',
-    path: `${base}/{slug}/submissions`,
-    tags,
-    summary: 'Answer a questionnaire; answers are stored encrypted, the score, band and recommendations come back',
-    description: 'Honours `Idempotency-Key`: a retry with the same key and body replays the first answer.',
-    security,
-    request: { params: QuestionnaireParams, body: { content: { 'application/json': { schema: SubmitBody } } } },
-    responses: {
-      201: json('Scored and stored', Submission),
-      400: problem('The slug is malformed, or the Idempotency-Key is invalid'),
-      401: notSignedIn,
-      403: problem('An API key (read-only), or a cookie session without a valid X-CSRF-Token'),
-      404: problem('No such questionnaire'),
-      409: problem('A request with this Idempotency-Key is still running'),
-      422: problem(
-        'Each unknown question, missing answer, or value that is not a whole number on the scale is listed in `errors` (`body.answers.q3`); or an Idempotency-Key reused with another body',
-      ),
-    },
-  });
 }

@@ -1,5 +1,6 @@
 import type { RequestHandler } from 'express';
 import { principalOf } from '../../http/authenticate.js';
+import { withContract } from '../../http/contract.js';
 import { ForbiddenError } from '../../http/errors.js';
 import type { Db } from '../../platform/db-handle.js';
 import { cheapestPlanWith, FEATURES, type Feature, type PlanId, planById, planHas } from './subscriptions.plans.js';
@@ -58,7 +59,7 @@ export function createEntitlements(deps: { db: Db; graceDays: number; now: () =>
      */
     requireEntitlement(feature: Feature): RequestHandler {
       const cheapest = cheapestPlanWith(feature);
-      return async (req, _res, next) => {
+      const gate: RequestHandler = async (req, _res, next) => {
         const plan = await planOf(principalOf(req).userId);
         if (!planHas(plan, feature)) {
           const current = plan ? ` (your plan, ${planById(plan).name}, does not include it)` : '';
@@ -69,6 +70,7 @@ export function createEntitlements(deps: { db: Db; graceDays: number; now: () =>
         }
         next();
       };
+      return withContract(gate, { problems: ['plan-required'] });
     },
   };
 }

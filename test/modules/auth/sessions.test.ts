@@ -174,7 +174,8 @@ describe('refresh tokens', () => {
           .send({ refreshToken: 'x'.repeat(43) })
       ).status,
     ).toBe(401);
-    expect((await request(t.app).post('/api/v1/auth/refresh').send({})).status).toBe(401);
+    // No body at all (a client neither mobile nor web): the answer it always had.
+    expect((await request(t.app).post('/api/v1/auth/refresh')).status).toBe(401);
     await t.db.prisma.refreshToken.updateMany({
       where: { userId: user.id },
       data: { expiresAt: new Date(Date.now() - 1000) },
@@ -182,6 +183,13 @@ describe('refresh tokens', () => {
     expect((await request(t.app).post('/api/v1/auth/refresh').send({ refreshToken: user.refreshToken })).status).toBe(
       401,
     );
+  });
+
+  it('when a mobile client sends a body without refreshToken, answers 422 naming body.refreshToken', async () => {
+    const res = await request(t.app).post('/api/v1/auth/refresh').send({});
+    expect(res.status).toBe(422);
+    expect(res.type).toBe('application/problem+json');
+    expect(res.body.errors.map((e: { path: string }) => e.path)).toEqual(['body.refreshToken']);
   });
 
   it('when the refresh token lives REFRESH_TOKEN_TTL_DAYS, its expiry says so', async () => {
@@ -214,10 +222,32 @@ describe('logout', () => {
     expect((await me(bearer(user.accessToken))).status).toBe(200);
   });
 
-  it('when logout names no token at all, answers 422 naming the field', async () => {
-    const res = await request(t.app).post('/api/v1/auth/logout').send({});
+  it('when a mobile client sends a body without refreshToken, answers 422 naming body.refreshToken', async () => {
+    const user = await registerUser(t);
+    const res = await request(t.app).post('/api/v1/auth/logout').set(bearer(user.accessToken)).send({});
     expect(res.status).toBe(422);
-    expect(res.body.errors[0].path).toBe('body.refreshToken');
+    expect(res.type).toBe('application/problem+json');
+    expect(res.body.errors.map((e: { path: string }) => e.path)).toEqual(['body.refreshToken']);
+    expect((await me(bearer(user.accessToken))).status).toBe(200);
+  });
+
+  it('when logout has neither a body nor a refresh cookie, answers 422 naming body.refreshToken', async () => {
+    const res = await request(t.app).post('/api/v1/auth/logout');
+    expect(res.status).toBe(422);
+    expect(res.body.errors.map((e: { path: string }) => e.path)).toEqual(['body.refreshToken']);
+  });
+
+  it('when the document describes refresh and logout, the body is optional and a body needs refreshToken', async () => {
+    const document = (await request(t.app).get('/openapi.json')).body;
+    for (const [path, schema] of [
+      ['/api/v1/auth/refresh', 'Refresh'],
+      ['/api/v1/auth/logout', 'Logout'],
+    ] as const) {
+      const body = document.paths[path].post.requestBody;
+      expect(body.required, path).toBe(false);
+      expect(body.content['application/json'].schema).toEqual({ $ref: `#/components/schemas/${schema}` });
+      expect(document.components.schemas[schema].required, schema).toEqual(['refreshToken']);
+    }
   });
 
   it('when logout-all is called, every access token of every session stops working at once', async () => {

@@ -153,17 +153,19 @@ describe('CSRF on cookie sessions', () => {
     const jar = setCookies(res);
     expect(jar.get('__Secure-mingus-refresh')?.value).not.toBe(session.jar.get('__Secure-mingus-refresh')?.value);
     expect(res.body).not.toHaveProperty('refreshToken');
+    expect(res.body.csrfToken).toEqual(expect.any(String));
+    expect(res.body.csrfToken).not.toBe(session.csrfToken);
   });
 
-  it('when a web client logs out, its cookies are cleared and its session ends', async () => {
+  it('when a web client logs out with its cookie and no body, its cookies are cleared and its session ends', async () => {
     const session = await webLogin(await registerUser(t));
-    const noCsrf = await request(t.app).post('/api/v1/auth/logout').set('Cookie', session.refreshCookie).send({});
+    const noCsrf = await request(t.app).post('/api/v1/auth/logout').set(WEB).set('Cookie', session.refreshCookie);
     expect(noCsrf.status).toBe(403);
     const res = await request(t.app)
       .post('/api/v1/auth/logout')
+      .set(WEB)
       .set('Cookie', session.refreshCookie)
-      .set('X-CSRF-Token', session.csrfToken)
-      .send({});
+      .set('X-CSRF-Token', session.csrfToken);
     expect(res.status).toBe(204);
     const cleared = setCookies(res);
     expect(cleared.get('__Host-mingus-access')?.attributes).toMatch(/Expires=Thu, 01 Jan 1970/);

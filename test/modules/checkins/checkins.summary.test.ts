@@ -2,6 +2,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../../support/app.js';
 import { bearer, registerUser as registerWithoutPlan, type SignedInUser } from '../../support/auth.js';
+import { EMPTY_PROFILE_BODY } from '../../support/profile.js';
 
 const PATH = '/api/v1/checkins';
 const NOON_UTC = new Date('2026-03-10T12:00:00Z');
@@ -185,7 +186,7 @@ describe('GET /api/v1/checkins/summary', () => {
     await request(t.app)
       .put('/api/v1/profile')
       .set(bearer(user.accessToken))
-      .send({ timezone: 'Pacific/Kiritimati' })
+      .send({ ...EMPTY_PROFILE_BODY, timezone: 'Pacific/Kiritimati' })
       .expect(200);
     await seed(user, [
       ['2026-03-11', 5, 5, 5, 7, 0, 0],

@@ -5,6 +5,7 @@ import { createCheckinsPrivacySection } from '../../../src/modules/checkins/chec
 import { createFieldCipher } from '../../../src/platform/crypto.js';
 import { startTestApp, type TestApp } from '../../support/app.js';
 import { bearer, registerUser, type SignedInUser } from '../../support/auth.js';
+import { EMPTY_PROFILE_BODY } from '../../support/profile.js';
 
 const PATH = '/api/v1/checkins';
 /** Noon UTC on 10 March 2026: already 11 March in Kiritimati (UTC+14), still 10 March in Los Angeles. */
@@ -46,7 +47,11 @@ async function create(user: SignedInUser, body: unknown) {
 
 async function inZone(timezone: string) {
   const user = await registerUser(t);
-  await request(t.app).put('/api/v1/profile').set(bearer(user.accessToken)).send({ timezone }).expect(200);
+  await request(t.app)
+    .put('/api/v1/profile')
+    .set(bearer(user.accessToken))
+    .send({ ...EMPTY_PROFILE_BODY, timezone })
+    .expect(200);
   return user;
 }
 

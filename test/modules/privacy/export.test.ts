@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ExportDocument } from '../../../src/modules/privacy/privacy.schemas.js';
 import { startTestApp, type TestApp } from '../../support/app.js';
 import { bearer, registerUser, type SignedInUser } from '../../support/auth.js';
 import { billingEnv, type StripeServer, startStripeServer } from '../../support/stripe-server.js';
@@ -169,6 +170,18 @@ describe('personal-data sections', () => {
   it('when the app is wired, the export has a section for every personal-data module', async () => {
     const { body } = await exportOf(ann);
     expect(Object.keys(body.sections).sort()).toEqual(Object.keys(SECTION_TABLES).sort());
+  });
+
+  it('when exported with a row in every table, is exactly what the documented PersonalDataExport schema describes', async () => {
+    const { body } = await exportOf(ann);
+    const parsed = ExportDocument.safeParse(body);
+    expect(parsed.error?.issues).toBeUndefined();
+    // The schema drops keys it does not know: equal means every key the export holds is documented.
+    expect(parsed.data).toEqual(body);
+  });
+
+  it("when the document's example is read, it fits the schema it illustrates", () => {
+    expect(ExportDocument.safeParse(ExportDocument.meta()?.example).error?.issues).toBeUndefined();
   });
 
   it('when a table names a user, some section exports it (a new table without one fails here)', async () => {

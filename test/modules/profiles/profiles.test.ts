@@ -4,6 +4,7 @@ import { createProfilesPrivacySection } from '../../../src/modules/profiles/prof
 import { createFieldCipher } from '../../../src/platform/crypto.js';
 import { startTestApp, type TestApp } from '../../support/app.js';
 import { bearer, registerUser, type SignedInUser } from '../../support/auth.js';
+import { EMPTY_PROFILE_BODY } from '../../support/profile.js';
 
 const PATH = '/api/v1/profile';
 
@@ -96,7 +97,7 @@ describe('PUT /api/v1/profile', () => {
 
   it('when the money fields are at their largest allowed values, stores them exactly', async () => {
     const user = await registerUser(t);
-    const body = { monthlyIncomeCents: 100_000_000, currentSavingsCents: 10_000_000_000, currentDebtCents: 0 };
+    const body = { ...FULL, monthlyIncomeCents: 100_000_000, currentSavingsCents: 10_000_000_000, currentDebtCents: 0 };
     await put(user, body).expect(200);
     expect((await get(user)).body).toMatchObject(body);
   });
@@ -113,19 +114,39 @@ describe('PUT /api/v1/profile', () => {
     expect(row.city).toBe('Atlanta');
   });
 
-  it('when a field is left out, it is cleared: PUT replaces the whole profile', async () => {
+  it('when the body is empty, answers 422 listing every field and stores nothing', async () => {
+    const user = await registerUser(t);
+    const res = await put(user, {});
+    expect(res.status).toBe(422);
+    expect(res.type).toBe('application/problem+json');
+    const paths = res.body.errors.map((e: { path: string }) => e.path);
+    expect(paths.sort()).toEqual(
+      Object.keys(FULL)
+        .map((field) => `body.${field}`)
+        .sort(),
+    );
+    expect(await rawProfile(user.id)).toBeUndefined();
+  });
+
+  it('when a field is left out, answers 422 naming it and keeps the saved profile', async () => {
+    const user = await registerUser(t);
+    const saved = (await put(user, FULL).expect(200)).body;
+    const res = await put(user, { city: 'Houston' });
+    expect(res.status).toBe(422);
+    const paths = res.body.errors.map((e: { path: string }) => e.path);
+    expect(paths).toContain('body.monthlyIncomeCents');
+    expect(paths).toContain('body.timezone');
+    expect(paths).not.toContain('body.city');
+    expect((await get(user)).body).toEqual(saved);
+    expect((await profileAudits(user.id)).length).toBe(1);
+  });
+
+  it('when fields are null (and goals empty), they are cleared: PUT replaces the whole profile', async () => {
     const user = await registerUser(t);
     await put(user, FULL).expect(200);
-    const res = await put(user, { city: 'Houston' });
+    const res = await put(user, { ...EMPTY_PROFILE_BODY, city: 'Houston' });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({
-      monthlyIncomeCents: null,
-      currentDebtCents: null,
-      city: 'Houston',
-      state: null,
-      timezone: 'UTC',
-      goals: [],
-    });
+    expect(res.body).toEqual({ ...EMPTY_PROFILE_BODY, city: 'Houston', updatedAt: expect.any(String) });
     const row = await rawProfile(user.id);
     expect(row.monthly_income_enc).toBeNull();
     expect(row.timezone).toBe('UTC');
@@ -133,7 +154,7 @@ describe('PUT /api/v1/profile', () => {
 
   it('when the time zone is given in another case, stores its canonical IANA name', async () => {
     const user = await registerUser(t);
-    const res = await put(user, { timezone: 'asia/tokyo' });
+    const res = await put(user, { ...FULL, timezone: 'asia/tokyo' });
     expect(res.status).toBe(200);
     expect(res.body.timezone).toBe('Asia/Tokyo');
   });
@@ -163,12 +184,12 @@ describe('PUT /api/v1/profile', () => {
     ['a repeated goal', { goals: ['invest', 'invest'] }, 'body.goals'],
     ['an empty city', { city: '   ' }, 'body.city'],
     ['an unknown field', { ssn: '123-45-6789' }, 'body'],
-  ])('when the body has %s, answers 422 naming the field and stores nothing', async (_name, body, path) => {
+  ])('when the body has %s, answers 422 naming the field and stores nothing', async (_name, fields, path) => {
     const user = await registerUser(t);
-    const res = await put(user, body);
+    const res = await put(user, { ...FULL, ...fields });
     expect(res.status).toBe(422);
     expect(res.type).toBe('application/problem+json');
-    expect(res.body.errors.map((e: { path: string }) => e.path)).toContain(path);
+    expect(res.body.errors.map((e: { path: string }) => e.path)).toEqual([path]);
     expect(await rawProfile(user.id)).toBeUndefined();
   });
 
@@ -178,7 +199,12 @@ describe('PUT /api/v1/profile', () => {
       .put(PATH)
       .set(bearer(user.accessToken))
       .set('Content-Type', 'application/json')
-      .send('{"currentDebtCents": 9007199254740993}');
+      .send(
+        JSON.stringify({ ...FULL, currentDebtCents: 0 }).replace(
+          '"currentDebtCents":0',
+          '"currentDebtCents":9007199254740993',
+        ),
+      );
     expect(res.status).toBe(422);
     expect(new Set(res.body.errors.map((e: { path: string }) => e.path))).toEqual(new Set(['body.currentDebtCents']));
     expect(await rawProfile(user.id)).toBeUndefined();

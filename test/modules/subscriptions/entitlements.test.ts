@@ -6,6 +6,7 @@ import {
   type Feature,
   PLANS,
 } from '../../../src/modules/subscriptions/subscriptions.plans.js';
+import { Plan, toPlan } from '../../../src/modules/subscriptions/subscriptions.schemas.js';
 import { bearer, registerUser } from '../../support/auth.js';
 import { signedEvent, subscriptionObject, TEST_PRICES } from '../../support/stripe-server.js';
 import { type BillingTestApp, deliver, startBillingApp, subscribe } from './billing.helpers.js';
@@ -26,6 +27,10 @@ describe('the plan table', () => {
       if (i > 0) expect(plan.features).toEqual(expect.arrayContaining([...(PLANS[i - 1]?.features ?? [])]));
       if (i > 0) expect(plan.priceCents).toBeGreaterThan(PLANS[i - 1]?.priceCents ?? 0);
     }
+  });
+
+  it('when shown, each plan fits the bounds the OpenAPI document gives a plan', () => {
+    for (const plan of PLANS) expect(Plan.safeParse(toPlan(plan)).error?.issues, plan.id).toBeUndefined();
   });
 
   it('when asked for the cheapest plan with a feature, names mid_tier for wellness-insights and professional for bank-links', () => {

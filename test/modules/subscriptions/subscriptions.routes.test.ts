@@ -230,7 +230,6 @@ describe('when billing is not configured', () => {
       await request(bare.app).get(`${BASE}/plans`),
       await request(bare.app).get(`${BASE}/me`).set(auth),
       await request(bare.app).post(`${BASE}/checkout`).set(auth).send({ plan: 'budget' }),
-      await request(bare.app).post(`${BASE}/checkout`).set(auth).send({ plan: 'unknown' }),
       await request(bare.app).post(`${BASE}/portal`).set(auth),
       await deliver(bare, signedEvent('invoice.paid', { id: 'in_1', object: 'invoice' })),
     ];
@@ -241,5 +240,18 @@ describe('when billing is not configured', () => {
     }
     expect(await bare.db.prisma.stripeEvent.count()).toBe(0);
     expect((await request(bare.app).get('/api/v1/users/me').set(auth)).status).toBe(200);
+  });
+
+  it('when a checkout body is invalid, answers 422 validation-failed rather than 503 (issue 21)', async () => {
+    const user = await registerUser(bare);
+    const res = await request(bare.app)
+      .post(`${BASE}/checkout`)
+      .set(bearer(user.accessToken))
+      .send({ plan: 'unknown' });
+    expect(res.status).toBe(422);
+    expect(res.type).toBe('application/problem+json');
+    expect(res.body.type).toBe('https://docs.mingus.app/problems/validation-failed');
+    expect(res.body.errors).toEqual([expect.objectContaining({ path: 'body.plan' })]);
+    expect(await bare.db.prisma.subscription.count({ where: { userId: user.id } })).toBe(0);
   });
 });
