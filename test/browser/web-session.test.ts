@@ -229,6 +229,26 @@ describe.skipIf(skip)('the web session in a real browser', () => {
     expect(statusOf(await call(page, '/users/me'))).toBe(401);
   });
 
+  it('when the browser comes back with only its refresh cookie, the page gets a CSRF token, refreshes and is signed in again', async () => {
+    const page = await open(allowed);
+    await signUp(page);
+    // What a browser restart a day later leaves: the 15-minute access cookie has expired and the session-only CSRF
+    // cookie is gone; the 30-day refresh cookie stays. A new page knows no CSRF token either.
+    await page.context().clearCookies({ name: /^__Host-/ });
+    await page.reload();
+    expect((await sessionCookies(page)).map((c) => c.name)).toEqual([REFRESH]);
+    expect(statusOf(await call(page, '/users/me'))).toBe(401);
+
+    const issued = await call(page, '/auth/csrf');
+    expect(statusOf(issued)).toBe(200);
+    const refreshed = await call(page, '/auth/refresh', {
+      method: 'POST',
+      headers: { 'X-Client': 'web', 'X-CSRF-Token': json(issued).csrfToken as string },
+    });
+    expect(statusOf(refreshed)).toBe(200);
+    expect(statusOf(await call(page, '/users/me'))).toBe(200);
+  });
+
   it('when a cookie-authenticated state change carries no X-CSRF-Token, it is refused 403 and changes nothing', async () => {
     const page = await open(allowed);
     const { userId } = await signUp(page);

@@ -195,8 +195,8 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * A CSRF token for the current cookie session (also set as its cookie)
-     * @description A new token each time: it replaces the CSRF cookie, so the token held before stops working.
+     * A CSRF token for the current web session (also set as its cookie)
+     * @description A new token each time: it replaces the CSRF cookie, so the token held before stops working. A web page that was reloaded after its access cookie expired, or opened after the browser restarted, calls it with the refresh cookie alone, then refreshes with the token it gets.
      */
     get: operations['getCsrfToken'];
     put?: never;
@@ -3446,10 +3446,7 @@ export interface operations {
           'application/json': components['schemas']['CsrfToken'];
         };
       };
-      /**
-       * @description * `authentication-required`: an `/api/v1` route that needs a session or API key got none (`WWW-Authenticate: Bearer`)
-       *     * `invalid-token`: the access token or API key is forged, expired, for another issuer/audience, or its session was ended (`WWW-Authenticate: Bearer error="invalid_token"`)
-       */
+      /** @description `authentication-required`: an `/api/v1` route that needs a session or API key got none (`WWW-Authenticate: Bearer`) */
       401: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];

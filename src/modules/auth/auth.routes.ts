@@ -2,7 +2,7 @@ import type { Request, Response } from 'express';
 import { type ApiRouter, createApiRouter } from '../../http/api-router.js';
 import { principalOf, requireAuth } from '../../http/authenticate.js';
 import type { Csrf } from '../../http/csrf.js';
-import { UnauthorizedError, UnprocessableError } from '../../http/errors.js';
+import { ForbiddenError, UnauthorizedError, UnprocessableError } from '../../http/errors.js';
 import type { RateLimits } from '../../http/rate-limits.js';
 import { requestContext } from '../../http/request-context.js';
 import {
@@ -104,9 +104,14 @@ const CHANGE_PASSWORD = operation({
 const CSRF = operation({
   operationId: 'getCsrfToken',
   tag,
-  summary: 'A CSRF token for the current cookie session (also set as its cookie)',
-  description: 'A new token each time: it replaces the CSRF cookie, so the token held before stops working.',
+  summary: 'A CSRF token for the current web session (also set as its cookie)',
+  description:
+    'A new token each time: it replaces the CSRF cookie, so the token held before stops working. A web page that ' +
+    'was reloaded after its access cookie expired, or opened after the browser restarted, calls it with the ' +
+    'refresh cookie alone, then refreshes with the token it gets.',
   replies: { 200: json('The token to send as X-CSRF-Token', CsrfToken, ['Set-Cookie']) },
+  checks: { accepts: [{ name: 'bearer' }, { name: 'cookie' }, { name: 'refreshCookie' }], anonymous: false },
+  problems: ['authentication-required', 'api-key-not-allowed'],
 });
 
 /** `X-Client: web` asks for cookies: the tokens never reach the page's JavaScript. */
@@ -219,10 +224,20 @@ export function authRoutes(svc: AuthService, deps: AuthRoutesDeps): ApiRouter {
     },
   );
 
-  r.get('/csrf', CSRF, requireAuth({ apiKeys: false }), (req, res) => {
-    const principal = principalOf(req);
-    // requireAuth({ apiKeys: false }) leaves only sessions.
-    const sessionId = principal.kind === 'session' ? principal.sessionId : '';
+  // A session, or the refresh cookie alone: the page's CSRF token lives in its memory, so a reload after the access
+  // cookie expired would otherwise leave a refresh cookie that cannot be used (refresh needs the token). Only this
+  // site's pages can read the answer (CORS), and the cookies are never sent cross-site (SameSite=Strict).
+  r.get('/csrf', CSRF, async (req, res) => {
+    const principal = req.auth;
+    if (principal?.kind === 'api-key') {
+      throw new ForbiddenError('api-key-not-allowed', 'API keys cannot be used on this route');
+    }
+    const refreshToken = cookieValue(req, REFRESH_COOKIE);
+    const sessionId = principal?.sessionId ?? (refreshToken ? await svc.resumableSession(refreshToken) : undefined);
+    if (!sessionId) {
+      res.setHeader('WWW-Authenticate', 'Bearer');
+      throw new UnauthorizedError('authentication-required', 'Sign in, or send the refresh cookie of a live session');
+    }
     res.json({ csrfToken: csrf.issue(req, res, sessionId) });
   });
 

@@ -14,6 +14,7 @@ import {
   insertRefreshToken,
   insertUser,
   isSessionLive,
+  liveSessionOfRefreshToken,
   markSpent,
   revokeFamily,
   revokeUserSessions,
@@ -224,6 +225,11 @@ export function createAuthService(deps: AuthServiceDeps) {
     /** The session a refresh token belongs to (to check a web client's CSRF token before using the cookie). */
     sessionOfRefreshToken(refreshToken: string): Promise<string | undefined> {
       return sessionOfRefreshToken(db, sha256(refreshToken));
+    },
+
+    /** The session a web page may resume with its refresh cookie: one whose refresh token is still usable. */
+    resumableSession(refreshToken: string): Promise<string | undefined> {
+      return liveSessionOfRefreshToken(db, sha256(refreshToken), deps.now());
     },
 
     /** The principal of a valid access token, with the check that its session has not ended (started now). */

@@ -1,5 +1,6 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Lifecycle } from '../../platform/lifecycle.js';
+import { HEALTH_ERROR_MAX_CHARS } from './health.schemas.js';
 
 /** A dependency check: resolves when the dependency answered in time, rejects otherwise. */
 export type Check = (timeoutMs: number) => Promise<void>;
@@ -36,7 +37,11 @@ export function createHealthService(deps: HealthDeps) {
       await check(timeoutMs);
       return { status: 'ok', latencyMs: round(now() - start) };
     } catch (err) {
-      return { status: 'failing', latencyMs: round(now() - start), error: (err as Error).message };
+      return {
+        status: 'failing',
+        latencyMs: round(now() - start),
+        error: String((err as Error)?.message).slice(0, HEALTH_ERROR_MAX_CHARS),
+      };
     }
   }
 

@@ -135,6 +135,40 @@ describe('CSRF on cookie sessions', () => {
     expect((await patchMe(cookie, res.body.csrfToken)).status).toBe(200);
   });
 
+  it('when a page comes back with the refresh cookie alone, GET /auth/csrf issues a token that lets it refresh', async () => {
+    // A reload after the access cookie expired, or a browser restart: the page's CSRF token and the session-only
+    // CSRF cookie are gone, the 30-day refresh cookie is not.
+    const session = await webLogin(await registerUser(t));
+    const refreshOnly = session.refreshCookie.split(';')[0] as string;
+    const res = await request(t.app).get('/api/v1/auth/csrf').set('Cookie', refreshOnly);
+    expect(res.status).toBe(200);
+    const csrfCookie = setCookies(res).get('__Host-mingus-csrf')?.value;
+    const refreshed = await request(t.app)
+      .post('/api/v1/auth/refresh')
+      .set(WEB)
+      .set('Cookie', `${refreshOnly}; __Host-mingus-csrf=${csrfCookie}`)
+      .set('X-CSRF-Token', res.body.csrfToken);
+    expect(refreshed.status).toBe(200);
+    expect(setCookies(refreshed).get('__Host-mingus-access')?.value).toEqual(expect.any(String));
+  });
+
+  it('when the refresh cookie is spent or unknown and no session is signed in, GET /auth/csrf answers 401', async () => {
+    const session = await webLogin(await registerUser(t));
+    const refreshOnly = session.refreshCookie.split(';')[0] as string;
+    const rotated = await request(t.app)
+      .post('/api/v1/auth/refresh')
+      .set(WEB)
+      .set('Cookie', session.refreshCookie)
+      .set('X-CSRF-Token', session.csrfToken);
+    expect(rotated.status).toBe(200);
+    for (const cookie of [refreshOnly, '__Secure-mingus-refresh=made-up', '']) {
+      const res = await request(t.app).get('/api/v1/auth/csrf').set('Cookie', cookie);
+      expect(res.status, cookie).toBe(401);
+      expect(res.type).toBe('application/problem+json');
+      expect(res.headers['set-cookie']).toBeUndefined();
+    }
+  });
+
   it('when a bearer token authenticates the write, no CSRF token is needed', async () => {
     const user = await registerUser(t);
     const res = await request(t.app).patch('/api/v1/users/me').set(bearer(user.accessToken)).send({ name: 'Bearer' });
