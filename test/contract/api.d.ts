@@ -908,7 +908,6 @@ export interface components {
           id: string;
           /** @example admin.user_update */
           action: string;
-          byAdministrator: boolean;
           targetType: string | null;
           targetId: string | null;
           /**
@@ -925,6 +924,7 @@ export interface components {
            * @example 2026-11-25T09:30:00.000Z
            */
           createdAt: string;
+          byAdministrator: boolean;
         }[];
         idempotencyKeys: {
           key: string;

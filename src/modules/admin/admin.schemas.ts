@@ -38,18 +38,11 @@ export type AuditLogQuery = z.infer<typeof AuditLogQuery>;
 /** One audit row as admins read it: which fields changed, never their values. */
 export const AuditEntry = z
   .object({
-    id: auditEntryFields.id,
-    action: auditEntryFields.action,
+    ...auditEntryFields,
     userId: Id.nullable().meta({ description: 'The account the entry is about' }),
     actorId: Id.nullable().meta({
       description: 'Who did it when not the account itself (an admin); null for the operator CLI',
     }),
-    targetType: auditEntryFields.targetType,
-    targetId: auditEntryFields.targetId,
-    fields: auditEntryFields.fields,
-    ip: auditEntryFields.ip,
-    requestId: auditEntryFields.requestId,
-    createdAt: auditEntryFields.createdAt,
   })
   .meta({ id: 'AuditEntry' });
 export type AuditEntry = z.infer<typeof AuditEntry>;

@@ -56,17 +56,7 @@ export const auditEntryFields = {
  */
 export const AuditLogExport = z
   .array(
-    z.object({
-      id: auditEntryFields.id,
-      action: auditEntryFields.action,
-      byAdministrator: z.boolean(),
-      targetType: auditEntryFields.targetType,
-      targetId: auditEntryFields.targetId,
-      fields: auditEntryFields.fields,
-      ip: auditEntryFields.ip,
-      requestId: auditEntryFields.requestId,
-      createdAt: auditEntryFields.createdAt,
-    }),
+    z.object({ ...auditEntryFields, byAdministrator: z.boolean() }),
   )
   .max(JS_ARRAY_MAX_LENGTH);
 

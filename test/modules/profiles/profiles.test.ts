@@ -45,21 +45,7 @@ describe('GET /api/v1/profile', () => {
     const user = await registerUser(t);
     const res = await get(user);
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({
-      monthlyIncomeCents: null,
-      currentSavingsCents: null,
-      currentDebtCents: null,
-      householdSize: null,
-      dependents: null,
-      city: null,
-      state: null,
-      zipCode: null,
-      employmentStatus: null,
-      ageRange: null,
-      timezone: 'UTC',
-      goals: [],
-      updatedAt: null,
-    });
+    expect(res.body).toEqual({ ...EMPTY_PROFILE_BODY, updatedAt: null });
     expect(await rawProfile(user.id)).toBeUndefined();
   });
 
