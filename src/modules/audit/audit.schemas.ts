@@ -55,9 +55,7 @@ export const auditEntryFields = {
  * the administrator's id or address.
  */
 export const AuditLogExport = z
-  .array(
-    z.object({ ...auditEntryFields, byAdministrator: z.boolean() }),
-  )
+  .array(z.object({ ...auditEntryFields, byAdministrator: z.boolean() }))
   .max(JS_ARRAY_MAX_LENGTH);
 
 /** One entry as a service records it. */
