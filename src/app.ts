@@ -137,7 +137,9 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
     now,
   });
   const users = createUsersService({ db });
-  const csrf = createCsrf(config.auth.csrfSecret);
+  const csrf = createCsrf(config.auth.csrfSecret, {
+    cookieMaxAgeMs: config.auth.refreshTokenTtlDays * 86_400_000,
+  });
   const limits = createRateLimits({ redis, keyPrefix, logger, metrics, limits: config.limits });
   const cursors = createCursors(config.auth.jwtSecret);
   const admin = createAdminService({

@@ -19,10 +19,14 @@ export interface ApiRouter extends Record<HttpMethod, RouteMethod> {
   readonly router: Router;
   /** Every route registered here or in a mounted router, with the middleware that runs before each. */
   readonly routes: readonly RouteRecord[];
+  /** The middleware added with `use`, which also runs for requests this router passes on unanswered. */
+  readonly middleware: readonly RequestHandler[];
   /** Middleware for every route registered after it (as Router#use). */
   use(...handlers: Handlers): void;
-  /** Serves `child`'s routes under `prefix`, after `handlers`. */
+  /** Serves `child`'s routes under `prefix`, after `handlers`; `child` takes no route after that. */
   mount(prefix: string, child: ApiRouter, ...handlers: Handlers): void;
+  /** Refuses any further route or middleware (its parent's `mount` calls it). */
+  seal(): void;
 }
 
 /**
@@ -34,9 +38,16 @@ export function createApiRouter(): ApiRouter {
   const router = Router();
   const routes: RouteRecord[] = [];
   const chain: RequestHandler[] = [];
+  const mounted = new Map<string, ApiRouter>();
+  let sealed = false;
+  // Once mounted, the parent has copied the routes: one added later would be served but missing from the table.
+  const assertOpen = () => {
+    if (sealed) throw new Error('createApiRouter(): a route or middleware was added after the router was mounted');
+  };
   const route =
     (method: HttpMethod): RouteMethod =>
     (path, description, ...handlers) => {
+      assertOpen();
       const own = handlers.flat();
       router[method](path, ...own);
       routes.push({ method, path, description, handlers: [...chain, ...own] });
@@ -44,17 +55,29 @@ export function createApiRouter(): ApiRouter {
   return {
     router,
     routes,
+    middleware: chain,
     use(...handlers) {
+      assertOpen();
       const own = handlers.flat();
       router.use(...own);
       chain.push(...own);
     },
     mount(prefix, child, ...handlers) {
+      assertOpen();
+      // The earlier router's middleware would run for the later one's requests, unrecorded in the table.
+      if (mounted.get(prefix)?.middleware.length) {
+        throw new Error(`createApiRouter(): ${prefix} is mounted twice and the first router has middleware`);
+      }
+      mounted.set(prefix, child);
+      child.seal();
       const own = handlers.flat();
       router.use(prefix, ...own, child.router);
       for (const r of child.routes) {
         routes.push({ ...r, path: joinPaths(prefix, r.path), handlers: [...chain, ...own, ...r.handlers] });
       }
+    },
+    seal() {
+      sealed = true;
     },
     get: route('get'),
     put: route('put'),
@@ -69,25 +92,26 @@ function joinPaths(prefix: string, path: string): string {
   return `${prefix.replace(/\/$/, '')}${path}`;
 }
 
-/** Whether `path` (`/a/:id/b`) matches the request path segment by segment; our routes use no other syntax. */
-export function pathMatches(pattern: string, requestPath: string): boolean {
-  const want = pattern.split('/');
-  const got = requestPath.replace(/\/$/, '').split('/');
-  if (want.length !== got.length) return false;
-  return want.every((segment, i) => (segment.startsWith(':') ? got[i] !== '' : segment === got[i]));
-}
-
 /**
- * 405 with `Allow` for a path that is served, but not with this method (RFC 9110 §15.5.6); mount after every route
- * and before the 404. GET routes answer HEAD too, as Express serves them.
+ * 405 with `Allow` for a path that is served, but not with this method (RFC 9110 §15.5.6): one catch-all route per
+ * served path, matched by Express itself as the routes are (case, repeated slashes), mounted after every route and
+ * before the 404. GET routes answer HEAD too, as Express serves them; the CORS layer answers OPTIONS everywhere.
  */
-export function methodNotAllowed(routes: readonly RouteRecord[]): RequestHandler {
-  return (req, res, next) => {
-    const methods = new Set(routes.filter((r) => pathMatches(r.path, req.path)).map((r) => r.method.toUpperCase()));
-    if (methods.size === 0) return next();
-    if (methods.has('GET')) methods.add('HEAD');
+export function methodNotAllowed(routes: readonly RouteRecord[]): Router {
+  const methodsOf = new Map<string, Set<string>>();
+  for (const route of routes) {
+    const methods = methodsOf.get(route.path) ?? new Set(['OPTIONS']);
+    methods.add(route.method.toUpperCase());
+    if (route.method === 'get') methods.add('HEAD');
+    methodsOf.set(route.path, methods);
+  }
+  const router = Router();
+  for (const [path, methods] of methodsOf) {
     const allow = [...methods].sort().join(', ');
-    res.setHeader('Allow', allow);
-    throw new HttpError(405, 'method-not-allowed', `${req.method} is not served at this path; Allow: ${allow}`);
-  };
+    router.all(path, (req, res) => {
+      res.setHeader('Allow', allow);
+      throw new HttpError(405, 'method-not-allowed', `${req.method} is not served at this path; Allow: ${allow}`);
+    });
+  }
+  return router;
 }

@@ -6,8 +6,6 @@ export type HttpMethod = 'get' | 'put' | 'post' | 'patch' | 'delete';
 /** What a handler's part of the contract may depend on: the operation it serves. */
 export interface OperationShape {
   method: HttpMethod;
-  /** Whether the operation takes a JSON body (a validator of its chain has a body schema). */
-  hasBody: boolean;
 }
 
 /** Request headers the API reads; src/openapi/headers.ts describes each once. */

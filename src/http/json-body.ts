@@ -30,11 +30,10 @@ export function jsonBody(limitBytes: number): RequestHandler {
     }
     parse(req, res, (err?: unknown) => next(err === undefined ? undefined : translate(err)));
   };
-  return withContract(middleware, ({ hasBody }) =>
-    hasBody
-      ? { problems: ['malformed-json', 'forbidden-key', 'bad-request', 'payload-too-large', 'unsupported-media-type'] }
-      : {},
-  );
+  // Whatever the operation: a body sent to one that takes none is read (and refused) all the same.
+  return withContract(middleware, {
+    problems: ['malformed-json', 'forbidden-key', 'bad-request', 'payload-too-large', 'unsupported-media-type'],
+  });
 }
 
 function hasBody(req: IncomingMessage): boolean {

@@ -68,7 +68,12 @@ export function validate<S extends RequestSchemas>(schemas: S): Validator<S> {
  */
 function bodyOf(req: Request, schema: z.ZodType): unknown {
   if (req.body !== undefined) return req.body;
-  return schema instanceof z.ZodOptional ? undefined : {};
+  return isOptionalBody(schema) ? undefined : {};
+}
+
+/** Whether a body schema makes the body optional as a whole (`.optional()`): the document marks it not required. */
+export function isOptionalBody(schema: z.ZodType): schema is z.ZodOptional {
+  return schema instanceof z.ZodOptional;
 }
 
 /** The most field problems one answer lists: a 100 kB body could otherwise earn a megabyte of them. */

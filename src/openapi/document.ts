@@ -17,6 +17,7 @@ import {
 } from '../http/contract.js';
 import { PROBLEM_CONTENT_TYPE } from '../http/problem.js';
 import { PROBLEMS, type ProblemCode } from '../http/problems.js';
+import { isOptionalBody } from '../http/validate.js';
 import { Problem } from './components.js';
 import { REQUEST_HEADERS, RESPONSE_HEADERS } from './headers.js';
 import { type Operation, UNDOCUMENTED } from './operation.js';
@@ -133,11 +134,8 @@ function operationsOf(routes: readonly RouteRecord[]): RouteRecord[][] {
 
 function derive(records: RouteRecord[], operation: Operation): DerivedOperation {
   const method = (records[0] as RouteRecord).method;
-  const handlers = records.flatMap((r) => r.handlers);
+  const shape: OperationShape = { method };
   const request: RequestSchemas = {};
-  // The request parts first: what other handlers add can depend on whether there is a body.
-  for (const handler of handlers) Object.assign(request, contractOf(handler, { method, hasBody: false })?.request);
-  const shape: OperationShape = { method, hasBody: request.body !== undefined };
   const derived: DerivedOperation = {
     request,
     problems: new Set(operation.problems),
@@ -154,6 +152,7 @@ function derive(records: RouteRecord[], operation: Operation): DerivedOperation 
     for (const handler of record.handlers) {
       const part = contractOf(handler, shape);
       if (!part) continue;
+      Object.assign(request, part.request);
       for (const p of part.problems ?? []) derived.problems.add(p);
       for (const h of part.headers ?? []) derived.headers.add(h);
       for (const h of part.answerHeaders ?? []) derived.answerHeaders.add(h);
@@ -182,7 +181,7 @@ function derive(records: RouteRecord[], operation: Operation): DerivedOperation 
 
 function routeConfig(route: RouteRecord, operation: Operation, derived: DerivedOperation): RouteConfig {
   const { request } = derived;
-  const bodyOptional = request.body instanceof z.ZodOptional;
+  const body = request.body && isOptionalBody(request.body) ? request.body.unwrap() : request.body;
   return {
     method: route.method,
     path: route.path.replace(/:(\w+)/g, '{$1}'),
@@ -201,12 +200,12 @@ function routeConfig(route: RouteRecord, operation: Operation, derived: DerivedO
             ),
           }
         : {}),
-      ...(request.body
+      ...(body
         ? {
             body: {
-              required: !bodyOptional,
+              required: body === request.body,
               content: {
-                'application/json': { schema: bodyOptional ? (request.body as z.ZodOptional).unwrap() : request.body },
+                'application/json': { schema: body },
               },
             },
           }

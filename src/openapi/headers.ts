@@ -1,14 +1,12 @@
 import { z } from 'zod';
 import type { RequestHeaderName, ResponseHeaderName } from '../http/contract.js';
+import { CSRF_TOKEN_LENGTH } from '../http/csrf.js';
 
 /** A response header as the document describes it. */
 export interface HeaderObject {
   description: string;
   schema: Record<string, unknown>;
 }
-
-/** csrf-csrf's tokens are an HMAC and a random value, hex-encoded: about 130 characters. */
-const CSRF_TOKEN_MAX_LENGTH = 256;
 
 /** The request headers the API reads, as header parameters. */
 export const REQUEST_HEADERS: Record<RequestHeaderName, z.ZodType> = {
@@ -26,7 +24,7 @@ export const REQUEST_HEADERS: Record<RequestHeaderName, z.ZodType> = {
     }),
   'X-CSRF-Token': z
     .string()
-    .max(CSRF_TOKEN_MAX_LENGTH)
+    .max(CSRF_TOKEN_LENGTH)
     .regex(/^[\x21-\x7e]+$/)
     .meta({
       description:

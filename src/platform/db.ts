@@ -65,8 +65,13 @@ export function createDatabase({ url, poolMax, logger }: DatabaseOptions) {
     idleTimeoutMillis: 30_000,
     application_name: 'mingus-api',
   });
-  // An idle client losing its connection emits here; unhandled, it would crash the process.
-  pool.on('error', (err) => logger.error({ err }, 'idle database connection failed'));
+  // An idle client losing its connection emits here; unhandled, it would crash the process. Once `close` has begun
+  // it is expected: pg-pool's end() resolves before its connections have closed, so a PostgreSQL stopped right
+  // after (the embedded one, at shutdown) ends them under the pool, which is no failure.
+  let closing = false;
+  pool.on('error', (err) => {
+    if (!closing) logger.error({ err }, 'idle database connection failed');
+  });
   keepConnectionsPostgresRefuses(pool);
   const statementName = statementNames(MAX_NAMED_STATEMENTS, () =>
     logger.warn({ max: MAX_NAMED_STATEMENTS }, 'every statement name is taken: new statement texts run unprepared'),
@@ -104,6 +109,7 @@ export function createDatabase({ url, poolMax, logger }: DatabaseOptions) {
       return { max: poolMax, total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount };
     },
     async close(): Promise<void> {
+      closing = true;
       await prisma.$disconnect();
       if (!pool.ended) await pool.end();
     },

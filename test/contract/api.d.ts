@@ -2187,7 +2187,12 @@ export interface operations {
           'application/json': components['schemas']['ApiKeyPage'];
         };
       };
-      /** @description `invalid-cursor`: a `cursor` that this API did not issue (tampered, truncated or made up) */
+      /**
+       * @description * `invalid-cursor`: a `cursor` that this API did not issue (tampered, truncated or made up)
+       *     * `malformed-json`: the body is not JSON, or is a bare value rather than an object or array
+       *     * `forbidden-key`: the body holds a key named `__proto__`, `constructor` or `prototype`
+       *     * `bad-request`: the body could not be read (aborted, wrong length), or a library refused the request with a 4xx status (its message is not shown; the status may be another 4xx)
+       */
       400: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
@@ -2219,6 +2224,32 @@ export interface operations {
       };
       /** @description `api-key-not-allowed`: a personal API key used on a route that needs a session (API keys, admin, sign-out, password, data export, account erasure) */
       403: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `payload-too-large`: the body is over 100 kB (512 kB for the Stripe webhook) */
+      413: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
+      415: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
@@ -2470,7 +2501,12 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description `invalid-parameter`: a path parameter is malformed (e.g. not a UUID) */
+      /**
+       * @description * `malformed-json`: the body is not JSON, or is a bare value rather than an object or array
+       *     * `forbidden-key`: the body holds a key named `__proto__`, `constructor` or `prototype`
+       *     * `bad-request`: the body could not be read (aborted, wrong length), or a library refused the request with a 4xx status (its message is not shown; the status may be another 4xx)
+       *     * `invalid-parameter`: a path parameter is malformed (e.g. not a UUID)
+       */
       400: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
@@ -2518,6 +2554,32 @@ export interface operations {
       };
       /** @description `not-found`: no route, or no resource of yours, at this address; or a write that refers to a record deleted meanwhile (an account erased while one of its requests ran) */
       404: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `payload-too-large`: the body is over 100 kB (512 kB for the Stripe webhook) */
+      413: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
+      415: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
@@ -3184,6 +3246,23 @@ export interface operations {
         content?: never;
       };
       /**
+       * @description * `malformed-json`: the body is not JSON, or is a bare value rather than an object or array
+       *     * `forbidden-key`: the body holds a key named `__proto__`, `constructor` or `prototype`
+       *     * `bad-request`: the body could not be read (aborted, wrong length), or a library refused the request with a 4xx status (its message is not shown; the status may be another 4xx)
+       */
+      400: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /**
        * @description * `authentication-required`: an `/api/v1` route that needs a session or API key got none (`WWW-Authenticate: Bearer`)
        *     * `invalid-token`: the access token or API key is forged, expired, for another issuer/audience, or its session was ended (`WWW-Authenticate: Bearer error="invalid_token"`)
        */
@@ -3205,6 +3284,32 @@ export interface operations {
        *     * `csrf-token-invalid`: a cookie-authenticated state change without the session's `X-CSRF-Token`
        */
       403: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `payload-too-large`: the body is over 100 kB (512 kB for the Stripe webhook) */
+      413: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
+      415: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
@@ -3446,7 +3551,28 @@ export interface operations {
           'application/json': components['schemas']['CsrfToken'];
         };
       };
-      /** @description `authentication-required`: an `/api/v1` route that needs a session or API key got none (`WWW-Authenticate: Bearer`) */
+      /**
+       * @description * `malformed-json`: the body is not JSON, or is a bare value rather than an object or array
+       *     * `forbidden-key`: the body holds a key named `__proto__`, `constructor` or `prototype`
+       *     * `bad-request`: the body could not be read (aborted, wrong length), or a library refused the request with a 4xx status (its message is not shown; the status may be another 4xx)
+       */
+      400: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /**
+       * @description * `authentication-required`: an `/api/v1` route that needs a session or API key got none (`WWW-Authenticate: Bearer`)
+       *     * `invalid-token`: the access token or API key is forged, expired, for another issuer/audience, or its session was ended (`WWW-Authenticate: Bearer error="invalid_token"`)
+       *     * `invalid-refresh-token`: unknown, expired, revoked or already spent refresh token (a spent one also ends its whole session)
+       */
       401: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
@@ -3462,6 +3588,32 @@ export interface operations {
       };
       /** @description `api-key-not-allowed`: a personal API key used on a route that needs a session (API keys, admin, sign-out, password, data export, account erasure) */
       403: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `payload-too-large`: the body is over 100 kB (512 kB for the Stripe webhook) */
+      413: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
+      415: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
@@ -3526,6 +3678,23 @@ export interface operations {
         };
       };
       /**
+       * @description * `malformed-json`: the body is not JSON, or is a bare value rather than an object or array
+       *     * `forbidden-key`: the body holds a key named `__proto__`, `constructor` or `prototype`
+       *     * `bad-request`: the body could not be read (aborted, wrong length), or a library refused the request with a 4xx status (its message is not shown; the status may be another 4xx)
+       */
+      400: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /**
        * @description * `authentication-required`: an `/api/v1` route that needs a session or API key got none (`WWW-Authenticate: Bearer`)
        *     * `invalid-token`: the access token or API key is forged, expired, for another issuer/audience, or its session was ended (`WWW-Authenticate: Bearer error="invalid_token"`)
        */
@@ -3557,6 +3726,32 @@ export interface operations {
       };
       /** @description `not-found`: no route, or no resource of yours, at this address; or a write that refers to a record deleted meanwhile (an account erased while one of its requests ran) */
       404: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `payload-too-large`: the body is over 100 kB (512 kB for the Stripe webhook) */
+      413: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
+      415: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
@@ -3620,6 +3815,23 @@ export interface operations {
         };
       };
       /**
+       * @description * `malformed-json`: the body is not JSON, or is a bare value rather than an object or array
+       *     * `forbidden-key`: the body holds a key named `__proto__`, `constructor` or `prototype`
+       *     * `bad-request`: the body could not be read (aborted, wrong length), or a library refused the request with a 4xx status (its message is not shown; the status may be another 4xx)
+       */
+      400: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /**
        * @description * `authentication-required`: an `/api/v1` route that needs a session or API key got none (`WWW-Authenticate: Bearer`)
        *     * `invalid-token`: the access token or API key is forged, expired, for another issuer/audience, or its session was ended (`WWW-Authenticate: Bearer error="invalid_token"`)
        */
@@ -3638,6 +3850,32 @@ export interface operations {
       };
       /** @description `not-found`: no route, or no resource of yours, at this address; or a write that refers to a record deleted meanwhile (an account erased while one of its requests ran) */
       404: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `payload-too-large`: the body is over 100 kB (512 kB for the Stripe webhook) */
+      413: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
+      415: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
@@ -4050,6 +4288,23 @@ export interface operations {
         };
       };
       /**
+       * @description * `malformed-json`: the body is not JSON, or is a bare value rather than an object or array
+       *     * `forbidden-key`: the body holds a key named `__proto__`, `constructor` or `prototype`
+       *     * `bad-request`: the body could not be read (aborted, wrong length), or a library refused the request with a 4xx status (its message is not shown; the status may be another 4xx)
+       */
+      400: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /**
        * @description * `authentication-required`: an `/api/v1` route that needs a session or API key got none (`WWW-Authenticate: Bearer`)
        *     * `invalid-token`: the access token or API key is forged, expired, for another issuer/audience, or its session was ended (`WWW-Authenticate: Bearer error="invalid_token"`)
        */
@@ -4059,6 +4314,32 @@ export interface operations {
           RateLimit: components['headers']['RateLimit'];
           'RateLimit-Policy': components['headers']['RateLimit-Policy'];
           'WWW-Authenticate': components['headers']['WWW-Authenticate'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `payload-too-large`: the body is over 100 kB (512 kB for the Stripe webhook) */
+      413: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
+      415: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
           'X-Request-ID': components['headers']['X-Request-ID'];
           [name: string]: unknown;
         };
@@ -4286,7 +4567,12 @@ export interface operations {
           'application/json': components['schemas']['CheckinPage'];
         };
       };
-      /** @description `invalid-cursor`: a `cursor` that this API did not issue (tampered, truncated or made up) */
+      /**
+       * @description * `invalid-cursor`: a `cursor` that this API did not issue (tampered, truncated or made up)
+       *     * `malformed-json`: the body is not JSON, or is a bare value rather than an object or array
+       *     * `forbidden-key`: the body holds a key named `__proto__`, `constructor` or `prototype`
+       *     * `bad-request`: the body could not be read (aborted, wrong length), or a library refused the request with a 4xx status (its message is not shown; the status may be another 4xx)
+       */
       400: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
@@ -4309,6 +4595,32 @@ export interface operations {
           RateLimit: components['headers']['RateLimit'];
           'RateLimit-Policy': components['headers']['RateLimit-Policy'];
           'WWW-Authenticate': components['headers']['WWW-Authenticate'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `payload-too-large`: the body is over 100 kB (512 kB for the Stripe webhook) */
+      413: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
+      415: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
           'X-Request-ID': components['headers']['X-Request-ID'];
           [name: string]: unknown;
         };
@@ -4559,6 +4871,23 @@ export interface operations {
         };
       };
       /**
+       * @description * `malformed-json`: the body is not JSON, or is a bare value rather than an object or array
+       *     * `forbidden-key`: the body holds a key named `__proto__`, `constructor` or `prototype`
+       *     * `bad-request`: the body could not be read (aborted, wrong length), or a library refused the request with a 4xx status (its message is not shown; the status may be another 4xx)
+       */
+      400: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /**
        * @description * `authentication-required`: an `/api/v1` route that needs a session or API key got none (`WWW-Authenticate: Bearer`)
        *     * `invalid-token`: the access token or API key is forged, expired, for another issuer/audience, or its session was ended (`WWW-Authenticate: Bearer error="invalid_token"`)
        */
@@ -4577,6 +4906,32 @@ export interface operations {
       };
       /** @description `plan-required`: the route needs a plan feature you do not have now (no plan, a plan without it, canceled/unpaid, or past_due beyond the grace period); `detail` names the cheapest plan that has it (docs/billing.md) */
       403: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `payload-too-large`: the body is over 100 kB (512 kB for the Stripe webhook) */
+      413: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
+      415: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
@@ -4654,7 +5009,12 @@ export interface operations {
           'application/json': components['schemas']['Checkin'];
         };
       };
-      /** @description `invalid-parameter`: a path parameter is malformed (e.g. not a UUID) */
+      /**
+       * @description * `malformed-json`: the body is not JSON, or is a bare value rather than an object or array
+       *     * `forbidden-key`: the body holds a key named `__proto__`, `constructor` or `prototype`
+       *     * `bad-request`: the body could not be read (aborted, wrong length), or a library refused the request with a 4xx status (its message is not shown; the status may be another 4xx)
+       *     * `invalid-parameter`: a path parameter is malformed (e.g. not a UUID)
+       */
       400: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
@@ -4686,6 +5046,32 @@ export interface operations {
       };
       /** @description `not-found`: no route, or no resource of yours, at this address; or a write that refers to a record deleted meanwhile (an account erased while one of its requests ran) */
       404: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `payload-too-large`: the body is over 100 kB (512 kB for the Stripe webhook) */
+      413: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
+      415: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
@@ -4751,7 +5137,12 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description `invalid-parameter`: a path parameter is malformed (e.g. not a UUID) */
+      /**
+       * @description * `malformed-json`: the body is not JSON, or is a bare value rather than an object or array
+       *     * `forbidden-key`: the body holds a key named `__proto__`, `constructor` or `prototype`
+       *     * `bad-request`: the body could not be read (aborted, wrong length), or a library refused the request with a 4xx status (its message is not shown; the status may be another 4xx)
+       *     * `invalid-parameter`: a path parameter is malformed (e.g. not a UUID)
+       */
       400: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
@@ -4799,6 +5190,32 @@ export interface operations {
       };
       /** @description `not-found`: no route, or no resource of yours, at this address; or a write that refers to a record deleted meanwhile (an account erased while one of its requests ran) */
       404: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `payload-too-large`: the body is over 100 kB (512 kB for the Stripe webhook) */
+      413: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
+      415: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
@@ -5041,6 +5458,23 @@ export interface operations {
         };
       };
       /**
+       * @description * `malformed-json`: the body is not JSON, or is a bare value rather than an object or array
+       *     * `forbidden-key`: the body holds a key named `__proto__`, `constructor` or `prototype`
+       *     * `bad-request`: the body could not be read (aborted, wrong length), or a library refused the request with a 4xx status (its message is not shown; the status may be another 4xx)
+       */
+      400: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /**
        * @description * `authentication-required`: an `/api/v1` route that needs a session or API key got none (`WWW-Authenticate: Bearer`)
        *     * `invalid-token`: the access token or API key is forged, expired, for another issuer/audience, or its session was ended (`WWW-Authenticate: Bearer error="invalid_token"`)
        */
@@ -5050,6 +5484,32 @@ export interface operations {
           RateLimit: components['headers']['RateLimit'];
           'RateLimit-Policy': components['headers']['RateLimit-Policy'];
           'WWW-Authenticate': components['headers']['WWW-Authenticate'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `payload-too-large`: the body is over 100 kB (512 kB for the Stripe webhook) */
+      413: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
+      415: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
           'X-Request-ID': components['headers']['X-Request-ID'];
           [name: string]: unknown;
         };
@@ -5115,7 +5575,12 @@ export interface operations {
           'application/json': components['schemas']['QuestionnaireSubmissionPage'];
         };
       };
-      /** @description `invalid-cursor`: a `cursor` that this API did not issue (tampered, truncated or made up) */
+      /**
+       * @description * `invalid-cursor`: a `cursor` that this API did not issue (tampered, truncated or made up)
+       *     * `malformed-json`: the body is not JSON, or is a bare value rather than an object or array
+       *     * `forbidden-key`: the body holds a key named `__proto__`, `constructor` or `prototype`
+       *     * `bad-request`: the body could not be read (aborted, wrong length), or a library refused the request with a 4xx status (its message is not shown; the status may be another 4xx)
+       */
       400: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
@@ -5138,6 +5603,32 @@ export interface operations {
           RateLimit: components['headers']['RateLimit'];
           'RateLimit-Policy': components['headers']['RateLimit-Policy'];
           'WWW-Authenticate': components['headers']['WWW-Authenticate'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `payload-too-large`: the body is over 100 kB (512 kB for the Stripe webhook) */
+      413: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
+      415: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
           'X-Request-ID': components['headers']['X-Request-ID'];
           [name: string]: unknown;
         };
@@ -5211,7 +5702,12 @@ export interface operations {
           'application/json': components['schemas']['QuestionnaireSubmissionDetail'];
         };
       };
-      /** @description `invalid-parameter`: a path parameter is malformed (e.g. not a UUID) */
+      /**
+       * @description * `malformed-json`: the body is not JSON, or is a bare value rather than an object or array
+       *     * `forbidden-key`: the body holds a key named `__proto__`, `constructor` or `prototype`
+       *     * `bad-request`: the body could not be read (aborted, wrong length), or a library refused the request with a 4xx status (its message is not shown; the status may be another 4xx)
+       *     * `invalid-parameter`: a path parameter is malformed (e.g. not a UUID)
+       */
       400: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
@@ -5243,6 +5739,32 @@ export interface operations {
       };
       /** @description `not-found`: no route, or no resource of yours, at this address; or a write that refers to a record deleted meanwhile (an account erased while one of its requests ran) */
       404: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `payload-too-large`: the body is over 100 kB (512 kB for the Stripe webhook) */
+      413: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
+      415: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
@@ -5307,7 +5829,12 @@ export interface operations {
           'application/json': components['schemas']['Questionnaire'];
         };
       };
-      /** @description `invalid-parameter`: a path parameter is malformed (e.g. not a UUID) */
+      /**
+       * @description * `malformed-json`: the body is not JSON, or is a bare value rather than an object or array
+       *     * `forbidden-key`: the body holds a key named `__proto__`, `constructor` or `prototype`
+       *     * `bad-request`: the body could not be read (aborted, wrong length), or a library refused the request with a 4xx status (its message is not shown; the status may be another 4xx)
+       *     * `invalid-parameter`: a path parameter is malformed (e.g. not a UUID)
+       */
       400: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
@@ -5339,6 +5866,32 @@ export interface operations {
       };
       /** @description `not-found`: no route, or no resource of yours, at this address; or a write that refers to a record deleted meanwhile (an account erased while one of its requests ran) */
       404: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `payload-too-large`: the body is over 100 kB (512 kB for the Stripe webhook) */
+      413: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
+      415: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
@@ -5596,7 +6149,12 @@ export interface operations {
           'application/json': components['schemas']['ReminderPage'];
         };
       };
-      /** @description `invalid-cursor`: a `cursor` that this API did not issue (tampered, truncated or made up) */
+      /**
+       * @description * `invalid-cursor`: a `cursor` that this API did not issue (tampered, truncated or made up)
+       *     * `malformed-json`: the body is not JSON, or is a bare value rather than an object or array
+       *     * `forbidden-key`: the body holds a key named `__proto__`, `constructor` or `prototype`
+       *     * `bad-request`: the body could not be read (aborted, wrong length), or a library refused the request with a 4xx status (its message is not shown; the status may be another 4xx)
+       */
       400: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
@@ -5619,6 +6177,32 @@ export interface operations {
           RateLimit: components['headers']['RateLimit'];
           'RateLimit-Policy': components['headers']['RateLimit-Policy'];
           'WWW-Authenticate': components['headers']['WWW-Authenticate'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `payload-too-large`: the body is over 100 kB (512 kB for the Stripe webhook) */
+      413: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
+      415: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
           'X-Request-ID': components['headers']['X-Request-ID'];
           [name: string]: unknown;
         };
@@ -5861,7 +6445,12 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description `invalid-parameter`: a path parameter is malformed (e.g. not a UUID) */
+      /**
+       * @description * `malformed-json`: the body is not JSON, or is a bare value rather than an object or array
+       *     * `forbidden-key`: the body holds a key named `__proto__`, `constructor` or `prototype`
+       *     * `bad-request`: the body could not be read (aborted, wrong length), or a library refused the request with a 4xx status (its message is not shown; the status may be another 4xx)
+       *     * `invalid-parameter`: a path parameter is malformed (e.g. not a UUID)
+       */
       400: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
@@ -5909,6 +6498,32 @@ export interface operations {
       };
       /** @description `not-found`: no route, or no resource of yours, at this address; or a write that refers to a record deleted meanwhile (an account erased while one of its requests ran) */
       404: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `payload-too-large`: the body is over 100 kB (512 kB for the Stripe webhook) */
+      413: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
+      415: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
@@ -6134,6 +6749,49 @@ export interface operations {
           'application/json': components['schemas']['PlanList'];
         };
       };
+      /**
+       * @description * `malformed-json`: the body is not JSON, or is a bare value rather than an object or array
+       *     * `forbidden-key`: the body holds a key named `__proto__`, `constructor` or `prototype`
+       *     * `bad-request`: the body could not be read (aborted, wrong length), or a library refused the request with a 4xx status (its message is not shown; the status may be another 4xx)
+       */
+      400: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `payload-too-large`: the body is over 100 kB (512 kB for the Stripe webhook) */
+      413: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
+      415: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /** @description `rate-limited`: a rate limit was exceeded; `Retry-After` and the `RateLimit` header say when to retry */
       429: {
         headers: {
@@ -6199,6 +6857,23 @@ export interface operations {
         };
       };
       /**
+       * @description * `malformed-json`: the body is not JSON, or is a bare value rather than an object or array
+       *     * `forbidden-key`: the body holds a key named `__proto__`, `constructor` or `prototype`
+       *     * `bad-request`: the body could not be read (aborted, wrong length), or a library refused the request with a 4xx status (its message is not shown; the status may be another 4xx)
+       */
+      400: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /**
        * @description * `authentication-required`: an `/api/v1` route that needs a session or API key got none (`WWW-Authenticate: Bearer`)
        *     * `invalid-token`: the access token or API key is forged, expired, for another issuer/audience, or its session was ended (`WWW-Authenticate: Bearer error="invalid_token"`)
        */
@@ -6208,6 +6883,32 @@ export interface operations {
           RateLimit: components['headers']['RateLimit'];
           'RateLimit-Policy': components['headers']['RateLimit-Policy'];
           'WWW-Authenticate': components['headers']['WWW-Authenticate'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `payload-too-large`: the body is over 100 kB (512 kB for the Stripe webhook) */
+      413: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
+      415: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
           'X-Request-ID': components['headers']['X-Request-ID'];
           [name: string]: unknown;
         };
@@ -6495,7 +7196,12 @@ export interface operations {
           'application/json': components['schemas']['StripeRedirect'];
         };
       };
-      /** @description `invalid-idempotency-key`: the `Idempotency-Key` header is empty, longer than 255 characters or not visible ASCII */
+      /**
+       * @description * `malformed-json`: the body is not JSON, or is a bare value rather than an object or array
+       *     * `forbidden-key`: the body holds a key named `__proto__`, `constructor` or `prototype`
+       *     * `bad-request`: the body could not be read (aborted, wrong length), or a library refused the request with a 4xx status (its message is not shown; the status may be another 4xx)
+       *     * `invalid-idempotency-key`: the `Idempotency-Key` header is empty, longer than 255 characters or not visible ASCII
+       */
       400: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
@@ -6551,6 +7257,32 @@ export interface operations {
           RateLimit: components['headers']['RateLimit'];
           'RateLimit-Policy': components['headers']['RateLimit-Policy'];
           'Retry-After': components['headers']['Retry-After'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `payload-too-large`: the body is over 100 kB (512 kB for the Stripe webhook) */
+      413: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
+      415: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
           'X-Request-ID': components['headers']['X-Request-ID'];
           [name: string]: unknown;
         };

@@ -10,6 +10,7 @@ import { buildOpenApiDocuments } from '../../src/openapi/document.js';
 import { json, operation } from '../../src/openapi/operation.js';
 import { TAGS } from '../../src/openapi/tags.js';
 import { startTestApp, type TestApp } from '../support/app.js';
+import { bearer, registerUser } from '../support/auth.js';
 
 interface Response {
   description: string;
@@ -182,20 +183,45 @@ describe('a method a path does not serve', () => {
     const res = await request(t.app).put('/api/v1/subscriptions/plans').send({});
     expect(res.status).toBe(405);
     expect(res.type).toBe('application/problem+json');
-    expect(res.headers.allow).toBe('GET, HEAD');
+    expect(res.headers.allow).toBe('GET, HEAD, OPTIONS');
     expect(res.body.type).toMatch(/method-not-allowed$/);
+    // The 405 carries the rate limit of the route it was matched against, like every /api/v1 answer.
+    expect(res.headers.ratelimit).toEqual(expect.any(String));
   });
 
   it('when the path has a parameter, lists the methods of that path', async () => {
-    const res = await request(t.app).post('/api/v1/checkins/2b8f3d4e-0c4a-4f57-9f62-5d2f1a7c9e10').send({});
-    // Authentication comes first: an anonymous caller learns nothing but that it must sign in.
-    expect(res.status).toBe(401);
-    const openapi = await request(t.app).delete('/openapi.json');
-    expect(openapi.status).toBe(405);
-    expect(openapi.headers.allow).toBe('GET, HEAD');
+    const user = await registerUser(t);
+    const res = await request(t.app)
+      .post('/api/v1/checkins/2b8f3d4e-0c4a-4f57-9f62-5d2f1a7c9e10')
+      .set(bearer(user.accessToken))
+      .send({});
+    expect(res.status).toBe(405);
+    expect(res.headers.allow).toBe('DELETE, GET, HEAD, OPTIONS, PATCH');
+  });
+
+  it('when the path is spelled as Express matches it (another case, a doubled slash), still answers 405', async () => {
+    expect((await request(t.app).put('/API/V1/subscriptions/plans')).status).toBe(405);
+    expect((await request(t.app).delete('/openapi.json/')).headers.allow).toBe('GET, HEAD, OPTIONS');
   });
 
   it('when the path is not served at all, still answers 404', async () => {
     expect((await request(t.app).put('/api/v1/nothing-here')).status).toBe(404);
+  });
+});
+
+describe('the route table', () => {
+  it('when a router gains a route after it was mounted, refuses it (the table would miss it)', () => {
+    const parent = createApiRouter();
+    const child = createApiRouter();
+    parent.mount('/things', child);
+    expect(() => child.get('/late', SAVE, (_req, res) => res.end())).toThrow(/after the router was mounted/);
+  });
+
+  it('when two routers share a prefix and the first has middleware, refuses the second', () => {
+    const parent = createApiRouter();
+    const first = createApiRouter();
+    first.use(requireAuth());
+    parent.mount('/things', first);
+    expect(() => parent.mount('/things', createApiRouter())).toThrow(/mounted twice/);
   });
 });

@@ -22,7 +22,8 @@ function registeredRoutes(app: Express): string[] {
     for (const layer of stack) {
       if (layer.route) {
         const full = `${prefix}${layer.route.path === '/' && prefix ? '' : layer.route.path}` || '/';
-        for (const method of Object.keys(layer.route.methods)) out.push(`${method} ${full}`);
+        // `_all`: the catch-all routes that answer 405 to the methods a path does not serve.
+        for (const method of Object.keys(layer.route.methods)) if (method !== '_all') out.push(`${method} ${full}`);
       } else if (layer.handle?.stack) {
         if (typeof layer.rawPath !== 'string' && layer.rawPath !== undefined) throw new Error('unsupported mount');
         walk(layer.handle.stack, `${prefix}${layer.rawPath === '/' || !layer.rawPath ? '' : layer.rawPath}`);

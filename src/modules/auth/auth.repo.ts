@@ -110,19 +110,6 @@ export async function sessionOfRefreshToken(db: Queryable, tokenHash: string): P
   return token?.familyId;
 }
 
-/** The session of a refresh token that can still be used: neither spent, revoked nor expired at `now`. */
-export async function liveSessionOfRefreshToken(
-  db: Queryable,
-  tokenHash: string,
-  now: Date,
-): Promise<string | undefined> {
-  const token = await clientOf(db).refreshToken.findFirst({
-    where: { tokenHash, revokedAt: null, replacedById: null, expiresAt: { gt: now } },
-    select: { familyId: true },
-  });
-  return token?.familyId;
-}
-
 /** Every refresh token ever issued to the user, oldest first (the GDPR export); never the token hash. */
 export function refreshTokensOf(db: Queryable, userId: string) {
   return clientOf(db).refreshToken.findMany({

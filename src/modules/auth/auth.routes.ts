@@ -111,7 +111,7 @@ const CSRF = operation({
     'refresh cookie alone, then refreshes with the token it gets.',
   replies: { 200: json('The token to send as X-CSRF-Token', CsrfToken, ['Set-Cookie']) },
   checks: { accepts: [{ name: 'bearer' }, { name: 'cookie' }, { name: 'refreshCookie' }], anonymous: false },
-  problems: ['authentication-required', 'api-key-not-allowed'],
+  problems: ['authentication-required', 'invalid-token', 'invalid-refresh-token', 'api-key-not-allowed'],
 });
 
 /** `X-Client: web` asks for cookies: the tokens never reach the page's JavaScript. */
@@ -224,21 +224,27 @@ export function authRoutes(svc: AuthService, deps: AuthRoutesDeps): ApiRouter {
     },
   );
 
-  // A session, or the refresh cookie alone: the page's CSRF token lives in its memory, so a reload after the access
-  // cookie expired would otherwise leave a refresh cookie that cannot be used (refresh needs the token). Only this
-  // site's pages can read the answer (CORS), and the cookies are never sent cross-site (SameSite=Strict).
+  // A session, or the refresh cookie with the CSRF cookie of its session: the page's token lives in its memory, so
+  // a reload after the access cookie expired, or a browser restart, would otherwise leave a refresh cookie that
+  // refresh cannot use. Only this site's pages can read the answer (CORS); the cookies never go cross-site.
   r.get('/csrf', CSRF, async (req, res) => {
     const principal = req.auth;
     if (principal?.kind === 'api-key') {
       throw new ForbiddenError('api-key-not-allowed', 'API keys cannot be used on this route');
     }
+    if (principal) return void res.json({ csrfToken: csrf.current(req, res, principal.sessionId) });
     const refreshToken = cookieValue(req, REFRESH_COOKIE);
-    const sessionId = principal?.sessionId ?? (refreshToken ? await svc.resumableSession(refreshToken) : undefined);
-    if (!sessionId) {
-      res.setHeader('WWW-Authenticate', 'Bearer');
-      throw new UnauthorizedError('authentication-required', 'Sign in, or send the refresh cookie of a live session');
+    if (refreshToken) {
+      const sessionId = await svc.resumableSession(refreshToken);
+      const csrfToken = sessionId ? csrf.resume(req, res, sessionId) : undefined;
+      if (!csrfToken)
+        throw new UnauthorizedError('invalid-refresh-token', 'This session cannot be resumed; sign in again');
+      return void res.json({ csrfToken });
     }
-    res.json({ csrfToken: csrf.issue(req, res, sessionId) });
+    res.setHeader('WWW-Authenticate', req.authRejected ? 'Bearer error="invalid_token"' : 'Bearer');
+    throw req.authRejected
+      ? new UnauthorizedError('invalid-token', 'The access token is invalid, expired or revoked')
+      : new UnauthorizedError('authentication-required', 'Sign in first');
   });
 
   return r;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CSRF_TOKEN_LENGTH } from '../../http/csrf.js';
 import { Id, Instant, IpAddress, int32, JS_ARRAY_MAX_LENGTH } from '../../http/field-schemas.js';
 import { EmailInput, User, UserName } from '../users/users.schemas.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './password-policy.service.js';
@@ -49,8 +50,7 @@ const RefreshToken = z.string().length(43);
 /** Access tokens live 15 minutes; the bound is a day, so that a longer lifetime would not break a client. */
 const ExpiresIn = int32(1, 86_400).meta({ description: 'Seconds until the access token expires', example: 900 });
 
-/** csrf-csrf's token: a SHA-256 HMAC and 32 random bytes, both in hex, joined by a dot. */
-const CsrfTokenValue = z.string().max(129);
+const CsrfTokenValue = z.string().max(CSRF_TOKEN_LENGTH);
 
 export const Session = z
   .object({

@@ -14,7 +14,6 @@ import {
   insertRefreshToken,
   insertUser,
   isSessionLive,
-  liveSessionOfRefreshToken,
   markSpent,
   revokeFamily,
   revokeUserSessions,
@@ -227,9 +226,16 @@ export function createAuthService(deps: AuthServiceDeps) {
       return sessionOfRefreshToken(db, sha256(refreshToken));
     },
 
-    /** The session a web page may resume with its refresh cookie: one whose refresh token is still usable. */
-    resumableSession(refreshToken: string): Promise<string | undefined> {
-      return liveSessionOfRefreshToken(db, sha256(refreshToken), deps.now());
+    /**
+     * The session a web page may resume with its refresh cookie: one that `refresh` would renew (the token unspent,
+     * unrevoked and unexpired, the account active, the session not ended). Reads only: a spent token is not treated
+     * as theft here, `refresh` does that when it is presented there.
+     */
+    async resumableSession(refreshToken: string): Promise<string | undefined> {
+      const token = await findRefreshToken(db, sha256(refreshToken));
+      if (!token || token.revokedAt || token.replacedById) return undefined;
+      if (token.expiresAt <= now() || token.user.status !== 'active') return undefined;
+      return (await isSessionLive(db, token.familyId, now())) ? token.familyId : undefined;
     },
 
     /** The principal of a valid access token, with the check that its session has not ended (started now). */

@@ -126,8 +126,8 @@ function operatorToken(token: string | undefined): RequestHandler {
 }
 
 /**
- * Neither the operator token nor a valid access token: the same 401 the operator route has always given, rather
- * than requireAuth's. API keys are refused, as on the admin routes.
+ * Neither the operator token nor a valid access token: the operator route's 401 (`unauthorized`, with its
+ * challenge), rather than requireAuth's. API keys are refused, as on the admin routes.
  */
 const adminSession = withContract<RequestHandler>(
   (req, res, next) => {

@@ -67,7 +67,7 @@ export function subscriptionsRoutes(
   deps: { csrf: Csrf; idempotent: RequestHandler },
 ): ApiRouter {
   const r = createApiRouter();
-  // Without Stripe these routes are unavailable; a malformed body is still the client's 422 first (issue 21).
+  // Without Stripe these routes are unavailable; a malformed body is still the client's 422 first.
   const billingConfigured = withContract<RequestHandler>(
     (_req, _res, next) => {
       svc.assertConfigured();

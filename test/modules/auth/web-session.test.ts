@@ -135,38 +135,60 @@ describe('CSRF on cookie sessions', () => {
     expect((await patchMe(cookie, res.body.csrfToken)).status).toBe(200);
   });
 
-  it('when a page comes back with the refresh cookie alone, GET /auth/csrf issues a token that lets it refresh', async () => {
-    // A reload after the access cookie expired, or a browser restart: the page's CSRF token and the session-only
-    // CSRF cookie are gone, the 30-day refresh cookie is not.
+  it('when a page comes back with its refresh and CSRF cookies only, GET /auth/csrf hands back the token that lets it refresh', async () => {
+    // A reload after the access cookie expired, or a browser restart: the page's token is gone, both 30-day
+    // cookies are not. The CSRF cookie must be this session's: the token handed back is that cookie's.
     const session = await webLogin(await registerUser(t));
-    const refreshOnly = session.refreshCookie.split(';')[0] as string;
-    const res = await request(t.app).get('/api/v1/auth/csrf').set('Cookie', refreshOnly);
+    const res = await request(t.app).get('/api/v1/auth/csrf').set('Cookie', session.refreshCookie);
     expect(res.status).toBe(200);
-    const csrfCookie = setCookies(res).get('__Host-mingus-csrf')?.value;
+    expect(res.body.csrfToken).toBe(session.csrfToken);
+    expect(session.jar.get('__Host-mingus-csrf')?.attributes).toMatch(/Max-Age=2592000/);
     const refreshed = await request(t.app)
       .post('/api/v1/auth/refresh')
       .set(WEB)
-      .set('Cookie', `${refreshOnly}; __Host-mingus-csrf=${csrfCookie}`)
+      .set('Cookie', session.refreshCookie)
       .set('X-CSRF-Token', res.body.csrfToken);
     expect(refreshed.status).toBe(200);
     expect(setCookies(refreshed).get('__Host-mingus-access')?.value).toEqual(expect.any(String));
   });
 
+  it("when the refresh cookie comes without its session's CSRF cookie (one planted by another host of the site), the session is not resumed", async () => {
+    const victim = await webLogin(await registerUser(t));
+    const attacker = await webLogin(await registerUser(t));
+    const refreshOf = (s: WebSession) => s.refreshCookie.split(';')[0] as string;
+    const csrfOf = (s: WebSession) => `__Host-mingus-csrf=${s.jar.get('__Host-mingus-csrf')?.value}`;
+    for (const cookie of [refreshOf(attacker), `${refreshOf(attacker)}; ${csrfOf(victim)}`]) {
+      const res = await request(t.app).get('/api/v1/auth/csrf').set('Cookie', cookie);
+      expect(res.status, cookie).toBe(401);
+      expect(res.body.type).toMatch(/invalid-refresh-token$/);
+      expect(res.headers['set-cookie']).toBeUndefined();
+    }
+  });
+
   it('when the refresh cookie is spent or unknown and no session is signed in, GET /auth/csrf answers 401', async () => {
     const session = await webLogin(await registerUser(t));
-    const refreshOnly = session.refreshCookie.split(';')[0] as string;
     const rotated = await request(t.app)
       .post('/api/v1/auth/refresh')
       .set(WEB)
       .set('Cookie', session.refreshCookie)
       .set('X-CSRF-Token', session.csrfToken);
     expect(rotated.status).toBe(200);
-    for (const cookie of [refreshOnly, '__Secure-mingus-refresh=made-up', '']) {
+    for (const cookie of [session.refreshCookie, '__Secure-mingus-refresh=made-up', '']) {
       const res = await request(t.app).get('/api/v1/auth/csrf').set('Cookie', cookie);
       expect(res.status, cookie).toBe(401);
       expect(res.type).toBe('application/problem+json');
       expect(res.headers['set-cookie']).toBeUndefined();
     }
+    const stale = await request(t.app).get('/api/v1/auth/csrf').set('Authorization', 'Bearer not-a-token');
+    expect(stale.status).toBe(401);
+    expect(stale.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
+  });
+
+  it('when a signed-in page asks for the CSRF token again, it gets the one it holds (other tabs keep theirs)', async () => {
+    const session = await webLogin(await registerUser(t));
+    const res = await request(t.app).get('/api/v1/auth/csrf').set('Cookie', session.cookie);
+    expect(res.status).toBe(200);
+    expect(res.body.csrfToken).toBe(session.csrfToken);
   });
 
   it('when a bearer token authenticates the write, no CSRF token is needed', async () => {
