@@ -70,7 +70,9 @@ export function createCsrf(secret: string, options: { cookieMaxAgeMs: number }) 
     /** Refuses a cookie-authenticated state change without a valid token; mount after `authenticate`. */
     protect: withContract<RequestHandler>(
       (req, _res, next) => {
-        if (!SAFE_METHODS.has(req.method) && req.auth?.via === 'cookie') assertValid(req);
+        if (!SAFE_METHODS.has(req.method) && req.auth?.kind === 'session' && req.auth.via === 'cookie') {
+          assertValid(req, req.auth.sessionId);
+        }
         next();
       },
       ({ method }) =>

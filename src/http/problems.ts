@@ -165,7 +165,7 @@ export const PROBLEMS = {
   },
   'billing-upstream-failed': {
     status: 502,
-    when: 'Stripe refused or could not be reached while creating a customer, a Checkout or a portal session; nothing was stored, retry shortly',
+    when: 'Stripe refused or could not be reached while creating a customer, a Checkout or a portal session, or while ending the Stripe customer of an account being erased; nothing was stored or erased, retry shortly',
   },
   'auth-unavailable': {
     status: 503,

@@ -196,7 +196,7 @@ export interface paths {
     };
     /**
      * A CSRF token for the current web session (also set as its cookie)
-     * @description A new token each time: it replaces the CSRF cookie, so the token held before stops working. A web page that was reloaded after its access cookie expired, or opened after the browser restarted, calls it with the refresh cookie alone, then refreshes with the token it gets.
+     * @description The token of the CSRF cookie when it is valid for the session (so other tabs keep theirs), else a new one. A web page reloaded after its access cookie expired, or opened after the browser restarted, calls it with its refresh and CSRF cookies alone, then refreshes with the token it gets.
      */
     get: operations['getCsrfToken'];
     put?: never;
@@ -4087,6 +4087,19 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description `billing-upstream-failed`: Stripe refused or could not be reached while creating a customer, a Checkout or a portal session, or while ending the Stripe customer of an account being erased; nothing was stored or erased, retry shortly */
+      502: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /**
        * @description * `billing-not-configured`: `/subscriptions/*`, the Stripe webhook, or erasing an account that has a Stripe customer, on a server without `STRIPE_SECRET_KEY`; the rest of the API works
        *     * `auth-unavailable`: Redis (rate limits, lockouts) is failing: credential routes fail closed; retry later
@@ -7140,7 +7153,7 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description `billing-upstream-failed`: Stripe refused or could not be reached while creating a customer, a Checkout or a portal session; nothing was stored, retry shortly */
+      /** @description `billing-upstream-failed`: Stripe refused or could not be reached while creating a customer, a Checkout or a portal session, or while ending the Stripe customer of an account being erased; nothing was stored or erased, retry shortly */
       502: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
@@ -7330,7 +7343,7 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description `billing-upstream-failed`: Stripe refused or could not be reached while creating a customer, a Checkout or a portal session; nothing was stored, retry shortly */
+      /** @description `billing-upstream-failed`: Stripe refused or could not be reached while creating a customer, a Checkout or a portal session, or while ending the Stripe customer of an account being erased; nothing was stored or erased, retry shortly */
       502: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];

@@ -106,9 +106,9 @@ const CSRF = operation({
   tag,
   summary: 'A CSRF token for the current web session (also set as its cookie)',
   description:
-    'A new token each time: it replaces the CSRF cookie, so the token held before stops working. A web page that ' +
-    'was reloaded after its access cookie expired, or opened after the browser restarted, calls it with the ' +
-    'refresh cookie alone, then refreshes with the token it gets.',
+    'The token of the CSRF cookie when it is valid for the session (so other tabs keep theirs), else a new one. ' +
+    'A web page reloaded after its access cookie expired, or opened after the browser restarted, calls it with ' +
+    'its refresh and CSRF cookies alone, then refreshes with the token it gets.',
   replies: { 200: json('The token to send as X-CSRF-Token', CsrfToken, ['Set-Cookie']) },
   checks: { accepts: [{ name: 'bearer' }, { name: 'cookie' }, { name: 'refreshCookie' }], anonymous: false },
   problems: ['authentication-required', 'invalid-token', 'invalid-refresh-token', 'api-key-not-allowed'],
@@ -198,9 +198,13 @@ export function authRoutes(svc: AuthService, deps: AuthRoutesDeps): ApiRouter {
         { path: 'body.refreshToken', message: 'is required (or the refresh cookie, for web clients)' },
       ]);
     }
-    if (!fromBody) await assertCsrfForRefreshCookie(req, token).catch(rethrowUnlessUnknown);
+    const verified =
+      fromBody !== undefined || (await assertCsrfForRefreshCookie(req, token).then(() => true, unlessUnknown));
     await svc.logout(token, requestContext(req));
-    if (fromCookie) clearCookies(res);
+    // A cookie that names no session skips the CSRF check, so clearing the cookies then needs `X-Client: web`: a
+    // custom header no page of another origin can send without a CORS preflight, which it would not get (else a
+    // sibling host could plant a junk refresh cookie and sign the user out with a form post).
+    if (fromCookie && (verified || isWeb(req))) clearCookies(res);
     res.status(204).end();
   });
 
@@ -250,7 +254,8 @@ export function authRoutes(svc: AuthService, deps: AuthRoutesDeps): ApiRouter {
   return r;
 }
 
-/** Signing out with a cookie that names no session is already done: answer 204, not 401. */
-function rethrowUnlessUnknown(err: unknown): void {
+/** Signing out with a cookie that names no session is already done: answer 204, not 401 (false: not verified). */
+function unlessUnknown(err: unknown): false {
   if (!(err instanceof UnauthorizedError)) throw err;
+  return false;
 }

@@ -44,7 +44,13 @@ const ERASE = operation({
     '(`privacy.erase`, naming a keyed hash of your account id, not the id). A wrong password erases nothing ' +
     '(403). Rate limited like the password change.',
   replies: { 204: { description: 'Erased; there is nothing left to answer with', headers: ['Set-Cookie'] } },
-  problems: ['invalid-password', 'not-found', 'erasure-interrupted', 'billing-not-configured'],
+  problems: [
+    'invalid-password',
+    'not-found',
+    'erasure-interrupted',
+    'billing-not-configured',
+    'billing-upstream-failed',
+  ],
 });
 
 function clearSessionCookies(res: Response) {

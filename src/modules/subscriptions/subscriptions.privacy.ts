@@ -4,7 +4,7 @@ import type { Logger } from '../../platform/logger.js';
 import { isStripeMissing, type StripeClient } from '../../platform/stripe.js';
 import type { PersonalDataSection } from '../privacy/privacy.port.js';
 import { deleteBillingOfUser, findSubscriptionOfUser, listInvoicesOfUser } from './subscriptions.repo.js';
-import { billingNotConfigured } from './subscriptions.service.js';
+import { billingNotConfigured, stripeFailed } from './subscriptions.service.js';
 import { isFinalStatus } from './subscriptions.sync.js';
 
 /**
@@ -29,7 +29,7 @@ export function subscriptionsPrivacySection(deps: {
     try {
       await call();
     } catch (err) {
-      if (!isStripeMissing(err)) throw err;
+      if (!isStripeMissing(err)) throw stripeFailed(logger, 'clean-up for an account erasure', err);
     }
   }
 

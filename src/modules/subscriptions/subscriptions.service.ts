@@ -39,6 +39,16 @@ export type SubscriptionsService = ReturnType<typeof createSubscriptionsService>
 export const billingNotConfigured = () =>
   new UnavailableError('billing-not-configured', 'Billing is not configured on this server');
 
+/** A Stripe failure is the client's 502, never a 500; logged without the request's parameters. */
+export function stripeFailed(logger: Logger, what: string, err: unknown): HttpError<502> {
+  const { type, code, statusCode, requestId } = err as Record<string, unknown>;
+  logger.error(
+    { err: { message: (err as Error).message, type, code, statusCode, requestId } },
+    `Stripe ${what} failed`,
+  );
+  return new HttpError(502, 'billing-upstream-failed', 'The payment provider could not be reached; retry shortly');
+}
+
 export function createSubscriptionsService(deps: SubscriptionsServiceDeps) {
   const { db, auditLog, billing, users, logger, now } = deps;
 
@@ -47,17 +57,11 @@ export function createSubscriptionsService(deps: SubscriptionsServiceDeps) {
     return { stripe: deps.stripe, settings: billing.stripe };
   }
 
-  /** A Stripe failure is the client's 502, never a 500, and is logged without the request's parameters. */
   async function upstream<T>(what: string, call: () => Promise<T>): Promise<T> {
     try {
       return await call();
     } catch (err) {
-      const { type, code, statusCode, requestId } = err as Record<string, unknown>;
-      logger.error(
-        { err: { message: (err as Error).message, type, code, statusCode, requestId } },
-        `Stripe ${what} failed`,
-      );
-      throw new HttpError(502, 'billing-upstream-failed', 'The payment provider could not be reached; retry shortly');
+      throw stripeFailed(logger, what, err);
     }
   }
 

@@ -213,6 +213,18 @@ describe('CSRF on cookie sessions', () => {
     expect(res.body.csrfToken).not.toBe(session.csrfToken);
   });
 
+  it('when a refresh cookie that names no session comes to sign-out, only the web app (X-Client: web) gets the cookies cleared', async () => {
+    // A junk refresh cookie planted by another host of the site, and a plain form post: nothing to end, and the
+    // user's own cookies stay.
+    const junk = '__Secure-mingus-refresh=planted-by-a-sibling';
+    const forged = await request(t.app).post('/api/v1/auth/logout').set('Cookie', junk);
+    expect(forged.status).toBe(204);
+    expect(forged.headers['set-cookie']).toBeUndefined();
+    const web = await request(t.app).post('/api/v1/auth/logout').set(WEB).set('Cookie', junk);
+    expect(web.status).toBe(204);
+    expect(setCookies(web).get('__Host-mingus-access')?.attributes).toMatch(/Expires=Thu, 01 Jan 1970/);
+  });
+
   it('when a web client logs out with its cookie and no body, its cookies are cleared and its session ends', async () => {
     const session = await webLogin(await registerUser(t));
     const noCsrf = await request(t.app).post('/api/v1/auth/logout').set(WEB).set('Cookie', session.refreshCookie);

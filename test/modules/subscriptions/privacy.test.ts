@@ -81,6 +81,20 @@ describe('the billing personal-data section', () => {
     expect(app.stripe.requestsTo('DELETE', `/v1/customers/${sub.customerId}`)).toHaveLength(2);
   });
 
+  it('when Stripe fails during the clean-up, refuses with 502 billing-upstream-failed and keeps the billing rows', async () => {
+    const sub = await subscribe(app, 'budget');
+    app.stripe.failures.set(`DELETE /v1/customers/${sub.customerId}`, 500);
+    try {
+      await expect(section().beforeErase?.(app.t.db, sub.user.id)).rejects.toMatchObject({
+        status: 502,
+        code: 'billing-upstream-failed',
+      });
+    } finally {
+      app.stripe.failures.clear();
+    }
+    expect(await rowOf(app.t, sub.user.id)).not.toBeNull();
+  });
+
   it('when a missed webhook left the local row canceled, erasure still cancels what Stripe says is live', async () => {
     const sub = await subscribe(app, 'budget');
     await app.t.db.prisma.subscription.update({ where: { userId: sub.user.id }, data: { status: 'canceled' } });
