@@ -265,7 +265,7 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
   app.use(root.router);
   app.use(methodNotAllowed(root.routes));
   app.use(notFound);
-  app.use(problemHandler(logger, errors));
+  app.use(problemHandler(logger, errors, metrics));
 
   return Object.assign(app, { close: () => health.close() });
 }

@@ -110,6 +110,9 @@ export function authenticate(resolve: CredentialResolver) {
     next();
   };
 
+  // Every API operation may find the database unreachable: this step reads API keys from it, and the routes after
+  // it read and write their rows.
+  withContract(identify, { problems: ['database-unavailable'] });
   return { identify, confirm, both: [identify, confirm] as RequestHandler[] };
 }
 

@@ -1,9 +1,10 @@
 import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { refusalOf } from '../platform/db-errors.js';
+import { isDatabaseUnreachable, refusalOf } from '../platform/db-errors.js';
 import type { Logger } from '../platform/logger.js';
+import type { Metrics } from '../platform/metrics.js';
 import { disabledErrorReporter, type ErrorReporter } from '../platform/sentry.js';
-import { AppError, HttpError, NotFoundError } from './errors.js';
+import { AppError, HttpError, NotFoundError, UnavailableError } from './errors.js';
 import { routeTemplate } from './route-template.js';
 
 /** Base of the `type` URIs of our problems; each code is documented under it (docs/errors.md). */
@@ -15,13 +16,21 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
  * else is a generic 500 whose stack goes only to the log (and to Sentry when configured), tied to the answer by the
  * request id. Client mistakes (4xx) are neither logged as errors nor reported.
  */
-export const problemHandler =
-  (logger: Logger, errors: ErrorReporter = disabledErrorReporter): ErrorRequestHandler =>
-  (err, req, res, next) => {
+export const problemHandler = (
+  logger: Logger,
+  errors: ErrorReporter = disabledErrorReporter,
+  metrics?: Pick<Metrics, 'dependencyUnavailable'>,
+): ErrorRequestHandler => {
+  const databaseDown = databaseOutage(logger, metrics);
+  return (err, req, res, next) => {
     if (res.headersSent) return next(err);
-    const known = err instanceof AppError ? err : (referenceGone(err, logger, req.id) ?? clientError(err));
+    const known =
+      err instanceof AppError
+        ? err
+        : (databaseDown(err, req.id) ?? referenceGone(err, logger, req.id) ?? clientError(err));
     const status = known ? known.status : 500;
-    if (!known || status >= 500) {
+    // A database outage is logged once by `databaseOutage`, not once (with a Sentry event) per refused request.
+    if (!known || (status >= 500 && known.code !== 'database-unavailable')) {
       // The application logger, with its redaction: an error can carry what must not be logged. The access log's
       // line for this request (`request errored`) carries the same request id.
       logger.error({ err, reqId: req.id }, 'request failed');
@@ -42,6 +51,34 @@ export const problemHandler =
         ...(known?.fields ? { errors: known.fields } : {}),
       });
   };
+};
+
+/** After this long without a refusal, the next one starts a new outage (and logs again). */
+const OUTAGE_QUIET_MS = 60_000;
+/** What a client is told to wait: about the time a restarting PostgreSQL or a failover takes. */
+const DATABASE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * A database that cannot be reached is a 503 the client may retry, not a 500: one error line when an outage starts
+ * (the first refusal after a quiet minute), then only the count in `mingus_dependency_unavailable_total`.
+ */
+function databaseOutage(logger: Logger, metrics: Pick<Metrics, 'dependencyUnavailable'> | undefined) {
+  let lastRefusal = Number.NEGATIVE_INFINITY;
+  return (err: unknown, reqId: unknown): AppError | undefined => {
+    if (!isDatabaseUnreachable(err)) return undefined;
+    const now = Date.now();
+    if (now - lastRefusal > OUTAGE_QUIET_MS) {
+      const { message, code } = err as { message?: unknown; code?: unknown };
+      logger.error({ reqId, err: { message, code } }, 'database unreachable: answering 503 until it is back');
+    }
+    lastRefusal = now;
+    metrics?.dependencyUnavailable('postgresql');
+    return Object.assign(
+      new UnavailableError('database-unavailable', 'The database is unavailable right now; retry shortly'),
+      { retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS },
+    );
+  };
+}
 
 /**
  * Errors from libraries (Express itself, parsers, later CSRF and rate-limit middleware) that carry a 4xx `status`

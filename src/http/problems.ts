@@ -167,6 +167,11 @@ export const PROBLEMS = {
     status: 502,
     when: 'Stripe refused or could not be reached while creating a customer, a Checkout or a portal session, or while ending the Stripe customer of an account being erased; nothing was stored or erased, retry shortly',
   },
+  'database-unavailable': {
+    status: 503,
+    when: 'PostgreSQL cannot be reached (down, restarting, refusing connections); nothing was changed; retry after `Retry-After`',
+    retryAfter: true,
+  },
   'auth-unavailable': {
     status: 503,
     when: 'Redis (rate limits, lockouts) is failing: credential routes fail closed; retry later',

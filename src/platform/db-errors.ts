@@ -44,3 +44,41 @@ export function translate(err: unknown, answers: Partial<Record<DbRefusal, () =>
   const answer = refusal === undefined ? undefined : answers[refusal];
   return answer ? answer() : err;
 }
+
+/** Socket failures: the server refused, reset or never answered, or its name did not resolve. */
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH']);
+const NAME_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN']);
+/** SQLSTATEs of a server that is going away or will not take the connection (class 08: connection exceptions). */
+const UNAVAILABLE_SQLSTATES = /^(08|57P0[123]$|53300$)/;
+/** pg-pool's own words for a connection it could not make or lost. */
+const POOL_MESSAGES = /^(Connection terminated|timeout exceeded when trying to connect)/;
+const PRISMA_UNREACHABLE = new Set(['P1001', 'P1002', 'P1017']);
+const ADAPTER_UNREACHABLE = new Set([
+  'DatabaseNotReachable',
+  'ConnectionClosed',
+  'SocketTimeout',
+  'TooManyConnections',
+]);
+
+/**
+ * Whether `err` says the database cannot be reached now (down, restarting, refusing connections, out of them), as
+ * opposed to a statement it refused or a bug: the request deserves a 503 and a retry, not a 500. Looks through up
+ * to three `cause`s, as pg-pool and the Prisma adapter wrap the socket's error.
+ */
+export function isDatabaseUnreachable(err: unknown): boolean {
+  let current: unknown = err;
+  for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
+    const { code } = current as { code?: unknown };
+    if (typeof code === 'string' && (NETWORK_CODES.has(code) || NAME_CODES.has(code))) return true;
+    if (current instanceof pg.DatabaseError && UNAVAILABLE_SQLSTATES.test(current.code ?? '')) return true;
+    if (POOL_MESSAGES.test(current.message)) return true;
+    if (current instanceof PrismaClientKnownRequestError) {
+      if (PRISMA_UNREACHABLE.has(current.code)) return true;
+      const kind = (current.meta as { driverAdapterError?: { cause?: { kind?: unknown } } } | undefined)
+        ?.driverAdapterError?.cause?.kind;
+      if (typeof kind === 'string' && ADAPTER_UNREACHABLE.has(kind)) return true;
+    }
+    current = current.cause;
+  }
+  return false;
+}

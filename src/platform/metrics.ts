@@ -66,6 +66,12 @@ export function createMetrics(deps: { poolStats: () => PoolStats }) {
     labelNames: ['limiter'] as const,
     registers,
   });
+  const dependencyRefusals = new Counter({
+    name: 'mingus_dependency_unavailable_total',
+    help: 'Requests answered 503 because a dependency could not be reached, by dependency',
+    labelNames: ['dependency'] as const,
+    registers,
+  });
   // Wired by the billing (Stripe) and bank-links (Plaid) issues.
   const webhookEvents = new Counter({
     name: 'mingus_webhook_events_total',
@@ -112,6 +118,10 @@ export function createMetrics(deps: { poolStats: () => PoolStats }) {
 
     redisFailedOpen(limiter: string) {
       redisFailOpen.inc({ limiter });
+    },
+
+    dependencyUnavailable(dependency: 'postgresql') {
+      dependencyRefusals.inc({ dependency });
     },
 
     /** `type`: the provider's event type once the signature is verified, else `unverified`. */

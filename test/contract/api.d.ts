@@ -2301,6 +2301,20 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description `database-unavailable`: PostgreSQL cannot be reached (down, restarting, refusing connections); nothing was changed; retry after `Retry-After` */
+      503: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'Retry-After': components['headers']['Retry-After'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
     };
   };
   createApiKey: {
@@ -2474,6 +2488,20 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description `database-unavailable`: PostgreSQL cannot be reached (down, restarting, refusing connections); nothing was changed; retry after `Retry-After` */
+      503: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'Retry-After': components['headers']['Retry-After'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
     };
   };
   revokeApiKey: {
@@ -2618,6 +2646,20 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description `database-unavailable`: PostgreSQL cannot be reached (down, restarting, refusing connections); nothing was changed; retry after `Retry-After` */
+      503: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'Retry-After': components['headers']['Retry-After'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
     };
   };
   register: {
@@ -2749,12 +2791,16 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description `auth-unavailable`: Redis (rate limits, lockouts) is failing: credential routes fail closed; retry later */
+      /**
+       * @description * `database-unavailable`: PostgreSQL cannot be reached (down, restarting, refusing connections); nothing was changed; retry after `Retry-After`
+       *     * `auth-unavailable`: Redis (rate limits, lockouts) is failing: credential routes fail closed; retry later
+       */
       503: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
           'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'Retry-After': components['headers']['Retry-After'];
           'X-Request-ID': components['headers']['X-Request-ID'];
           [name: string]: unknown;
         };
@@ -2906,12 +2952,16 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description `auth-unavailable`: Redis (rate limits, lockouts) is failing: credential routes fail closed; retry later */
+      /**
+       * @description * `auth-unavailable`: Redis (rate limits, lockouts) is failing: credential routes fail closed; retry later
+       *     * `database-unavailable`: PostgreSQL cannot be reached (down, restarting, refusing connections); nothing was changed; retry after `Retry-After`
+       */
       503: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
           'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'Retry-After': components['headers']['Retry-After'];
           'X-Request-ID': components['headers']['X-Request-ID'];
           [name: string]: unknown;
         };
@@ -3064,6 +3114,7 @@ export interface operations {
       };
       /**
        * @description * `session-store-unavailable`: the end of a session (sign-out, password change, a replayed refresh token, an admin change) committed but could not be propagated to Redis; retry it
+       *     * `database-unavailable`: PostgreSQL cannot be reached (down, restarting, refusing connections); nothing was changed; retry after `Retry-After`
        *     * `auth-unavailable`: Redis (rate limits, lockouts) is failing: credential routes fail closed; retry later
        */
       503: {
@@ -3071,6 +3122,7 @@ export interface operations {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
           'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'Retry-After': components['headers']['Retry-After'];
           'X-Request-ID': components['headers']['X-Request-ID'];
           [name: string]: unknown;
         };
@@ -3206,12 +3258,16 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description `session-store-unavailable`: the end of a session (sign-out, password change, a replayed refresh token, an admin change) committed but could not be propagated to Redis; retry it */
+      /**
+       * @description * `session-store-unavailable`: the end of a session (sign-out, password change, a replayed refresh token, an admin change) committed but could not be propagated to Redis; retry it
+       *     * `database-unavailable`: PostgreSQL cannot be reached (down, restarting, refusing connections); nothing was changed; retry after `Retry-After`
+       */
       503: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
           'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'Retry-After': components['headers']['Retry-After'];
           'X-Request-ID': components['headers']['X-Request-ID'];
           [name: string]: unknown;
         };
@@ -3348,12 +3404,16 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description `session-store-unavailable`: the end of a session (sign-out, password change, a replayed refresh token, an admin change) committed but could not be propagated to Redis; retry it */
+      /**
+       * @description * `session-store-unavailable`: the end of a session (sign-out, password change, a replayed refresh token, an admin change) committed but could not be propagated to Redis; retry it
+       *     * `database-unavailable`: PostgreSQL cannot be reached (down, restarting, refusing connections); nothing was changed; retry after `Retry-After`
+       */
       503: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
           'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'Retry-After': components['headers']['Retry-After'];
           'X-Request-ID': components['headers']['X-Request-ID'];
           [name: string]: unknown;
         };
@@ -3512,6 +3572,7 @@ export interface operations {
       };
       /**
        * @description * `session-store-unavailable`: the end of a session (sign-out, password change, a replayed refresh token, an admin change) committed but could not be propagated to Redis; retry it
+       *     * `database-unavailable`: PostgreSQL cannot be reached (down, restarting, refusing connections); nothing was changed; retry after `Retry-After`
        *     * `auth-unavailable`: Redis (rate limits, lockouts) is failing: credential routes fail closed; retry later
        */
       503: {
@@ -3519,6 +3580,7 @@ export interface operations {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
           'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'Retry-After': components['headers']['Retry-After'];
           'X-Request-ID': components['headers']['X-Request-ID'];
           [name: string]: unknown;
         };
@@ -3645,6 +3707,20 @@ export interface operations {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
           'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `database-unavailable`: PostgreSQL cannot be reached (down, restarting, refusing connections); nothing was changed; retry after `Retry-After` */
+      503: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'Retry-After': components['headers']['Retry-After'];
           'X-Request-ID': components['headers']['X-Request-ID'];
           [name: string]: unknown;
         };
@@ -3790,6 +3866,20 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description `database-unavailable`: PostgreSQL cannot be reached (down, restarting, refusing connections); nothing was changed; retry after `Retry-After` */
+      503: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'Retry-After': components['headers']['Retry-After'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
     };
   };
   getMe: {
@@ -3907,6 +3997,20 @@ export interface operations {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
           'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `database-unavailable`: PostgreSQL cannot be reached (down, restarting, refusing connections); nothing was changed; retry after `Retry-After` */
+      503: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'Retry-After': components['headers']['Retry-After'];
           'X-Request-ID': components['headers']['X-Request-ID'];
           [name: string]: unknown;
         };
@@ -4102,6 +4206,7 @@ export interface operations {
       };
       /**
        * @description * `billing-not-configured`: `/subscriptions/*`, the Stripe webhook, or erasing an account that has a Stripe customer, on a server without `STRIPE_SECRET_KEY`; the rest of the API works
+       *     * `database-unavailable`: PostgreSQL cannot be reached (down, restarting, refusing connections); nothing was changed; retry after `Retry-After`
        *     * `auth-unavailable`: Redis (rate limits, lockouts) is failing: credential routes fail closed; retry later
        */
       503: {
@@ -4109,6 +4214,7 @@ export interface operations {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
           'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'Retry-After': components['headers']['Retry-After'];
           'X-Request-ID': components['headers']['X-Request-ID'];
           [name: string]: unknown;
         };
@@ -4276,6 +4382,20 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description `database-unavailable`: PostgreSQL cannot be reached (down, restarting, refusing connections); nothing was changed; retry after `Retry-After` */
+      503: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'Retry-After': components['headers']['Retry-After'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
     };
   };
   getProfile: {
@@ -4380,6 +4500,20 @@ export interface operations {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
           'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `database-unavailable`: PostgreSQL cannot be reached (down, restarting, refusing connections); nothing was changed; retry after `Retry-After` */
+      503: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'Retry-After': components['headers']['Retry-After'];
           'X-Request-ID': components['headers']['X-Request-ID'];
           [name: string]: unknown;
         };
@@ -4547,6 +4681,20 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description `database-unavailable`: PostgreSQL cannot be reached (down, restarting, refusing connections); nothing was changed; retry after `Retry-After` */
+      503: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'Retry-After': components['headers']['Retry-After'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
     };
   };
   listCheckins: {
@@ -4674,6 +4822,20 @@ export interface operations {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
           'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `database-unavailable`: PostgreSQL cannot be reached (down, restarting, refusing connections); nothing was changed; retry after `Retry-After` */
+      503: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'Retry-After': components['headers']['Retry-After'];
           'X-Request-ID': components['headers']['X-Request-ID'];
           [name: string]: unknown;
         };
@@ -4854,6 +5016,20 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description `database-unavailable`: PostgreSQL cannot be reached (down, restarting, refusing connections); nothing was changed; retry after `Retry-After` */
+      503: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'Retry-After': components['headers']['Retry-After'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
     };
   };
   getCheckinSummary: {
@@ -4996,6 +5172,20 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description `database-unavailable`: PostgreSQL cannot be reached (down, restarting, refusing connections); nothing was changed; retry after `Retry-After` */
+      503: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'Retry-After': components['headers']['Retry-After'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
     };
   };
   getCheckin: {
@@ -5116,6 +5306,20 @@ export interface operations {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
           'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `database-unavailable`: PostgreSQL cannot be reached (down, restarting, refusing connections); nothing was changed; retry after `Retry-After` */
+      503: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'Retry-After': components['headers']['Retry-After'];
           'X-Request-ID': components['headers']['X-Request-ID'];
           [name: string]: unknown;
         };
@@ -5260,6 +5464,20 @@ export interface operations {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
           'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `database-unavailable`: PostgreSQL cannot be reached (down, restarting, refusing connections); nothing was changed; retry after `Retry-After` */
+      503: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'Retry-After': components['headers']['Retry-After'];
           'X-Request-ID': components['headers']['X-Request-ID'];
           [name: string]: unknown;
         };
@@ -5446,6 +5664,20 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description `database-unavailable`: PostgreSQL cannot be reached (down, restarting, refusing connections); nothing was changed; retry after `Retry-After` */
+      503: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'Retry-After': components['headers']['Retry-After'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
     };
   };
   listQuestionnaires: {
@@ -5550,6 +5782,20 @@ export interface operations {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
           'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `database-unavailable`: PostgreSQL cannot be reached (down, restarting, refusing connections); nothing was changed; retry after `Retry-After` */
+      503: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'Retry-After': components['headers']['Retry-After'];
           'X-Request-ID': components['headers']['X-Request-ID'];
           [name: string]: unknown;
         };
@@ -5689,6 +5935,20 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description `database-unavailable`: PostgreSQL cannot be reached (down, restarting, refusing connections); nothing was changed; retry after `Retry-After` */
+      503: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'Retry-After': components['headers']['Retry-After'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
     };
   };
   getQuestionnaireSubmission: {
@@ -5816,6 +6076,20 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description `database-unavailable`: PostgreSQL cannot be reached (down, restarting, refusing connections); nothing was changed; retry after `Retry-After` */
+      503: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'Retry-After': components['headers']['Retry-After'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
     };
   };
   getQuestionnaire: {
@@ -5936,6 +6210,20 @@ export interface operations {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
           'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `database-unavailable`: PostgreSQL cannot be reached (down, restarting, refusing connections); nothing was changed; retry after `Retry-After` */
+      503: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'Retry-After': components['headers']['Retry-After'];
           'X-Request-ID': components['headers']['X-Request-ID'];
           [name: string]: unknown;
         };
@@ -6127,6 +6415,20 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description `database-unavailable`: PostgreSQL cannot be reached (down, restarting, refusing connections); nothing was changed; retry after `Retry-After` */
+      503: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'Retry-After': components['headers']['Retry-After'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
     };
   };
   listReminders: {
@@ -6256,6 +6558,20 @@ export interface operations {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
           'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `database-unavailable`: PostgreSQL cannot be reached (down, restarting, refusing connections); nothing was changed; retry after `Retry-After` */
+      503: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'Retry-After': components['headers']['Retry-After'];
           'X-Request-ID': components['headers']['X-Request-ID'];
           [name: string]: unknown;
         };
@@ -6431,6 +6747,20 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description `database-unavailable`: PostgreSQL cannot be reached (down, restarting, refusing connections); nothing was changed; retry after `Retry-After` */
+      503: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'Retry-After': components['headers']['Retry-After'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
     };
   };
   deleteReminder: {
@@ -6568,6 +6898,20 @@ export interface operations {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
           'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `database-unavailable`: PostgreSQL cannot be reached (down, restarting, refusing connections); nothing was changed; retry after `Retry-After` */
+      503: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'Retry-After': components['headers']['Retry-After'];
           'X-Request-ID': components['headers']['X-Request-ID'];
           [name: string]: unknown;
         };
@@ -6738,6 +7082,20 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description `database-unavailable`: PostgreSQL cannot be reached (down, restarting, refusing connections); nothing was changed; retry after `Retry-After` */
+      503: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'Retry-After': components['headers']['Retry-After'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
     };
   };
   listPlans: {
@@ -6832,12 +7190,16 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description `billing-not-configured`: `/subscriptions/*`, the Stripe webhook, or erasing an account that has a Stripe customer, on a server without `STRIPE_SECRET_KEY`; the rest of the API works */
+      /**
+       * @description * `database-unavailable`: PostgreSQL cannot be reached (down, restarting, refusing connections); nothing was changed; retry after `Retry-After`
+       *     * `billing-not-configured`: `/subscriptions/*`, the Stripe webhook, or erasing an account that has a Stripe customer, on a server without `STRIPE_SECRET_KEY`; the rest of the API works
+       */
       503: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
           'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'Retry-After': components['headers']['Retry-After'];
           'X-Request-ID': components['headers']['X-Request-ID'];
           [name: string]: unknown;
         };
@@ -6956,12 +7318,16 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description `billing-not-configured`: `/subscriptions/*`, the Stripe webhook, or erasing an account that has a Stripe customer, on a server without `STRIPE_SECRET_KEY`; the rest of the API works */
+      /**
+       * @description * `database-unavailable`: PostgreSQL cannot be reached (down, restarting, refusing connections); nothing was changed; retry after `Retry-After`
+       *     * `billing-not-configured`: `/subscriptions/*`, the Stripe webhook, or erasing an account that has a Stripe customer, on a server without `STRIPE_SECRET_KEY`; the rest of the API works
+       */
       503: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
           'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'Retry-After': components['headers']['Retry-After'];
           'X-Request-ID': components['headers']['X-Request-ID'];
           [name: string]: unknown;
         };
@@ -7166,12 +7532,16 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description `billing-not-configured`: `/subscriptions/*`, the Stripe webhook, or erasing an account that has a Stripe customer, on a server without `STRIPE_SECRET_KEY`; the rest of the API works */
+      /**
+       * @description * `database-unavailable`: PostgreSQL cannot be reached (down, restarting, refusing connections); nothing was changed; retry after `Retry-After`
+       *     * `billing-not-configured`: `/subscriptions/*`, the Stripe webhook, or erasing an account that has a Stripe customer, on a server without `STRIPE_SECRET_KEY`; the rest of the API works
+       */
       503: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
           'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'Retry-After': components['headers']['Retry-After'];
           'X-Request-ID': components['headers']['X-Request-ID'];
           [name: string]: unknown;
         };
@@ -7356,12 +7726,16 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description `billing-not-configured`: `/subscriptions/*`, the Stripe webhook, or erasing an account that has a Stripe customer, on a server without `STRIPE_SECRET_KEY`; the rest of the API works */
+      /**
+       * @description * `database-unavailable`: PostgreSQL cannot be reached (down, restarting, refusing connections); nothing was changed; retry after `Retry-After`
+       *     * `billing-not-configured`: `/subscriptions/*`, the Stripe webhook, or erasing an account that has a Stripe customer, on a server without `STRIPE_SECRET_KEY`; the rest of the API works
+       */
       503: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
           'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'Retry-After': components['headers']['Retry-After'];
           'X-Request-ID': components['headers']['X-Request-ID'];
           [name: string]: unknown;
         };

@@ -25,6 +25,8 @@ export interface TestAppOptions {
   started?: boolean;
   /** The application's clock. */
   now?: () => Date;
+  /** The address the app reaches its database at, from the test database's own (a proxy the test controls). */
+  databaseUrl?: (url: string) => string;
 }
 
 /**
@@ -68,7 +70,7 @@ export async function startTestApp(options: TestAppOptions = {}) {
     level: config.log.level,
     destination: { write: (line: string) => logLines.push(line) },
   });
-  const db = createDatabase({ url: database.url, poolMax: 5, logger });
+  const db = createDatabase({ url: options.databaseUrl?.(database.url) ?? database.url, poolMax: 5, logger });
   const redis = config.redis.url ? createRedis({ url: config.redis.url, logger }) : undefined;
   if (redis && options.redis !== 'unreachable') await waitForRedis(redis, 2_000);
   const lifecycle = createLifecycle();
