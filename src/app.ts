@@ -6,6 +6,7 @@ import { createApiRouter, methodNotAllowed } from './http/api-router.js';
 import { authenticate } from './http/authenticate.js';
 import { corsPolicy } from './http/cors.js';
 import { createCsrf } from './http/csrf.js';
+import { closeConnectionsWhenDraining } from './http/draining.js';
 import { createIdempotency } from './http/idempotency.js';
 import { jsonBody } from './http/json-body.js';
 import { refuseTrace } from './http/method-guard.js';
@@ -230,7 +231,7 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
   api.mount('/admin', adminRoutes(admin, { csrf }));
 
   const root = createApiRouter();
-  root.use(requestId);
+  root.use(requestId, closeConnectionsWhenDraining(lifecycle));
   // Probes first: the kubelet calls them every few seconds per pod; logged or counted, they would drown the
   // access log and the request metrics, and they need none of the layers below.
   root.mount('/', probeRoutes(health));

@@ -1,5 +1,6 @@
+import { once } from 'node:events';
 import { IncomingMessage, type Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeServer, constructedOn, listen } from '../../src/platform/http-server.js';
@@ -113,5 +114,21 @@ describe('a constructor built on another prototype', () => {
     const Bound = PointConstructor.bind(null) as typeof PointConstructor;
 
     expect(constructedOn(Bound, Object.create(PointConstructor.prototype) as object)).toBeUndefined();
+  });
+});
+
+describe('a client that never finishes its headers (slow loris)', () => {
+  it('is disconnected at the headers limit, not at the next 30 s connection check', async () => {
+    const server = await listen(express(), 0, '127.0.0.1', { headersMs: 500, requestMs: 1_000, keepAliveMs: 65_000 });
+    servers.push(server);
+    const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    socket.resume(); // read the 408 the server sends, so that its close is seen
+    await once(socket, 'connect');
+    const started = performance.now();
+    socket.write('GET / HTTP/1.1\r\nHost: example\r\n'); // and never the blank line that ends the headers
+    await once(socket, 'close');
+    // Without the checking interval Node's default (30 s) would hold it: the bound leaves room for a loaded machine.
+    expect(performance.now() - started).toBeLessThan(5_000);
   });
 });

@@ -117,6 +117,21 @@ describe('with PostgreSQL and Redis up', () => {
       await shuttingDown.close();
     }
   });
+
+  it('when shutdown begins, every answer says Connection: close (no new request on a socket about to close)', async () => {
+    const draining = await startTestApp();
+    try {
+      const before = await request(draining.app).get('/health').set('Connection', 'keep-alive');
+      expect(before.headers.connection).toBe('keep-alive');
+      draining.lifecycle.beginShutdown();
+      for (const path of ['/health', '/health/liveness', '/api/v1/subscriptions/plans']) {
+        const res = await request(draining.app).get(path).set('Connection', 'keep-alive');
+        expect(res.headers.connection, path).toBe('close');
+      }
+    } finally {
+      await draining.close();
+    }
+  });
 });
 
 describe('while starting', () => {
