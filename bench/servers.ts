@@ -95,7 +95,12 @@ async function start(logger: Logger): Promise<ServersReady> {
   );
   const redisUrl = config.redis.url ?? DEFAULT_REDIS;
 
-  const db = createDatabase({ url: databaseUrl, poolMax: config.db.poolMax, logger });
+  const db = createDatabase({
+    url: databaseUrl,
+    poolMax: config.db.poolMax,
+    logger,
+    timeouts: { statementMs: config.db.statementTimeoutMs, connectionWaitMs: config.db.connectionWaitMs },
+  });
   cleanup.push(() => db.close());
   const redis = createRedis({ url: redisUrl, logger });
   cleanup.push(() => closeRedis(redis));

@@ -99,7 +99,12 @@ async function start(config: Config, logger: Logger, lifecycle: Lifecycle, runni
   // Under WEB_CONCURRENCY the primary has applied them already.
   if (!config.production && cluster.isPrimary) await applyDevelopmentMigrations(databaseUrl, config, logger);
 
-  running.db = createDatabase({ url: databaseUrl, poolMax: config.db.poolMax, logger });
+  running.db = createDatabase({
+    url: databaseUrl,
+    poolMax: config.db.poolMax,
+    logger,
+    timeouts: { statementMs: config.db.statementTimeoutMs, connectionWaitMs: config.db.connectionWaitMs },
+  });
   if (config.redis.url) {
     running.redis = createRedis({ url: config.redis.url, logger });
     await waitForRedis(running.redis, 2_000);

@@ -90,6 +90,10 @@ function buildConfig(
       /** Unset outside production: main.ts starts an embedded PostgreSQL and fills this in. */
       url: env.DATABASE_URL,
       poolMax: env.DATABASE_POOL_MAX,
+      /** The longest a statement of a request may run (on the server, and waited for by the client). */
+      statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
+      /** The longest a request waits for a pooled connection, or for a new one to open. */
+      connectionWaitMs: env.DATABASE_CONNECTION_WAIT_MS,
       embeddedDir: path.resolve(ctx.rootDir, env.EMBEDDED_POSTGRES_DIR),
       migrationsDir: path.join(ctx.rootDir, 'prisma', 'migrations'),
     },

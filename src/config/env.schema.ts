@@ -174,6 +174,8 @@ export const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DATABASE_URL: z.preprocess(blank, postgresUrl.optional()),
   DATABASE_POOL_MAX: wholeNumber(1, 100, 10),
+  DATABASE_STATEMENT_TIMEOUT_MS: wholeNumber(100, 600_000, 5_000),
+  DATABASE_CONNECTION_WAIT_MS: wholeNumber(50, 60_000, 1_000),
   REDIS_URL: z.preprocess(blank, redisUrl.optional()),
   REDIS_KEY_PREFIX: z
     .string()

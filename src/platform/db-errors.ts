@@ -50,8 +50,8 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE
 const NAME_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN']);
 /** SQLSTATEs of a server that is going away or will not take the connection (class 08: connection exceptions). */
 const UNAVAILABLE_SQLSTATES = /^(08|57P0[123]$|53300$)/;
-/** pg-pool's own words for a connection it could not make or lost. */
-const POOL_MESSAGES = /^(Connection terminated|timeout exceeded when trying to connect)/;
+/** pg's own words for a connection it could not make or lost, or a statement the server never answered. */
+const POOL_MESSAGES = /^(Connection terminated|timeout exceeded when trying to connect|Query read timeout)/;
 const PRISMA_UNREACHABLE = new Set(['P1001', 'P1002', 'P1017']);
 const ADAPTER_UNREACHABLE = new Set([
   'DatabaseNotReachable',

@@ -15,6 +15,11 @@ export interface DatabaseOptions {
   url: string;
   poolMax: number;
   logger: Logger;
+  /**
+   * Requests' bounds: the longest a statement may run and the longest the wait for a connection. Tools that run
+   * long statements on purpose (key rotation, maintenance, migrations) leave them unset.
+   */
+  timeouts?: { statementMs: number; connectionWaitMs: number };
 }
 
 /**
@@ -56,12 +61,20 @@ export function statementNames(max: number, onExhausted: () => void = () => {}):
  * analyses its text once per connection instead of on every call (ADR 0012; figures in docs/performance.md). Behind PgBouncer in transaction mode that needs its prepared-statement
  * tracking (docs/operations.md).
  */
-export function createDatabase({ url, poolMax, logger }: DatabaseOptions) {
+/** How much longer than the server's statement timeout the client waits: the server's own error comes first. */
+const STATEMENT_GRACE_MS = 500;
+
+export function createDatabase({ url, poolMax, logger, timeouts }: DatabaseOptions) {
   const pool = new pg.Pool({
     connectionString: url,
     max: poolMax,
-    // A request waiting for a connection longer than this is better answered with an error than left hanging.
-    connectionTimeoutMillis: 5_000,
+    // A request waiting for a connection longer than this is better answered with an error (503) than left hanging.
+    connectionTimeoutMillis: timeouts?.connectionWaitMs ?? 5_000,
+    // Enforced by the server (statement_timeout) and by the client (query_timeout): a server that froze enforces
+    // nothing, and the client's own timer still ends the wait a moment later.
+    ...(timeouts
+      ? { statement_timeout: timeouts.statementMs, query_timeout: timeouts.statementMs + STATEMENT_GRACE_MS }
+      : {}),
     idleTimeoutMillis: 30_000,
     application_name: 'mingus-api',
   });

@@ -7,10 +7,13 @@ import { startTcpProxy } from '../support/tcp-proxy.js';
 let t: TestApp;
 let proxy: Awaited<ReturnType<typeof startTcpProxy>>;
 let user: SignedInUser;
-beforeAll(async () => {
-  // The app reaches the run's PostgreSQL through a proxy this file cuts and restores.
+/** The run's PostgreSQL server, which the apps of this file reach through a proxy the tests cut, freeze and restore. */
+const postgres = () => {
   const server = new URL(inject('pgServerUrl'));
-  proxy = await startTcpProxy({ host: server.hostname, port: Number(server.port || 5432) });
+  return { host: server.hostname, port: Number(server.port || 5432) };
+};
+beforeAll(async () => {
+  proxy = await startTcpProxy(postgres());
   t = await startTestApp({ databaseUrl: (url) => proxy.through(url) });
   user = await registerUser(t);
 });
@@ -53,5 +56,32 @@ describe('when PostgreSQL cannot be reached', () => {
     }
     const me = await request(t.app).get('/api/v1/users/me').set(bearer(user.accessToken));
     expect(me.body.name).not.toBe('Outage');
+  });
+});
+
+describe('when PostgreSQL freezes (it takes connections and never answers)', () => {
+  it('answers 503 within the statement timeout plus a second, whether a request holds a connection or waits for one', async () => {
+    const frozen = await startTcpProxy(postgres());
+    const statementMs = 500;
+    const a = await startTestApp({
+      databaseUrl: (url) => frozen.through(url),
+      env: { DATABASE_STATEMENT_TIMEOUT_MS: String(statementMs), DATABASE_CONNECTION_WAIT_MS: '300' },
+    });
+    try {
+      const someone = await registerUser(a); // the pool now holds open connections
+      frozen.hang();
+      const started = performance.now();
+      // More requests than the pool has connections: some hold one whose statement never returns, the others wait.
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, () => request(a.app).get('/api/v1/profile').set(bearer(someone.accessToken))),
+      );
+      expect(answers.map((r) => r.status)).toEqual(Array(8).fill(503));
+      expect(answers.every((r) => /database-unavailable$/.test(r.body.type))).toBe(true);
+      expect(performance.now() - started).toBeLessThan(statementMs + 1_000);
+    } finally {
+      frozen.cut();
+      await a.close();
+      await frozen.close();
+    }
   });
 });

@@ -61,6 +61,9 @@ export async function startTestApp(options: TestAppOptions = {}) {
       RATE_LIMIT_PER_MINUTE: '100000',
       AUTH_RATE_LIMIT_PER_MINUTE: '100000',
       REGISTER_RATE_LIMIT_PER_HOUR: '100000',
+      // Files run in parallel on a loaded machine, each app with a pool of five: waiting a second for a connection
+      // would refuse requests that production, with its own machine, would serve. The bound's own test sets it.
+      DATABASE_CONNECTION_WAIT_MS: '5000',
       ...options.env,
     },
     { rootDir: ROOT, packageVersion: '0.0.0-test' },
@@ -70,7 +73,12 @@ export async function startTestApp(options: TestAppOptions = {}) {
     level: config.log.level,
     destination: { write: (line: string) => logLines.push(line) },
   });
-  const db = createDatabase({ url: options.databaseUrl?.(database.url) ?? database.url, poolMax: 5, logger });
+  const db = createDatabase({
+    url: options.databaseUrl?.(database.url) ?? database.url,
+    poolMax: 5,
+    logger,
+    timeouts: { statementMs: config.db.statementTimeoutMs, connectionWaitMs: config.db.connectionWaitMs },
+  });
   const redis = config.redis.url ? createRedis({ url: config.redis.url, logger }) : undefined;
   if (redis && options.redis !== 'unreachable') await waitForRedis(redis, 2_000);
   const lifecycle = createLifecycle();

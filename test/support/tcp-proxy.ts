@@ -2,13 +2,22 @@ import net from 'node:net';
 
 /**
  * A TCP proxy the test controls, between the app and a server (PostgreSQL): `cut()` ends every connection through it
- * and refuses new ones, as a server that went down; `restore()` lets connections through again.
+ * and refuses new ones, as a server that went down; `hang()` keeps every connection and accepts new ones but passes
+ * no byte either way, as a server that froze; `restore()` lets connections through again.
  */
 export async function startTcpProxy(target: { host: string; port: number }) {
   const sockets = new Set<net.Socket>();
+  const pairs: [net.Socket, net.Socket][] = [];
   let open = true;
+  let frozen = false;
   const server = net.createServer((client) => {
     if (!open) return client.destroy();
+    if (frozen) {
+      sockets.add(client);
+      client.on('close', () => sockets.delete(client));
+      client.on('error', () => undefined);
+      return client.pause();
+    }
     const upstream = net.connect(target.port, target.host);
     for (const socket of [client, upstream]) {
       sockets.add(socket);
@@ -16,6 +25,7 @@ export async function startTcpProxy(target: { host: string; port: number }) {
       socket.on('error', () => undefined);
     }
     client.pipe(upstream).pipe(client);
+    pairs.push([client, upstream]);
   });
   server.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
@@ -33,8 +43,19 @@ export async function startTcpProxy(target: { host: string; port: number }) {
       open = false;
       for (const socket of sockets) socket.destroy();
     },
+    hang() {
+      frozen = true;
+      for (const [client, upstream] of pairs) {
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+        client.pause();
+        upstream.pause();
+      }
+    },
+    /** After `cut()`; after `hang()`, connections opened meanwhile stay frozen (as a restarted server's peers). */
     restore() {
       open = true;
+      frozen = false;
     },
     close() {
       this.cut();
