@@ -1,6 +1,7 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import type { Middleware } from 'openapi-fetch';
+import { expect } from 'vitest';
 
 /** What the validator reads of an OpenAPI 3.1 document; anything else in it is left alone. */
 interface Document {
@@ -437,4 +438,9 @@ function matchMediaType(type: string, content: MediaTypes | undefined): string |
     keys.find((k) => k.toLowerCase() === `${type.split('/')[0]}/*`) ??
     keys.find((k) => k === '*/*')
   );
+}
+
+/** Fails the test with every call the served document does not describe. */
+export function expectNoViolations(contract: Contract): void {
+  expect(contract.report(), 'calls that the served document does not describe').toEqual([]);
 }

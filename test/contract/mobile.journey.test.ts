@@ -5,7 +5,7 @@ import { GOOD_PASSWORD } from '../support/auth.js';
 import { EMPTY_PROFILE_BODY } from '../support/profile.js';
 import type { components } from './api.js';
 import { baseUrlOf, mobileClient, servedDocument } from './clients.js';
-import { type Contract, createContract } from './contract.js';
+import { type Contract, createContract, expectNoViolations } from './contract.js';
 
 type Schemas = components['schemas'];
 
@@ -27,9 +27,6 @@ function phone(contract = createContract(document)) {
   return { contract, ...mobileClient(baseUrlOf(t), contract) };
 }
 type Phone = ReturnType<typeof phone>;
-
-const expectNoViolations = (contract: Contract) =>
-  expect(contract.report(), 'calls that the served document does not describe').toEqual([]);
 
 /** Signs up through the API and keeps the access token, as the app does after its sign-up screen. */
 async function signUp(p: Phone) {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { GOOD_PASSWORD } from '../support/auth.js';
 import { baseUrlOf, csrfTokenOf, servedDocument, WEB, webClient } from './clients.js';
-import { type Contract, createContract } from './contract.js';
+import { type Contract, createContract, expectNoViolations } from './contract.js';
 
 /** The app's clock: noon UTC on 10 March 2026. Every date the journey sends is relative to it. */
 const NOW = new Date('2026-03-10T12:00:00Z');
@@ -26,9 +26,6 @@ function browser() {
   return { contract, ...webClient(baseUrlOf(t), contract) };
 }
 type Browser = ReturnType<typeof browser>;
-
-const expectNoViolations = (contract: Contract) =>
-  expect(contract.report(), 'calls that the served document does not describe').toEqual([]);
 
 async function signUpAndIn(b: Browser) {
   const email = `web-${randomUUID()}@example.com`;
