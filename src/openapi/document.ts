@@ -115,7 +115,6 @@ export function buildOpenApiDocuments(version: string, routes: readonly RouteRec
 }
 
 export type OpenApiDocuments = ReturnType<typeof buildOpenApiDocuments>;
-export type OpenApiDocument = OpenApiDocuments['client'];
 
 /** The routes grouped by method and path: two routes may serve one operation (tried in turn). */
 function operationsOf(routes: readonly RouteRecord[]): RouteRecord[][] {

@@ -5,14 +5,21 @@ import { GOOD_PASSWORD } from '../support/auth.js';
 import { EMPTY_PROFILE_BODY } from '../support/profile.js';
 import type { components } from './api.js';
 import { baseUrlOf, mobileClient, servedDocument } from './clients.js';
-import { type Contract, createContract, expectNoViolations } from './contract.js';
+import { createContract, expectNoViolations } from './contract.js';
 
 type Schemas = components['schemas'];
 
-/** The app's clock: noon UTC on 10 March 2026. Every date the journeys send is relative to it. */
-const NOW = new Date('2026-03-10T12:00:00Z');
-const TODAY = '2026-03-10';
-const YESTERDAY = '2026-03-09';
+/** The app's clock: noon UTC on the 10th of a month. Every date the journeys send is derived from it. */
+const NOW = new Date('2024-03-10T12:00:00Z');
+const date = (d: Date) => d.toISOString().slice(0, 10);
+const TODAY = date(NOW);
+const YESTERDAY = date(new Date(NOW.getTime() - 86_400_000));
+/** Day `day` of the month `months` after NOW's; day 0 is the last day of the month before. */
+const monthDay = (months: number, day: number) =>
+  date(new Date(Date.UTC(NOW.getUTCFullYear(), NOW.getUTCMonth() + months, day)));
+const FIRST_OF_MONTH = monthDay(0, 1);
+const END_OF_MONTH = monthDay(1, 0);
+const END_OF_NEXT_MONTH = monthDay(2, 0);
 
 let t: TestApp;
 let document: unknown;
@@ -186,7 +193,7 @@ describe('mobile journey (Authorization: Bearer)', () => {
     await signUp(p);
 
     const created = await p.api.POST('/api/v1/reminders', {
-      body: { title: 'Pay rent', dueDate: '2026-03-31', recurrence: 'monthly', channel: 'push' },
+      body: { title: 'Pay rent', dueDate: END_OF_MONTH, recurrence: 'monthly', channel: 'push' },
       headers: { 'Idempotency-Key': randomUUID() },
     });
     expect(created.response.status).toBe(201);
@@ -199,8 +206,8 @@ describe('mobile journey (Authorization: Bearer)', () => {
       body: { completedAt: NOW.toISOString() },
     });
     expect(done.data?.completedAt).toBe(NOW.toISOString());
-    const all = await p.api.GET('/api/v1/reminders', { params: { query: { status: 'all', from: '2026-03-01' } } });
-    expect(all.data?.data.map((r) => r.dueDate)).toEqual(['2026-03-31', '2026-04-30']);
+    const all = await p.api.GET('/api/v1/reminders', { params: { query: { status: 'all', from: FIRST_OF_MONTH } } });
+    expect(all.data?.data.map((r) => r.dueDate)).toEqual([END_OF_MONTH, END_OF_NEXT_MONTH]);
 
     const removed = await p.api.DELETE('/api/v1/reminders/{id}', { params: { path: { id } } });
     expect(removed.response.status).toBe(204);
@@ -242,7 +249,7 @@ describe('mobile journey (Authorization: Bearer)', () => {
     const exported = await p.api.GET('/api/v1/users/me/export');
     expect(exported.response.status).toBe(200);
     expect(exported.response.headers.get('content-disposition')).toBe(
-      'attachment; filename=mingus-export-2026-03-10.json',
+      `attachment; filename=mingus-export-${TODAY}.json`,
     );
     expect(exported.data?.account.email).toBe(email);
     expectNoViolations(p.contract);
@@ -289,7 +296,7 @@ describe('mobile journey: the mistakes clients make', () => {
     const owner = phone();
     await signUp(owner);
     const checkin = await owner.api.POST('/api/v1/checkins', { body: checkinOn(TODAY) });
-    const reminder = await owner.api.POST('/api/v1/reminders', { body: { title: 'Pay rent', dueDate: '2026-03-31' } });
+    const reminder = await owner.api.POST('/api/v1/reminders', { body: { title: 'Pay rent', dueDate: END_OF_MONTH } });
     const other = phone(owner.contract);
     await signUp(other);
 

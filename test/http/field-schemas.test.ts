@@ -13,7 +13,7 @@ describe('field schemas', () => {
 
   it('when an id or a date is malformed, however long, reports one problem', () => {
     for (const value of ['x', 'x'.repeat(40)]) expect(Id.safeParse(value).error?.issues).toHaveLength(1);
-    for (const value of ['2026-02-30', '2026-11-24T00:00']) {
+    for (const value of ['2023-02-30', '2023-11-24T00:00']) {
       expect(CalendarDate.safeParse(value).error?.issues).toHaveLength(1);
     }
   });

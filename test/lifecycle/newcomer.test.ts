@@ -1,7 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,7 +9,7 @@ import { startEmbeddedPostgres } from '../../src/platform/embedded-postgres.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { ROOT } from '../support/app.js';
 import { createTestDatabase } from '../support/postgres.js';
-import { freePort } from '../support/server-process.js';
+import { answers, freePort, requestInFlight } from '../support/server-process.js';
 
 /**
  * What a new user meets on a fresh clone: `npm start` without DATABASE_URL (the embedded PostgreSQL), Ctrl-C in a
@@ -75,16 +74,7 @@ async function run(command: string, args: string[], env: Record<string, string> 
   });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const url = (p: string) => `http://127.0.0.1:${port}${p}`;
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const status = await fetch(url('/health/startup')).then(
-      (r) => r.status,
-      () => 0,
-    );
-    if (status === 200) break;
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`never started:\n${output}`);
-    await sleep(200);
-  }
+  if (!(await answers(url('/health/startup'), 200, child, 120_000))) throw new Error(`never started:\n${output}`);
   return { child, pid: child.pid as number, port, url, exited, output: () => output };
 }
 
@@ -97,31 +87,6 @@ function killGroup(pid: number, signal: NodeJS.Signals) {
   } catch {
     // already gone
   }
-}
-
-/**
- * GET /health with half of its body sent, so it stays in flight until `finish()`. Resolves once the server has read
- * the partial request: a second request, sent after it, has been answered.
- */
-async function inFlightRequest(port: number) {
-  const body = JSON.stringify({ padding: 'x'.repeat(64) });
-  const req = http.request({
-    host: '127.0.0.1',
-    port,
-    path: '/health',
-    method: 'GET',
-    headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
-  });
-  const response = new Promise<number>((resolve, reject) => {
-    req.on('response', (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', reject);
-  });
-  await new Promise<void>((resolve) => req.write(body.slice(0, 10), () => resolve()));
-  await fetch(`http://127.0.0.1:${port}/health/liveness`);
-  return { finish: () => req.end(body.slice(10)), response };
 }
 
 function postmasterPid(): number | undefined {
@@ -170,11 +135,12 @@ describe('a first run without DATABASE_URL', () => {
       const postgres = postmasterPid() as number;
       expect(isAlive(postgres)).toBe(true);
 
-      const request = await inFlightRequest(server.port);
+      const request = requestInFlight(server.port);
+      await request.accepted;
       killGroup(server.pid, 'SIGINT');
       request.finish();
 
-      expect(await request.response).toBe(200);
+      expect((await request.response).status).toBe(204);
       expect(await server.exited).toBe(0);
       expect(server.output()).toContain('shutdown complete');
       expect(errorLines(server.output())).toEqual([]);
@@ -224,11 +190,12 @@ describe('npm run dev', () => {
       const database = await createTestDatabase();
       try {
         const dev = await run('npm', ['run', 'dev'], { DATABASE_URL: database.url });
-        const request = await inFlightRequest(dev.port);
+        const request = requestInFlight(dev.port);
+        await request.accepted;
         killGroup(dev.pid, 'SIGINT');
         request.finish();
 
-        expect(await request.response).toBe(200);
+        expect((await request.response).status).toBe(204);
         // npm itself ends by the signal, as a terminal expects; the app's own exit code is in its last line.
         await dev.exited;
         expect(dev.output()).toMatch(/"exitCode":0,"msg":"shutdown complete"/);

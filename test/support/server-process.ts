@@ -1,5 +1,6 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 import net from 'node:net';
 import { inject } from 'vitest';
 import { ROOT } from './app.js';
@@ -45,17 +46,61 @@ export async function spawnServer(env: Record<string, string>, until = { path: '
       if (child.exitCode === null) child.kill('SIGKILL');
     },
   };
-  const deadline = Date.now() + 60_000;
+  if (await answers(url(until.path), until.status, child, 60_000)) return handle;
+  handle.kill();
+  throw new Error(`server never answered ${until.status} on ${until.path}:\n${output}`);
+}
+
+/** Polls `url` until it answers `status`: true; false once `child` has exited or `timeoutMs` has passed. */
+export async function answers(url: string, status: number, child: ChildProcess, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline && child.exitCode === null) {
-    const status = await fetch(url(until.path)).then(
+    const answered = await fetch(url).then(
       (r) => r.status,
       () => 0,
     );
-    if (status === until.status) return handle;
+    if (answered === status) return true;
     await sleep(200);
   }
-  handle.kill();
-  throw new Error(`server never answered ${until.status} on ${until.path}:\n${output}`);
+  return false;
+}
+
+/**
+ * A request the server is still reading until `finish()`: a sign-out whose JSON body is only partly sent, which the
+ * body parser waits for. `Expect: 100-continue` makes the server say when it holds the request (`accepted`). The
+ * refresh token names no session, so the answer, once the body is complete, is 204.
+ */
+export function requestInFlight(port: number) {
+  const body = JSON.stringify({ refreshToken: 'x'.repeat(64) });
+  const req = http.request({
+    host: '127.0.0.1',
+    port,
+    path: '/api/v1/auth/logout',
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/json',
+      'Content-Length': Buffer.byteLength(body),
+      Expect: '100-continue',
+    },
+  });
+  const accepted = new Promise<void>((resolve) =>
+    req.once('continue', () => {
+      req.write(body.slice(0, 10));
+      resolve();
+    }),
+  );
+  const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
+    req.on('response', (res) => {
+      let text = '';
+      res.on('data', (d) => {
+        text += d;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on('error', reject);
+  });
+  req.flushHeaders();
+  return { accepted, finish: () => req.end(body.slice(10)), response };
 }
 
 /**

@@ -242,7 +242,7 @@ describe('when billing is not configured', () => {
     expect((await request(bare.app).get('/api/v1/users/me').set(auth)).status).toBe(200);
   });
 
-  it('when a checkout body is invalid, answers 422 validation-failed rather than 503 (issue 21)', async () => {
+  it('when a checkout body is invalid, answers 422 validation-failed rather than 503', async () => {
     const user = await registerUser(bare);
     const res = await request(bare.app)
       .post(`${BASE}/checkout`)
