@@ -36,6 +36,14 @@ module.exports = {
       to: { path: '^src/platform/db\\.ts$' },
     },
     {
+      name: 'modules-reach-redis-through-its-guard',
+      comment:
+        'Modules and middleware send Redis commands through platform/redis-guard.ts (a deadline and a circuit breaker, ADR 0016); platform/redis.ts (the client) is for entry points, tools and tests.',
+      severity: 'error',
+      from: { path: '^src/(modules|http)/' },
+      to: { path: '^src/platform/redis\\.ts$' },
+    },
+    {
       name: 'platform-and-http-import-no-module',
       comment: 'src/platform and src/http serve every module and know none of them.',
       severity: 'error',

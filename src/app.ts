@@ -67,6 +67,7 @@ import type { Logger } from './platform/logger.js';
 import { createMetrics } from './platform/metrics.js';
 import { createPasswordHasher } from './platform/password-hash.js';
 import { pingRedis, type RedisClient } from './platform/redis.js';
+import { guardRedis } from './platform/redis-guard.js';
 import type { ErrorReporter } from './platform/sentry.js';
 import { createStripe } from './platform/stripe.js';
 
@@ -105,6 +106,15 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
   const metrics = createMetrics({ poolStats: db.poolStats });
 
   const { keyPrefix } = config.redis;
+  // Every Redis command of the application goes through the guard: a deadline and a circuit breaker.
+  const guarded = redis
+    ? guardRedis({
+        redis,
+        logger,
+        commandTimeoutMs: config.redis.commandTimeoutMs,
+        onStateChange: (open) => metrics.redisBypassed(open),
+      })
+    : undefined;
   const auditLog = createAuditLog();
   const tokens = createAccessTokens({
     secret: config.auth.jwtSecret,
@@ -114,14 +124,14 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
   });
   const sessions = createSessionState({
     db,
-    redis,
+    redis: guarded,
     keyPrefix,
     logger,
     accessTokenTtlSeconds: config.auth.accessTokenTtlSeconds,
     now,
   });
   const lockout = createLoginLockout({
-    redis,
+    redis: guarded,
     keyPrefix,
     logger,
     threshold: config.limits.lockoutThreshold,
@@ -141,7 +151,7 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
   const csrf = createCsrf(config.auth.csrfSecret, {
     cookieMaxAgeMs: config.auth.refreshTokenTtlDays * 86_400_000,
   });
-  const limits = createRateLimits({ redis, keyPrefix, logger, metrics, limits: config.limits });
+  const limits = createRateLimits({ redis: guarded, keyPrefix, logger, metrics, limits: config.limits });
   const cursors = createCursors(config.auth.jwtSecret);
   const admin = createAdminService({
     db,
@@ -150,7 +160,7 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
     cursors,
     hasher: createPasswordHasher(config.auth.bcryptCost),
   });
-  const apiKeys = createApiKeysService({ db, auditLog, cursors, redis, keyPrefix, logger, now });
+  const apiKeys = createApiKeysService({ db, auditLog, cursors, redis: guarded, keyPrefix, logger, now });
   const cipher = createFieldCipher(config.fieldEncryption);
   const idempotent = createIdempotency({ db, cipher, now, logger });
   const profiles = createProfilesService({ db, auditLog, cipher });

@@ -16,6 +16,7 @@ import { createLogger, type Logger } from '../platform/logger.js';
 import { applyMigrations } from '../platform/migrations.js';
 import { createPasswordHasher } from '../platform/password-hash.js';
 import { closeRedis, createRedis, waitForRedis } from '../platform/redis.js';
+import { guardRedis } from '../platform/redis-guard.js';
 
 /**
  * `npm run admin:create -- --email ann@example.com` (production image: `node dist/cli/admin-create.js --email …`).
@@ -131,6 +132,7 @@ async function main() {
   const db = createDatabase({ url, poolMax: 2, logger });
   const redis = config.redis.url ? createRedis({ url: config.redis.url, logger }) : undefined;
   if (redis) await waitForRedis(redis, 2_000);
+  const guarded = redis ? guardRedis({ redis, logger, commandTimeoutMs: config.redis.commandTimeoutMs }) : undefined;
   const now = () => new Date();
   const admin = createAdminService({
     db,
@@ -138,7 +140,7 @@ async function main() {
     // Promotion ends the account's sessions; the running API reads their end from the same Redis keys.
     sessions: createSessionState({
       db,
-      redis,
+      redis: guarded,
       keyPrefix: config.redis.keyPrefix,
       logger,
       accessTokenTtlSeconds: config.auth.accessTokenTtlSeconds,

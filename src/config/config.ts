@@ -98,7 +98,12 @@ function buildConfig(
       migrationsDir: path.join(ctx.rootDir, 'prisma', 'migrations'),
     },
     /** `keyPrefix` namespaces every key the service writes (rate limits, sessions, lockouts). */
-    redis: { url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX },
+    redis: {
+      url: env.REDIS_URL,
+      keyPrefix: env.REDIS_KEY_PREFIX,
+      /** How long a command may go unanswered before the request takes its fallback (redis-guard.ts). */
+      commandTimeoutMs: env.REDIS_COMMAND_TIMEOUT_MS,
+    },
     /** Express' `trust proxy`: false (the socket address), a hop count, or the proxies' addresses. */
     trustProxy: env.TRUST_PROXY,
     auth: {

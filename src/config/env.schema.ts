@@ -181,6 +181,7 @@ export const EnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9:_-]{1,64}$/, { message: 'must be 1-64 of A-Z a-z 0-9 : _ -' })
     .default('mingus:'),
+  REDIS_COMMAND_TIMEOUT_MS: wholeNumber(10, 10_000, 200),
   CORS_ORIGINS: z
     .string()
     .default('')

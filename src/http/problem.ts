@@ -29,8 +29,9 @@ export const problemHandler = (
         ? err
         : (databaseDown(err, req.id) ?? referenceGone(err, logger, req.id) ?? clientError(err));
     const status = known ? known.status : 500;
-    // A database outage is logged once by `databaseOutage`, not once (with a Sentry event) per refused request.
-    if (!known || (status >= 500 && known.code !== 'database-unavailable')) {
+    // A 503 is a declared state, not a fault: its cause is logged where it was decided, once per outage
+    // (`databaseOutage`, the Redis guard), never once (with a stack and a Sentry event) per refused request.
+    if (!known || (status >= 500 && !(known instanceof UnavailableError))) {
       // The application logger, with its redaction: an error can carry what must not be logged. The access log's
       // line for this request (`request errored`) carries the same request id.
       logger.error({ err, reqId: req.id }, 'request failed');

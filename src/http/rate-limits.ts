@@ -4,7 +4,7 @@ import { ipKeyGenerator, rateLimit, type Store } from 'express-rate-limit';
 import { RedisStore } from 'rate-limit-redis';
 import type { Logger } from '../platform/logger.js';
 import type { Metrics } from '../platform/metrics.js';
-import type { RedisClient } from '../platform/redis.js';
+import { type RedisGuard, RedisUnavailableError } from '../platform/redis-guard.js';
 import { type ContractPart, withContract } from './contract.js';
 import { HttpError, UnavailableError } from './errors.js';
 
@@ -16,7 +16,7 @@ export interface RateLimitSettings {
 
 export interface RateLimitDeps {
   /** Absent only in development without REDIS_URL: each limiter then counts in memory. */
-  redis: RedisClient | undefined;
+  redis: RedisGuard | undefined;
   keyPrefix: string;
   logger: Logger;
   metrics: Metrics;
@@ -114,11 +114,13 @@ function limiter(spec: LimiterSpec, deps: RateLimitDeps): RequestHandler {
       warn: (...args: unknown[]) => logger.warn({ limiter: spec.name, detail: String(args.at(-1)) }, 'rate limiter'),
       error: (err: unknown) => {
         // Only reached when passOnStoreError let the request through: Redis failed and this limiter fails open.
+        // Counted every time; logged only when it is not an outage, which the guard has logged once already.
         metrics.redisFailedOpen(spec.name);
-        logger.warn(
-          { limiter: spec.name, err: { message: (err as Error)?.message } },
-          'rate limit store unavailable; request let through without a limit',
-        );
+        if (!(err instanceof RedisUnavailableError))
+          logger.warn(
+            { limiter: spec.name, err: { message: (err as Error)?.message } },
+            'rate limit store unavailable; request let through without a limit',
+          );
       },
     },
     handler: (_req, _res, next) => {
@@ -134,7 +136,8 @@ function limiter(spec: LimiterSpec, deps: RateLimitDeps): RequestHandler {
   const failClosed = (req: Request, res: Response, next: NextFunction) =>
     middleware(req, res, (err?: unknown) => {
       if (err === undefined || err instanceof HttpError) return next(err);
-      logger.error({ limiter: spec.name, err: { message: (err as Error)?.message } }, 'rate limit store unavailable');
+      if (!(err instanceof RedisUnavailableError))
+        logger.error({ limiter: spec.name, err: { message: (err as Error)?.message } }, 'rate limit store unavailable');
       next(new UnavailableError('auth-unavailable', 'This sign-in service is unavailable right now; retry shortly'));
     });
   return withContract(failClosed, contract);
@@ -146,7 +149,7 @@ function limiter(spec: LimiterSpec, deps: RateLimitDeps): RequestHandler {
  * answered locally (the SHA1 of the script) and EVALSHA falls back to EVAL on NOSCRIPT, as ioredis' own scripts do,
  * so the limiter heals as soon as Redis answers again.
  */
-function redisCommands(redis: RedisClient) {
+function redisCommands(redis: RedisGuard) {
   const scripts = new Map<string, string>();
   return async (command: string, ...args: string[]): Promise<never> => {
     const name = command.toUpperCase();
@@ -158,13 +161,13 @@ function redisCommands(redis: RedisClient) {
     if (name === 'EVALSHA' && args[0] !== undefined) {
       const [sha, ...rest] = args;
       try {
-        return (await redis.call('EVALSHA', sha, ...rest)) as never;
+        return (await redis.run((r) => r.call('EVALSHA', sha, ...rest))) as never;
       } catch (err) {
         const script = scripts.get(sha);
         if (!script || !/^NOSCRIPT/.test((err as Error).message)) throw err;
-        return (await redis.call('EVAL', script, ...rest)) as never;
+        return (await redis.run((r) => r.call('EVAL', script, ...rest))) as never;
       }
     }
-    return (await redis.call(command, ...args)) as never;
+    return (await redis.run((r) => r.call(command, ...args))) as never;
   };
 }

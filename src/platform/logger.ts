@@ -34,8 +34,15 @@ export interface LoggerOptions {
   destination?: DestinationStream;
 }
 
+/**
+ * An error as a log line holds it. Call sites that want the message alone (no stack: an expected outage, not a bug)
+ * pass `{ message }`, which keeps its message; anything else that is not an Error is stringified.
+ */
 export function serializeError(err: unknown): Record<string, unknown> {
-  if (!(err instanceof Error)) return { message: String(err) };
+  if (!(err instanceof Error)) {
+    const message = (err as { message?: unknown } | null)?.message;
+    return { message: typeof message === 'string' ? message : String(err) };
+  }
   const { code } = err as { code?: unknown };
   return {
     type: err.name,

@@ -66,6 +66,11 @@ export function createMetrics(deps: { poolStats: () => PoolStats }) {
     labelNames: ['limiter'] as const,
     registers,
   });
+  const redisBypassed = new Gauge({
+    name: 'mingus_redis_bypassed',
+    help: '1 while Redis is bypassed because it stopped answering (redis-guard.ts), else 0',
+    registers,
+  });
   const dependencyRefusals = new Counter({
     name: 'mingus_dependency_unavailable_total',
     help: 'Requests answered 503 because a dependency could not be reached, by dependency',
@@ -118,6 +123,10 @@ export function createMetrics(deps: { poolStats: () => PoolStats }) {
 
     redisFailedOpen(limiter: string) {
       redisFailOpen.inc({ limiter });
+    },
+
+    redisBypassed(bypassed: boolean) {
+      redisBypassed.set(bypassed ? 1 : 0);
     },
 
     dependencyUnavailable(dependency: 'postgresql') {

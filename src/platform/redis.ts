@@ -7,20 +7,25 @@ export type RedisClient = Redis;
 export interface RedisOptions {
   url: string;
   logger: Logger;
-  /** How long one command may wait for an answer before it fails (ms). */
-  commandTimeoutMs?: number;
+  /**
+   * A backstop for a command that nothing else bounds (ms). The application's commands go through the guard
+   * (redis-guard.ts), whose shorter deadline is decided after the event loop has read its sockets; this timer is
+   * not, so it must stay well above any stretch the process may spend busy.
+   */
+  backstopTimeoutMs?: number;
 }
 
 /**
  * A Redis client that fails fast: no offline queue (a command sent while disconnected errors at once instead of
- * waiting for a reconnect), short connect and command timeouts, one retry per request. A dead Redis must cost a
- * request milliseconds, never hang it; readiness reports the outage.
+ * waiting for a reconnect), a short connect timeout, one retry per request. A dead Redis must cost a request
+ * milliseconds, never hang it: the application wraps this client in its guard (redis-guard.ts), which also logs
+ * outages; readiness reports them.
  */
-export function createRedis({ url, logger, commandTimeoutMs = 500 }: RedisOptions): RedisClient {
+export function createRedis({ url, logger, backstopTimeoutMs = 5_000 }: RedisOptions): RedisClient {
   const redis = new Redis(url, {
     enableOfflineQueue: false,
     connectTimeout: 1_000,
-    commandTimeout: commandTimeoutMs,
+    commandTimeout: backstopTimeoutMs,
     maxRetriesPerRequest: 1,
     // Keep reconnecting with a capped backoff: Redis coming back must heal the service without a restart.
     retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
@@ -28,16 +33,9 @@ export function createRedis({ url, logger, commandTimeoutMs = 500 }: RedisOption
     // Commands issued in the same tick (a request's session read and its rate-limit count) leave in one write.
     enableAutoPipelining: true,
   });
-  let healthy = true;
-  redis.on('error', (err) => {
-    // ioredis emits an error on every failed reconnect; one line per outage is enough.
-    if (healthy) logger.warn({ err: { message: err.message } }, 'redis unavailable');
-    healthy = false;
-  });
-  redis.on('ready', () => {
-    if (!healthy) logger.info('redis connection restored');
-    healthy = true;
-  });
+  // An 'error' event without a listener would end the process. ioredis emits one on every failed reconnect; the
+  // guard reports the outage itself, once, so here it is only a debug line.
+  redis.on('error', (err) => logger.debug({ err: { message: err.message } }, 'redis connection error'));
   return redis;
 }
 

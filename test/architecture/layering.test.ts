@@ -25,6 +25,11 @@ const WRONG: { rule: string; file: string; text: string }[] = [
     text: `import type { Database } from '../../platform/db.js';\nexport type D = Database;`,
   },
   {
+    rule: 'modules-reach-redis-through-its-guard',
+    file: `${MODULE}/${PROBE}.cache.ts`,
+    text: `import type { RedisClient } from '../../platform/redis.js';\nexport type R = RedisClient;`,
+  },
+  {
     rule: 'platform-and-http-import-no-module',
     file: `src/platform/${PROBE}.ts`,
     text: `import '../modules/checkins/checkins.service.js';`,

@@ -9,6 +9,7 @@ import { closeServer, listen } from '../../src/platform/http-server.js';
 import { createLifecycle } from '../../src/platform/lifecycle.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { closeRedis, createRedis, waitForRedis } from '../../src/platform/redis.js';
+import { guardRedis } from '../../src/platform/redis-guard.js';
 import { createTestDatabase } from './postgres.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -27,6 +28,8 @@ export interface TestAppOptions {
   now?: () => Date;
   /** The address the app reaches its database at, from the test database's own (a proxy the test controls). */
   databaseUrl?: (url: string) => string;
+  /** The address the app reaches Redis at, from the run's Redis (a proxy the test controls). */
+  redisUrl?: (url: string) => string;
 }
 
 /**
@@ -35,8 +38,13 @@ export interface TestAppOptions {
  */
 export async function startTestApp(options: TestAppOptions = {}) {
   const database = await createTestDatabase();
+  const runRedis = inject('redisUrl');
   const redisUrl =
-    options.redis === 'unreachable' ? UNREACHABLE_REDIS : options.redis === 'none' ? undefined : inject('redisUrl');
+    options.redis === 'unreachable'
+      ? UNREACHABLE_REDIS
+      : options.redis === 'none' || !runRedis
+        ? undefined
+        : (options.redisUrl?.(runRedis) ?? runRedis);
   const healthToken = randomBytes(32).toString('base64url');
   const metricsToken = randomBytes(32).toString('base64url');
   const jwtSecret = randomBytes(32).toString('base64url');
@@ -64,6 +72,9 @@ export async function startTestApp(options: TestAppOptions = {}) {
       // Files run in parallel on a loaded machine, each app with a pool of five: waiting a second for a connection
       // would refuse requests that production, with its own machine, would serve. The bound's own test sets it.
       DATABASE_CONNECTION_WAIT_MS: '5000',
+      // Likewise a Redis shared by every file of the run may be slower than production's: an unanswered command
+      // makes a sign-in answer 503. The outage tests set production's value.
+      REDIS_COMMAND_TIMEOUT_MS: '1000',
       ...options.env,
     },
     { rootDir: ROOT, packageVersion: '0.0.0-test' },
@@ -96,6 +107,17 @@ export async function startTestApp(options: TestAppOptions = {}) {
     config,
     db,
     redis,
+    /**
+     * A guard of its own on the app's Redis client, for tests that build a service the way the app does; silent, so
+     * the app's log holds only the app's own outage lines.
+     */
+    redisGuard: redis
+      ? guardRedis({
+          redis,
+          logger: createLogger({ level: 'silent' }),
+          commandTimeoutMs: config.redis.commandTimeoutMs,
+        })
+      : undefined,
     lifecycle,
     healthToken,
     metricsToken,

@@ -5,7 +5,7 @@ import { type Cursors, createdAtPosition } from '../../http/pagination.js';
 import type { RequestContext } from '../../http/request-context.js';
 import type { Db } from '../../platform/db-handle.js';
 import type { Logger } from '../../platform/logger.js';
-import type { RedisClient } from '../../platform/redis.js';
+import { type RedisGuard, RedisUnavailableError } from '../../platform/redis-guard.js';
 import type { AuditLog } from '../audit/audit.port.js';
 import {
   apiKeyExists,
@@ -46,7 +46,7 @@ export interface ApiKeysServiceDeps {
   auditLog: AuditLog;
   cursors: Cursors;
   /** Absent only in development without REDIS_URL: `lastUsedAt` throttling then lives in this process. */
-  redis: RedisClient | undefined;
+  redis: RedisGuard | undefined;
   keyPrefix: string;
   logger: Logger;
   now: () => Date;
@@ -68,7 +68,9 @@ export function createApiKeysService(deps: ApiKeysServiceDeps) {
     const write = recentlyUsed(id)
       .then((first) => (first ? touchLastUsed(db, id, at) : undefined))
       .catch((err: unknown) => {
-        logger.warn({ err: { message: (err as Error).message }, apiKeyId: id }, 'could not record API key use');
+        // During a Redis outage (logged once by the guard) a use goes unrecorded: `lastUsedAt` is a hint, not a record.
+        if (!(err instanceof RedisUnavailableError))
+          logger.warn({ err: { message: (err as Error).message }, apiKeyId: id }, 'could not record API key use');
       })
       .finally(() => recording.delete(write));
     recording.add(write);
@@ -164,10 +166,11 @@ export function createApiKeysService(deps: ApiKeysServiceDeps) {
  * Answers true for the first use of a key in each interval. Redis `SET NX EX` makes that true once across every
  * instance; without Redis (development), a map in this process does, pruned so it cannot grow without bound.
  */
-function createUseGate(redis: RedisClient | undefined, keyPrefix: string): (id: string) => Promise<boolean> {
+function createUseGate(redis: RedisGuard | undefined, keyPrefix: string): (id: string) => Promise<boolean> {
   if (redis) {
     return async (id) =>
-      (await redis.set(`${keyPrefix}api-key-used:${id}`, '1', 'EX', TOUCH_INTERVAL_SECONDS, 'NX')) === 'OK';
+      (await redis.run((r) => r.set(`${keyPrefix}api-key-used:${id}`, '1', 'EX', TOUCH_INTERVAL_SECONDS, 'NX'))) ===
+      'OK';
   }
   const until = new Map<string, number>();
   return async (id) => {

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { HttpError, UnavailableError } from '../../http/errors.js';
 import type { Logger } from '../../platform/logger.js';
-import type { RedisClient } from '../../platform/redis.js';
+import { type RedisGuard, RedisUnavailableError } from '../../platform/redis-guard.js';
 
 export interface LoginLockoutOptions {
-  redis: RedisClient | undefined;
+  redis: RedisGuard | undefined;
   keyPrefix: string;
   logger: Logger;
   threshold: number;
@@ -35,7 +35,9 @@ export function createLoginLockout({ redis, keyPrefix, logger, threshold, lockMi
     try {
       return await work();
     } catch (err) {
-      logger.error({ err: { message: (err as Error).message } }, 'login lockout store unavailable');
+      // An outage is logged once by the guard; anything else is worth a line of its own.
+      if (!(err instanceof RedisUnavailableError))
+        logger.error({ err: { message: (err as Error).message } }, 'login lockout store unavailable');
       throw new UnavailableError('auth-unavailable', 'Sign-in is unavailable right now; retry shortly');
     }
   }
@@ -62,18 +64,18 @@ interface Counter {
   reset(key: string): Promise<void>;
 }
 
-function redisCounter(redis: RedisClient): Counter {
+function redisCounter(redis: RedisGuard): Counter {
   return {
     async get(key) {
-      const [count, ttl] = replies(await redis.multi().get(key).pttl(key).exec());
+      const [count, ttl] = replies(await redis.run((r) => r.multi().get(key).pttl(key).exec()));
       return { count: Number(count ?? 0), ttlMs: Number(ttl) };
     },
     async increment(key, ttlMs) {
-      const [count] = replies(await redis.multi().incr(key).pexpire(key, ttlMs).exec());
+      const [count] = replies(await redis.run((r) => r.multi().incr(key).pexpire(key, ttlMs).exec()));
       return Number(count);
     },
     async reset(key) {
-      await redis.del(key);
+      await redis.run((r) => r.del(key));
     },
   };
 }

@@ -1,7 +1,7 @@
 import { UnavailableError } from '../../http/errors.js';
 import type { Db, Queryable } from '../../platform/db-handle.js';
 import type { Logger } from '../../platform/logger.js';
-import type { RedisClient } from '../../platform/redis.js';
+import { type RedisGuard, RedisUnavailableError } from '../../platform/redis-guard.js';
 import { isSessionLive, revokeUserSessions } from './auth.repo.js';
 
 /**
@@ -12,7 +12,7 @@ const LIVE_CACHE_SECONDS = 60;
 
 export interface SessionStateOptions {
   db: Db;
-  redis: RedisClient | undefined;
+  redis: RedisGuard | undefined;
   keyPrefix: string;
   logger: Logger;
   /** Lifetime of an access token: an "ended" mark need not outlive the tokens it refuses. */
@@ -39,9 +39,11 @@ export function createSessionState(options: SessionStateOptions) {
   async function cached(sid: string): Promise<string | null> {
     if (!redis) return null;
     try {
-      return await redis.get(key(sid));
+      return await redis.run((r) => r.get(key(sid)));
     } catch (err) {
-      logger.warn({ err: { message: (err as Error).message } }, 'session cache unavailable; reading the database');
+      // An outage is logged once by the guard; anything else is worth a line of its own.
+      if (!(err instanceof RedisUnavailableError))
+        logger.warn({ err: { message: (err as Error).message } }, 'session cache unreadable; reading the database');
       return null;
     }
   }
@@ -53,7 +55,7 @@ export function createSessionState(options: SessionStateOptions) {
       if (state === 'ended') return false;
       const live = await isSessionLive(db, sid, now());
       redis
-        ?.set(key(sid), live ? 'live' : 'ended', 'EX', live ? LIVE_CACHE_SECONDS : endedTtl, 'NX')
+        ?.run((r) => r.set(key(sid), live ? 'live' : 'ended', 'EX', live ? LIVE_CACHE_SECONDS : endedTtl, 'NX'))
         .catch(() => undefined); // the next request reads the database again
       return live;
     },
@@ -73,13 +75,15 @@ export function createSessionState(options: SessionStateOptions) {
     async markEnded(sids: readonly string[]): Promise<void> {
       if (!redis || sids.length === 0) return;
       try {
-        const pipeline = redis.pipeline();
-        for (const sid of sids) pipeline.set(key(sid), 'ended', 'EX', endedTtl);
-        const results = (await pipeline.exec()) ?? [];
-        const failed = results.find(([err]) => err);
-        if (failed) throw failed[0];
+        await redis.run(async (r) => {
+          const pipeline = r.pipeline();
+          for (const sid of sids) pipeline.set(key(sid), 'ended', 'EX', endedTtl);
+          const failed = ((await pipeline.exec()) ?? []).find(([err]) => err);
+          if (failed) throw failed[0];
+        });
       } catch (err) {
-        logger.error({ err: { message: (err as Error).message } }, 'could not mark sessions ended in Redis');
+        if (!(err instanceof RedisUnavailableError))
+          logger.error({ err: { message: (err as Error).message } }, 'could not mark sessions ended in Redis');
         throw new UnavailableError('session-store-unavailable', 'Signing out could not complete; retry shortly');
       }
     },

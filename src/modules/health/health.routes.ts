@@ -19,9 +19,9 @@ const LIVENESS = operation({
 const READINESS = operation({
   operationId: 'getReadiness',
   tag,
-  summary: 'Readiness probe: started, not shutting down, PostgreSQL and Redis answering within 1 s',
+  summary: 'Readiness probe: started, not shutting down, PostgreSQL answering within 1 s (Redis reported)',
   replies: {
-    200: json('Ready for traffic', Readiness),
+    200: json('Ready for traffic; `degraded` when Redis does not answer', Readiness),
     503: json('Not ready; `checks` names what failed', Readiness),
   },
 });

@@ -24,9 +24,12 @@ const CheckState = z.enum(['ok', 'failing', 'not_configured']);
 
 export const Readiness = z
   .object({
-    status: z.enum(['ok', 'unavailable']),
+    status: z.enum(['ok', 'degraded', 'unavailable']),
     checks: z.record(z.string(), CheckState).meta({
-      description: 'startup, shutdown, postgres and redis; any `failing` makes the answer 503',
+      description:
+        'startup, shutdown, postgres and redis; any `failing` but redis makes the answer 503. Redis failing alone is ' +
+        '`degraded` (200): the service has a degraded mode for it, and every pod sharing that Redis would otherwise ' +
+        'leave the Service at once',
       example: { startup: 'ok', shutdown: 'ok', postgres: 'ok', redis: 'failing' },
     }),
   })

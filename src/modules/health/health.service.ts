@@ -66,7 +66,12 @@ export function createHealthService(deps: HealthDeps) {
 
     started: () => deps.lifecycle.isStarted(),
 
-    /** Ready: started, not shutting down, and every configured dependency answering in time. */
+    /**
+     * Ready: started, not shutting down, and PostgreSQL answering in time. Redis failing is reported (`degraded`)
+     * but keeps the pod ready: requests have a fallback for it (docs/operations.md, "Degraded modes"), and a Redis
+     * shared by every pod would otherwise take them all out of the Service at once, turning a degraded service into
+     * none.
+     */
     async readiness() {
       const { lifecycle } = deps;
       const checks: Record<string, 'ok' | 'failing' | 'not_configured'> = {
@@ -79,8 +84,9 @@ export function createHealthService(deps: HealthDeps) {
         checks.postgres = results.postgres.status;
         checks.redis = results.redis.status;
       }
-      const ready = Object.values(checks).every((s) => s !== 'failing');
-      return { ready, body: { status: ready ? ('ok' as const) : ('unavailable' as const), checks } };
+      const ready = Object.entries(checks).every(([name, s]) => name === 'redis' || s !== 'failing');
+      const status = !ready ? 'unavailable' : checks.redis === 'failing' ? 'degraded' : 'ok';
+      return { ready, body: { status, checks } };
     },
 
     /** Everything an operator needs to judge the process, and no secret. */

@@ -37,7 +37,7 @@ const keysService = (app: TestApp) =>
     db: app.db,
     auditLog: createAuditLog(),
     cursors: createCursors(app.config.auth.jwtSecret),
-    redis: app.redis,
+    redis: app.redisGuard,
     keyPrefix: app.config.redis.keyPrefix,
     logger: createLogger({ level: 'silent' }),
     now: () => new Date(),

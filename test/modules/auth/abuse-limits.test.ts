@@ -156,16 +156,16 @@ describe('login lockout (LOGIN_LOCKOUT_THRESHOLD, LOGIN_LOCKOUT_MINUTES)', () =>
 });
 
 describe('when Redis fails', () => {
-  it('login and registration fail closed with a quick 503, while reads fail open with a warning and a counter', async () => {
+  it('login and registration fail closed with a quick 503, while reads fail open, counted, with the outage logged once', async () => {
     const a = await app({});
     const user = await registerUser(a);
-    a.redis?.disconnect(); // Redis gone: every command now fails at once
+    a.redis?.disconnect(); // Redis gone: every command now fails at once, without waiting for the command timeout
 
     const started = performance.now();
     const res = await login(a, user.email, user.password);
     expect(res.status).toBe(503);
     expect(res.type).toBe('application/problem+json');
-    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(performance.now() - started).toBeLessThan(a.config.redis.commandTimeoutMs);
     const register = await request(a.app)
       .post('/api/v1/auth/register')
       .send({ email: email(), password: 'purple-Monkey-dishwasher-88' });
@@ -174,9 +174,7 @@ describe('when Redis fails', () => {
     // The session check reads the database instead; the API limit lets the request through.
     const me = await request(a.app).get('/api/v1/users/me').set(bearer(user.accessToken));
     expect(me.status).toBe(200);
-    expect(a.logs().some((l) => l.msg === 'rate limit store unavailable; request let through without a limit')).toBe(
-      true,
-    );
+    expect(a.logs().filter((l) => l.msg === 'redis unavailable: bypassing it until it answers again')).toHaveLength(1);
     const metrics = await request(a.app).get('/metrics').set(bearer(a.metricsToken));
     expect(metrics.text).toMatch(/mingus_redis_fail_open_total\{limiter="api"\} [1-9]/);
   });
@@ -188,6 +186,6 @@ describe('when Redis fails', () => {
       .post('/api/v1/auth/login')
       .send({ email: email(), password: 'purple-Monkey-dishwasher-88' });
     expect(res.status).toBe(503);
-    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(performance.now() - started).toBeLessThan(a.config.redis.commandTimeoutMs);
   });
 });

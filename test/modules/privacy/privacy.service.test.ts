@@ -38,7 +38,7 @@ function serviceWith(extra: PersonalDataSection) {
     hasher: createPasswordHasher(t.config.auth.bcryptCost),
     sessions: createSessionState({
       db: t.db,
-      redis: t.redis,
+      redis: t.redisGuard,
       keyPrefix: t.config.redis.keyPrefix,
       logger,
       accessTokenTtlSeconds: t.config.auth.accessTokenTtlSeconds,
