@@ -1,5 +1,5 @@
 import autocannon from 'autocannon';
-import { DEFAULT_CONNECTIONS, type Scenario } from './scenarios.js';
+import { DEFAULT_CONNECTIONS, REQUEST_TIMEOUT_SECONDS, type Scenario } from './scenarios.js';
 
 /** A scenario with its fixtures filled in: the request autocannon repeats. */
 export type Load = Pick<Scenario, 'name' | 'method' | 'path' | 'expectStatus' | 'connections' | 'eachBody' | 'rate'> & {
@@ -13,7 +13,19 @@ export interface Measurement {
   /** Latency percentiles in milliseconds, from every response of the run (autocannon's own are whole ms). */
   p50Ms: number;
   p99Ms: number;
+  /**
+   * The slowest answer (ms) or, when longer, the longest a connection still unanswered at the end of the run had
+   * waited for its answer (`oldestUnanswered`): a request stuck at the end is as slow as any answered one, and
+   * autocannon times only answers.
+   */
+  maxMs: number;
   responses: number;
+  /** Answers with a status outside 2xx. */
+  non2xx: number;
+  /** Connection errors other than timeouts: refusals, resets. */
+  socketErrors: number;
+  /** Requests unanswered after REQUEST_TIMEOUT_SECONDS (autocannon then opens a new connection). */
+  timeouts: number;
   /** CPU time the server process spent per response (µs), when it can be read. */
   cpuMicrosPerRequest: number | undefined;
   /** Why the run does not count: a status other than the expected one, connection errors or timeouts. */
@@ -32,6 +44,8 @@ export function measure(
 ): Promise<Measurement> {
   const latencies: number[] = [];
   const cpuBefore = serverCpu();
+  const connections = scenario.connections ?? DEFAULT_CONNECTIONS;
+  const unanswered = oldestUnanswered(connections);
   return new Promise((resolve, reject) => {
     const instance = autocannon(
       {
@@ -42,19 +56,26 @@ export function measure(
         ...(scenario.eachBody
           ? { requests: [{ setupRequest: (req: autocannon.Request) => ({ ...req, body: scenario.eachBody?.() }) }] }
           : {}),
-        connections: scenario.connections ?? DEFAULT_CONNECTIONS,
+        connections,
         ...(scenario.rate ? { overallRate: scenario.rate } : {}),
         duration: durationSeconds,
+        timeout: REQUEST_TIMEOUT_SECONDS,
       },
       (err: Error | null, result) => {
         if (err) return reject(err);
         const cpuAfter = serverCpu();
+        // At a fixed rate a connection idles between its requests: the time since its last answer is no wait.
+        const waitingMs = scenario.rate ? 0 : unanswered.ms();
         resolve({
           scenario: scenario.name,
           requestsPerSecond: result.requests.average,
           p50Ms: percentile(latencies, 50),
           p99Ms: percentile(latencies, 99),
+          maxMs: latencies.reduce((slowest, ms) => Math.max(slowest, ms), waitingMs),
           responses: latencies.length,
+          non2xx: result.non2xx,
+          socketErrors: result.errors - result.timeouts,
+          timeouts: result.timeouts,
           cpuMicrosPerRequest:
             cpuBefore === undefined || cpuAfter === undefined || latencies.length === 0
               ? undefined
@@ -63,8 +84,32 @@ export function measure(
         });
       },
     );
-    instance.on('response', (_client, _status, _bytes, responseTimeMs) => latencies.push(responseTimeMs));
+    instance.on('response', (client, _status, _bytes, responseTimeMs) => {
+      latencies.push(responseTimeMs);
+      unanswered.answered(client);
+    });
   });
+}
+
+/**
+ * How long the oldest request still in flight has waited. Each autocannon connection sends its next request as soon
+ * as an answer arrives, so a connection's request in flight is as old as its last answer, or as the run for a
+ * connection never answered. After a timeout or a connection error that overstates the wait, but such a run has
+ * failed anyway.
+ */
+function oldestUnanswered(connections: number) {
+  const start = performance.now();
+  const lastAnswer = new Map<unknown, number>();
+  return {
+    answered(client: unknown) {
+      lastAnswer.set(client, performance.now());
+    },
+    ms(): number {
+      const now = performance.now();
+      const oldest = lastAnswer.size < connections ? start : Math.min(...lastAnswer.values());
+      return now - oldest;
+    },
+  };
 }
 
 function problemOf(result: autocannon.Result, expected: number): string | undefined {

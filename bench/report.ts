@@ -1,5 +1,7 @@
 import type { Measurement } from './load.js';
 
+export type Verdict = 'PASS' | 'FAIL' | 'info';
+
 export interface Row {
   measured: Measurement;
   /** The baseline measured next to this scenario (its best run), when it compares with one. */
@@ -8,7 +10,17 @@ export interface Row {
   p99Ratio?: number;
   cpuRatio?: number;
   target: string;
-  verdict: 'PASS' | 'FAIL' | 'info';
+  verdict: Verdict;
+}
+
+/** A capacity scenario's run: absolute figures against absolute limits, no baseline. */
+export interface CapacityRow {
+  measured: Measurement;
+  connections: number;
+  /** The servers' process's peak resident set size during the run (bytes), when it can be read. */
+  peakRssBytes: number | undefined;
+  target: string;
+  verdict: Verdict;
 }
 
 const COLUMNS = [
@@ -27,7 +39,49 @@ const COLUMNS = [
 
 /** A plain-text table, readable in a terminal and pasteable into Markdown. */
 export function table(rows: Row[]): string {
-  const cells = rows.map((row) => [
+  return markdown(COLUMNS, rows.map(comparisonCells));
+}
+
+const CAPACITY_COLUMNS = [
+  'scenario',
+  'connections',
+  'req/s',
+  'p50 ms',
+  'p99 ms',
+  'max ms',
+  'non-2xx',
+  'socket errors',
+  'timeouts',
+  'CPU µs/req',
+  'peak RSS MiB',
+  'target',
+  'result',
+];
+
+/** The capacity scenarios' table, in the same format. */
+export function capacityTable(rows: CapacityRow[]): string {
+  return markdown(
+    CAPACITY_COLUMNS,
+    rows.map(({ measured: m, connections, peakRssBytes, target, verdict }) => [
+      m.scenario,
+      fixed(connections, 0),
+      fixed(m.requestsPerSecond, 0),
+      fixed(m.p50Ms, 2),
+      fixed(m.p99Ms, 2),
+      fixed(m.maxMs, 0),
+      fixed(m.non2xx, 0),
+      fixed(m.socketErrors, 0),
+      fixed(m.timeouts, 0),
+      m.cpuMicrosPerRequest === undefined ? 'n/a' : fixed(m.cpuMicrosPerRequest, 0),
+      peakRssBytes === undefined ? 'n/a' : fixed(peakRssBytes / 2 ** 20, 0),
+      target,
+      verdict,
+    ]),
+  );
+}
+
+function comparisonCells(row: Row): string[] {
+  return [
     row.measured.scenario,
     fixed(row.measured.requestsPerSecond, 0),
     fixed(row.measured.p50Ms, 2),
@@ -39,12 +93,15 @@ export function table(rows: Row[]): string {
     row.cpuRatio === undefined ? '' : `${fixed(row.cpuRatio, 2)}×`,
     row.target,
     row.verdict,
-  ]);
-  const widths = COLUMNS.map((title, i) => Math.max(title.length, ...cells.map((c) => (c[i] ?? '').length)));
+  ];
+}
+
+function markdown(columns: string[], cells: string[][]): string {
+  const widths = columns.map((title, i) => Math.max(title.length, ...cells.map((c) => (c[i] ?? '').length)));
   const line = (values: string[]) =>
     `| ${values.map((v, i) => (i === 0 ? v.padEnd(widths[i] ?? 0) : v.padStart(widths[i] ?? 0))).join(' | ')} |`;
   const rule = `|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`;
-  return [line(COLUMNS), rule, ...cells.map(line)].join('\n');
+  return [line(columns), rule, ...cells.map(line)].join('\n');
 }
 
 function fixed(n: number, digits: number): string {

@@ -5,6 +5,9 @@
  * BENCH_DURATION (seconds per run, default 10) and BENCH_ROUNDS (runs per side of each comparison, default 2);
  * BENCH_ONLY (a case-insensitive regular expression) keeps only the app scenarios whose name matches, with their
  * baselines — for working on one route; a full run is what counts.
+ * Capacity scenarios (`c1000`: 1,000 connections on GET /api/v1/users/me for 30 s) run after the comparisons, once
+ * each, for their own fixed duration, against absolute limits (no error, no timeout, a longest wait), and report
+ * the servers' peak RSS during the run; `BENCH_ONLY=c1000` runs that one alone.
  * The app runs with production settings except those bench/servers.ts raises (abuse limits) or lowers (bcrypt
  * cost); they are printed at the start.
  */
@@ -17,14 +20,24 @@ import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import { type Load, type Measurement, measure } from './load.js';
 import { processCpuMicros } from './process-cpu.js';
-import { type Row, table } from './report.js';
-import { type AppScenario, type BaselineScenario, type Fixtures, type Scenario, scenarios } from './scenarios.js';
+import { peakRssBytes, resetPeakRss } from './process-memory.js';
+import { type CapacityRow, capacityTable, type Row, table } from './report.js';
+import {
+  type AppScenario,
+  type BaselineScenario,
+  type CapacityScenario,
+  type Fixtures,
+  isCapacity,
+  type Scenario,
+  scenarios,
+} from './scenarios.js';
 import type { ServersReady } from './servers.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const RESULTS_DIR = path.join(ROOT, 'bench', 'results');
 const WARMUP_SECONDS = 2;
 const STARTUP_TIMEOUT_MS = 180_000;
+const SIGN_IN_PATIENCE_MS = 10_000;
 /** Two clock ticks of /proc's 10 ms: timers and the log flush, no request. */
 const IDLE_CPU_MICROS_PER_100_MS = 20_000;
 
@@ -49,7 +62,9 @@ const Settings = z.object({
 async function main(): Promise<number> {
   const settings = Settings.parse(process.env);
   const only = settings.BENCH_ONLY ? new RegExp(settings.BENCH_ONLY, 'i') : undefined;
-  const comparisons = plan(scenarios).filter(({ scenario }) => !only || only.test(scenario.name));
+  const selected = (s: Scenario) => !only || only.test(s.name);
+  const comparisons = plan(scenarios).filter(({ scenario }) => selected(scenario));
+  const capacity = scenarios.filter(isCapacity).filter(selected);
   const measured = new Set(comparisons.flatMap(({ scenario, baseline }) => [scenario.name, baseline.name]));
   const servers = await startServers();
   process.once('SIGINT', () => void servers.stop().then(() => process.exit(130)));
@@ -74,7 +89,7 @@ async function main(): Promise<number> {
     say(`app settings that differ from production: ${changed.join(' ')}`);
     say('  (the limits count in Redis on every request as in production, but never refuse one)');
     say(`database pools: ${ready.poolMax} connections for the app, ${ready.poolMax} for the pg baseline`);
-    say(`warming up ${WARMUP_SECONDS} s each`);
+    if (measured.size > 0) say(`warming up ${WARMUP_SECONDS} s each`);
     for (const s of scenarios.filter((s) => measured.has(s.name))) await run(s, WARMUP_SECONDS, 'warm-up');
 
     // Each compared scenario runs right next to its baseline, BENCH_ROUNDS times each, in ABBA order: whatever
@@ -108,16 +123,32 @@ async function main(): Promise<number> {
       return { measured, target: '', verdict: measured.problem ? 'FAIL' : 'info' };
     });
 
+    // After the comparisons, warm-up included: a thousand connections must not leave their aftermath (sockets
+    // closing, a heap grown for them) to a comparison's runs.
+    const capacityRows: CapacityRow[] = [];
+    for (const scenario of capacity) {
+      say(
+        `${scenario.name}: ${scenario.connections} connections, ${WARMUP_SECONDS} s warm-up, ${scenario.durationSeconds} s`,
+      );
+      fixtures = await signIn(appUrl, ready.account);
+      await run(scenario, WARMUP_SECONDS, 'warm-up');
+      // The servers' process also holds the baselines, idle here: its peak is the app's plus their small footprint.
+      const reset = servers.resetPeakRss();
+      const m = await run(scenario, scenario.durationSeconds, 'run');
+      capacityRows.push(judge(scenario, m, reset ? servers.peakRssBytes() : undefined));
+    }
+
     const all = [...baselineRows, ...rows];
-    say(`\n${table(all)}\n`);
-    for (const row of all)
+    if (all.length > 0) say(`\n${table(all)}\n`);
+    if (capacityRows.length > 0) say(`\n${capacityTable(capacityRows)}\n`);
+    for (const row of [...all, ...capacityRows])
       if (row.measured.problem) console.error(`✗ ${row.measured.scenario}: ${row.measured.problem}`);
     const file = path.join(RESULTS_DIR, 'latest.json');
     mkdirSync(RESULTS_DIR, { recursive: true });
-    writeFileSync(file, `${JSON.stringify(summary(all, settings, ready), null, 2)}\n`);
+    writeFileSync(file, `${JSON.stringify(summary(all, capacityRows, settings, ready), null, 2)}\n`);
     say(`written: ${path.relative(ROOT, file)}`);
 
-    const failed = all.filter((row) => row.verdict === 'FAIL');
+    const failed = [...all, ...capacityRows].filter((row) => row.verdict === 'FAIL');
     if (failed.length > 0) console.error(`FAIL: ${failed.map((row) => row.measured.scenario).join(', ')}`);
     return failed.length > 0 ? 1 : 0;
   } finally {
@@ -127,16 +158,28 @@ async function main(): Promise<number> {
 
 /**
  * Signs the bench account in, for a fresh access token: one made at the start of a run could expire before its
- * last scenario.
+ * last scenario. A 503 is retried after its Retry-After, as a client would, for at most SIGN_IN_PATIENCE_MS: right
+ * after a heavy run the app may still be refusing sign-ins (its login limiter fails closed while Redis is bypassed),
+ * and that is not what the next scenario measures.
  */
 async function signIn(appUrl: string, account: ServersReady['account']): Promise<Fixtures> {
-  const res = await fetch(`${appUrl}/api/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(account),
-  });
-  if (res.status !== 200) throw new Error(`signing the bench account in answered ${res.status}: ${await res.text()}`);
-  return { ...account, accessToken: SignedIn.parse(await res.json()).accessToken };
+  const giveUpAt = Date.now() + SIGN_IN_PATIENCE_MS;
+  for (;;) {
+    const res = await fetch(`${appUrl}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(account),
+    });
+    if (res.status === 200) return { ...account, accessToken: SignedIn.parse(await res.json()).accessToken };
+    const body = await res.text();
+    // Retry-After in seconds (an HTTP date, which the app never sends, counts as one second).
+    const seconds = Number(res.headers.get('retry-after'));
+    const retryMs = 1_000 * (Number.isFinite(seconds) && seconds > 0 ? seconds : 1);
+    if (res.status !== 503 || Date.now() + retryMs > giveUpAt)
+      throw new Error(`signing the bench account in answered ${res.status}: ${body}`);
+    say(`  sign-in answered 503; retrying in ${retryMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, retryMs));
+  }
 }
 
 /**
@@ -170,7 +213,7 @@ function plan(list: Scenario[]) {
   }
   const baselines = new Map(list.filter((s): s is BaselineScenario => s.target !== 'app').map((s) => [s.name, s]));
   return list
-    .filter((s): s is AppScenario => s.target === 'app')
+    .filter((s): s is AppScenario => s.target === 'app' && !isCapacity(s))
     .map((scenario) => {
       const baseline = baselines.get(scenario.compareTo);
       if (!baseline)
@@ -210,7 +253,23 @@ function compare(scenario: AppScenario, measured: Measurement, baseline: Measure
   return { measured, baseline, ratio, p99Ratio, cpuRatio, target: goals.join(', ') || '—', verdict };
 }
 
-function summary(rows: Row[], settings: z.infer<typeof Settings>, ready: ServersReady) {
+/** A capacity run passes with no error, no timeout, every status the expected one, and no wait over its limit. */
+function judge(scenario: CapacityScenario, measured: Measurement, peakRss: number | undefined): CapacityRow {
+  const slow =
+    measured.maxMs > scenario.maxLatencyMs
+      ? `a request waited ${Math.round(measured.maxMs)} ms (limit ${scenario.maxLatencyMs} ms)`
+      : undefined;
+  const problem = [measured.problem, slow].filter(Boolean).join('; ') || undefined;
+  return {
+    measured: { ...measured, problem },
+    connections: scenario.connections,
+    peakRssBytes: peakRss,
+    target: `no error, max ≤ ${scenario.maxLatencyMs / 1000} s`,
+    verdict: problem ? 'FAIL' : 'PASS',
+  };
+}
+
+function summary(rows: Row[], capacityRows: CapacityRow[], settings: z.infer<typeof Settings>, ready: ServersReady) {
   const cpus = os.cpus();
   return {
     finishedAt: new Date().toISOString(),
@@ -243,6 +302,23 @@ function summary(rows: Row[], settings: z.infer<typeof Settings>, ready: Servers
       verdict: row.verdict,
       problem: row.measured.problem ?? row.baseline?.problem,
     })),
+    capacity: capacityRows.map(({ measured: m, connections, peakRssBytes, target, verdict }) => ({
+      scenario: m.scenario,
+      connections,
+      requestsPerSecond: Math.round(m.requestsPerSecond),
+      p50Ms: m.p50Ms,
+      p99Ms: m.p99Ms,
+      maxMs: m.maxMs,
+      responses: m.responses,
+      non2xx: m.non2xx,
+      socketErrors: m.socketErrors,
+      timeouts: m.timeouts,
+      cpuMicrosPerRequest: m.cpuMicrosPerRequest,
+      peakRssBytes,
+      target,
+      verdict,
+      problem: m.problem,
+    })),
   };
 }
 
@@ -251,6 +327,10 @@ async function startServers(): Promise<{
   ready: ServersReady;
   /** CPU time used by the servers' process so far (µs). */
   cpuMicros(): number | undefined;
+  /** Starts a new peak of the servers' resident set size; false where it cannot. */
+  resetPeakRss(): boolean;
+  /** The servers' peak resident set size since the start or the last reset (bytes). */
+  peakRssBytes(): number | undefined;
   stop(): Promise<void>;
 }> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench', 'servers.ts')], {
@@ -271,8 +351,14 @@ async function startServers(): Promise<{
     );
     const [line] = await Promise.race([first, exited, timedOut]);
     const pid = child.pid;
-    const cpuMicros = () => (pid === undefined ? undefined : processCpuMicros(pid));
-    return { ready: ReadyLine.parse(JSON.parse(line)), cpuMicros, stop };
+    if (pid === undefined) throw new Error('bench/servers.ts has no process id');
+    return {
+      ready: ReadyLine.parse(JSON.parse(line)),
+      cpuMicros: () => processCpuMicros(pid),
+      resetPeakRss: () => resetPeakRss(pid),
+      peakRssBytes: () => peakRssBytes(pid),
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;

@@ -2,6 +2,7 @@ import cookieParser from 'cookie-parser';
 import express, { type Express, type RequestHandler } from 'express';
 import type { Config } from './config/config.js';
 import { accessLog } from './http/access-log.js';
+import { admission } from './http/admission.js';
 import { createApiRouter, methodNotAllowed } from './http/api-router.js';
 import { authenticate } from './http/authenticate.js';
 import { corsPolicy } from './http/cors.js';
@@ -248,6 +249,8 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
   root.use(
     requestMetrics(metrics),
     accessLog(logger),
+    // After the metrics and the access log, so that a request's wait for its turn shows in both.
+    admission(config.http.maxInFlight, (waiting) => metrics.requestsWaiting(waiting)),
     refuseTrace,
     securityHeaders({ production: config.production }),
     corsPolicy(config.http.corsOrigins),

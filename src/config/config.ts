@@ -84,6 +84,8 @@ function buildConfig(
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
       /** Worker processes (node:cluster); 1 serves from the main process itself. */
       workers: env.WEB_CONCURRENCY,
+      /** Requests running the application at once, per process; the others wait their turn (http/admission.ts). */
+      maxInFlight: env.HTTP_MAX_IN_FLIGHT,
     },
     log: { level: env.LOG_LEVEL },
     db: {

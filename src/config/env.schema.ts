@@ -231,6 +231,7 @@ export const EnvSchema = z.object({
   SENTRY_RELEASE: z.preprocess(blank, z.string().max(200).optional()),
   APP_VERSION: z.preprocess(blank, z.string().max(64).optional()),
   WEB_CONCURRENCY: wholeNumber(1, 64, 1),
+  HTTP_MAX_IN_FLIGHT: wholeNumber(1, 10_000, 64),
   SHUTDOWN_TIMEOUT_MS: wholeNumber(1000, 120_000, 10_000),
   EMBEDDED_POSTGRES_DIR: z.string().min(1).default('.data/postgres'),
 });

@@ -66,6 +66,11 @@ export function createMetrics(deps: { poolStats: () => PoolStats }) {
     labelNames: ['limiter'] as const,
     registers,
   });
+  const requestsWaiting = new Gauge({
+    name: 'mingus_http_requests_waiting',
+    help: 'Requests waiting for their turn to run (HTTP_MAX_IN_FLIGHT are running)',
+    registers,
+  });
   const redisBypassed = new Gauge({
     name: 'mingus_redis_bypassed',
     help: '1 while Redis is bypassed because it stopped answering (redis-guard.ts), else 0',
@@ -123,6 +128,10 @@ export function createMetrics(deps: { poolStats: () => PoolStats }) {
 
     redisFailedOpen(limiter: string) {
       redisFailOpen.inc({ limiter });
+    },
+
+    requestsWaiting(count: number) {
+      requestsWaiting.set(count);
     },
 
     redisBypassed(bypassed: boolean) {
