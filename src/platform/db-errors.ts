@@ -48,8 +48,11 @@ export function translate(err: unknown, answers: Partial<Record<DbRefusal, () =>
 /** Socket failures: the server refused, reset or never answered, or its name did not resolve. */
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH']);
 const NAME_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN']);
-/** SQLSTATEs of a server that is going away or will not take the connection (class 08: connection exceptions). */
-const UNAVAILABLE_SQLSTATES = /^(08|57P0[123]$|53300$)/;
+/**
+ * SQLSTATEs of a server that is going away or will not take the connection (class 08: connection exceptions), or
+ * that cancelled a statement at DATABASE_STATEMENT_TIMEOUT_MS (57014): each a database not answering in time.
+ */
+const UNAVAILABLE_SQLSTATES = /^(08|57P0[123]$|53300$|57014$)/;
 /** pg's own words for a connection it could not make or lost, or a statement the server never answered. */
 const POOL_MESSAGES = /^(Connection terminated|timeout exceeded when trying to connect|Query read timeout)/;
 const PRISMA_UNREACHABLE = new Set(['P1001', 'P1002', 'P1017']);
@@ -74,9 +77,11 @@ export function isDatabaseUnreachable(err: unknown): boolean {
     if (POOL_MESSAGES.test(current.message)) return true;
     if (current instanceof PrismaClientKnownRequestError) {
       if (PRISMA_UNREACHABLE.has(current.code)) return true;
-      const kind = (current.meta as { driverAdapterError?: { cause?: { kind?: unknown } } } | undefined)
-        ?.driverAdapterError?.cause?.kind;
-      if (typeof kind === 'string' && ADAPTER_UNREACHABLE.has(kind)) return true;
+      const cause = (
+        current.meta as { driverAdapterError?: { cause?: { kind?: unknown; originalCode?: unknown } } } | undefined
+      )?.driverAdapterError?.cause;
+      if (typeof cause?.kind === 'string' && ADAPTER_UNREACHABLE.has(cause.kind)) return true;
+      if (typeof cause?.originalCode === 'string' && UNAVAILABLE_SQLSTATES.test(cause.originalCode)) return true;
     }
     current = current.cause;
   }

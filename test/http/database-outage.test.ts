@@ -85,3 +85,32 @@ describe('when PostgreSQL freezes (it takes connections and never answers)', () 
     }
   });
 });
+
+describe('when a statement outlasts the statement timeout (a lock held elsewhere)', () => {
+  it('answers 503 database-unavailable once PostgreSQL cancels it, and changes nothing', async () => {
+    const statementMs = 300;
+    const a = await startTestApp({ env: { DATABASE_STATEMENT_TIMEOUT_MS: String(statementMs) } });
+    const holder = await a.db.pool.connect();
+    try {
+      const someone = await registerUser(a);
+      // Another session holds the account's row, as a long migration or a stuck transaction would.
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [someone.id]);
+      const started = performance.now();
+      const res = await request(a.app)
+        .patch('/api/v1/users/me')
+        .set(bearer(someone.accessToken))
+        .send({ name: 'Late' });
+      expect(res.status).toBe(503);
+      expect(res.body.type).toMatch(/database-unavailable$/);
+      expect(performance.now() - started).toBeLessThan(statementMs + 1_000);
+      await holder.query('ROLLBACK');
+      const me = await request(a.app).get('/api/v1/users/me').set(bearer(someone.accessToken));
+      expect(me.body.name).not.toBe('Late');
+      expect(a.logs().filter((l) => l.msg === 'request failed')).toEqual([]);
+    } finally {
+      holder.release();
+      await a.close();
+    }
+  });
+});
