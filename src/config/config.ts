@@ -157,7 +157,12 @@ function buildConfig(
     /** Web Push (VAPID, RFC 8292): the public key is derived from the private one and handed to clients. */
     push: vapidConfig(env, ctx.devSecrets),
     /** The job worker (`npm run worker`, or in-process under `npm start` in development). */
-    jobs: { concurrency: env.WORKER_CONCURRENCY, probePort: env.WORKER_PORT },
+    jobs: {
+      concurrency: env.WORKER_CONCURRENCY,
+      probePort: env.WORKER_PORT,
+      /** A failed job's first retry waits this long; each next one twice as long (five attempts in all). */
+      retryDelayMs: env.JOB_RETRY_DELAY_MS,
+    },
     health: { token: env.HEALTH_TOKEN ?? ctx.devSecrets?.HEALTH_TOKEN },
     /** No token, no `/metrics` (404): unlike HEALTH_TOKEN, development does not generate one. */
     metrics: { token: env.METRICS_TOKEN },

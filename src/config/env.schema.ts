@@ -251,6 +251,7 @@ export const EnvSchema = z.object({
   APP_VERSION: z.preprocess(blank, z.string().max(64).optional()),
   WEB_CONCURRENCY: wholeNumber(1, 64, 1),
   WORKER_CONCURRENCY: wholeNumber(1, 100, 5),
+  JOB_RETRY_DELAY_MS: wholeNumber(10, 3_600_000, 30_000),
   WORKER_PORT: wholeNumber(0, 65535, 3001),
   SMTP_URL: z.preprocess(blank, smtpUrl.optional()),
   MAIL_FROM: z.preprocess(blank, mailFrom.optional()),

@@ -12,6 +12,8 @@ export interface JobContext {
   jobId: string;
   /** 1 on the first run. */
   attempt: number;
+  /** True on the last attempt the job has: a failure now is final. */
+  final: boolean;
   /** The worker's logger with the job's id and name on every line. */
   logger: Logger;
 }
@@ -66,6 +68,17 @@ export function failureCode(failedReason: string | undefined): string {
   return /^([a-z][a-z0-9-]*): /.exec(failedReason ?? '')?.[1] ?? 'error';
 }
 
+/** One job per key: the id is `<name>.<key>`, and BullMQ ignores an add whose id exists. */
+function jobOptions(spec: AnyJobSpec, key: string): JobsOptions {
+  return {
+    jobId: `${spec.name}.${key}`,
+    attempts: spec.attempts ?? DEFAULT_ATTEMPTS,
+    backoff: { type: 'exponential', delay: spec.backoffMs ?? DEFAULT_BACKOFF_MS },
+    removeOnComplete: KEEP_COMPLETED,
+    removeOnFail: KEEP_FAILED,
+  };
+}
+
 export interface JobQueueOptions {
   redisUrl: string;
   /** REDIS_KEY_PREFIX; jobs live under `<prefix>jobs`. */
@@ -102,16 +115,20 @@ export function createJobQueues({ redisUrl, keyPrefix }: JobQueueOptions) {
      */
     async enqueue<P>(spec: JobSpec<P>, payload: P, key: string, options: { delayMs?: number } = {}) {
       const data = spec.payload.parse(payload);
-      const opts: JobsOptions = {
-        jobId: `${spec.name}.${key}`,
-        attempts: spec.attempts ?? DEFAULT_ATTEMPTS,
-        backoff: { type: 'exponential', delay: spec.backoffMs ?? DEFAULT_BACKOFF_MS },
-        removeOnComplete: KEEP_COMPLETED,
-        removeOnFail: KEEP_FAILED,
-        ...(options.delayMs ? { delay: options.delayMs } : {}),
-      };
+      const opts = { ...jobOptions(spec, key), ...(options.delayMs ? { delay: options.delayMs } : {}) };
       const job = await queue(spec.queue).add(spec.name, data, opts);
       return job.id as string;
+    },
+    /** `enqueue` for many at once, in one round trip; each is still one job per key. */
+    async enqueueMany<P>(spec: JobSpec<P>, items: readonly { payload: P; key: string }[]) {
+      if (items.length === 0) return;
+      await queue(spec.queue).addBulk(
+        items.map(({ payload, key }) => ({
+          name: spec.name,
+          data: spec.payload.parse(payload),
+          opts: jobOptions(spec, key),
+        })),
+      );
     },
     /** Runs `spec` every `everyMs` from a scheduler kept in Redis: one schedule however many workers start. */
     async schedule<P>(spec: JobSpec<P>, everyMs: number, payload: P) {
@@ -124,6 +141,19 @@ export function createJobQueues({ redisUrl, keyPrefix }: JobQueueOptions) {
           opts: { attempts: 1, removeOnComplete: KEEP_COMPLETED, removeOnFail: KEEP_FAILED },
         },
       );
+    },
+    /** Waiting, active, delayed and failed jobs of each queue used so far (the metrics' gauges). */
+    async counts(): Promise<Record<string, { waiting: number; active: number; delayed: number; failed: number }>> {
+      const entries = await Promise.all(
+        [...queues.entries()].map(async ([name, q]) => {
+          const c = await q.getJobCounts('waiting', 'active', 'delayed', 'failed');
+          return [
+            name,
+            { waiting: c.waiting ?? 0, active: c.active ?? 0, delayed: c.delayed ?? 0, failed: c.failed ?? 0 },
+          ];
+        }),
+      );
+      return Object.fromEntries(entries);
     },
     async unschedule(spec: AnyJobSpec) {
       await queue(spec.queue).removeJobScheduler(spec.name);
@@ -171,7 +201,9 @@ export function startJobWorkers(options: JobWorkerOptions) {
     const jobLogger = logger.child({ jobId: job.id, job: job.name });
     const started = performance.now();
     try {
-      await spec.run(parsed.data, { jobId: job.id as string, attempt: job.attemptsMade + 1, logger: jobLogger });
+      const attempt = job.attemptsMade + 1;
+      const final = attempt >= (job.opts.attempts ?? 1);
+      await spec.run(parsed.data, { jobId: job.id as string, attempt, final, logger: jobLogger });
       options.onFinished?.(job.name, (performance.now() - started) / 1000, 'completed');
     } catch (err) {
       const seconds = (performance.now() - started) / 1000;

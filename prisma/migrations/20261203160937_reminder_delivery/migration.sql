@@ -1,7 +1,7 @@
 -- Reminders are delivered: by email or Web Push, at the user's preferred hour of the due date in their time zone,
 -- one recorded delivery per occurrence.
 -- CreateEnum
-CREATE TYPE "reminder_delivery_status" AS ENUM ('sent', 'failed', 'skipped');
+CREATE TYPE "reminder_delivery_status" AS ENUM ('retrying', 'sent', 'failed', 'skipped');
 
 -- AlterTable
 ALTER TABLE "user_profiles" ADD COLUMN     "reminder_hour" SMALLINT NOT NULL DEFAULT 9;
