@@ -44,11 +44,18 @@ import { createPrivacyService } from './modules/privacy/privacy.service.js';
 import { createProfilesPrivacySection } from './modules/profiles/profiles.privacy.js';
 import { profilesRoutes } from './modules/profiles/profiles.routes.js';
 import { createProfilesService } from './modules/profiles/profiles.service.js';
+import { createPushPrivacySection } from './modules/push/push.privacy.js';
+import { pushRoutes } from './modules/push/push.routes.js';
+import { createPushService } from './modules/push/push.service.js';
 import { createCatalog, QUESTIONNAIRES } from './modules/questionnaires/questionnaires.catalog.js';
 import { createQuestionnairesPrivacySection } from './modules/questionnaires/questionnaires.privacy.js';
 import { questionnairesRoutes } from './modules/questionnaires/questionnaires.routes.js';
 import { createQuestionnairesService } from './modules/questionnaires/questionnaires.service.js';
-import { createRemindersPrivacySection } from './modules/reminders/reminders.privacy.js';
+import { DELIVER_JOB } from './modules/reminders/reminders.jobs.js';
+import {
+  createReminderDeliveriesPrivacySection,
+  createRemindersPrivacySection,
+} from './modules/reminders/reminders.privacy.js';
 import { remindersRoutes } from './modules/reminders/reminders.routes.js';
 import { createRemindersService } from './modules/reminders/reminders.service.js';
 import { createEntitlements } from './modules/subscriptions/subscriptions.entitlements.js';
@@ -62,6 +69,7 @@ import { buildOpenApiDocuments } from './openapi/document.js';
 import { openApiRoutes } from './openapi/openapi.routes.js';
 import { createFieldCipher } from './platform/crypto.js';
 import type { Database } from './platform/db.js';
+import { createJobQueues } from './platform/jobs.js';
 import type { Lifecycle } from './platform/lifecycle.js';
 import type { Logger } from './platform/logger.js';
 import { createMetrics } from './platform/metrics.js';
@@ -173,6 +181,18 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
     catalog: createCatalog(QUESTIONNAIRES),
   });
   const reminders = createRemindersService({ db, auditLog, cursors, now });
+  // The API's side of the job queues (enqueueing, finding and removing jobs); the worker process runs them.
+  const jobQueues = config.redis.url
+    ? createJobQueues({ redisUrl: config.redis.url, keyPrefix: config.redis.keyPrefix })
+    : undefined;
+  const push = createPushService({
+    db,
+    auditLog,
+    cipher,
+    publicKey: config.push.publicKey,
+    publicEndpointsOnly: config.production,
+    now,
+  });
   const stripe = config.billing.stripe ? createStripe(config.billing.stripe) : undefined;
   const subscriptions = createSubscriptionsService({
     db,
@@ -193,7 +213,15 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
     createProfilesPrivacySection({ cipher }),
     createCheckinsPrivacySection({ cipher }),
     createQuestionnairesPrivacySection({ cipher }),
+    createReminderDeliveriesPrivacySection({
+      pending: jobQueues && {
+        removeFor: (ids) =>
+          jobQueues.removePending(DELIVER_JOB, (job: { reminderId: string }) => ids.has(job.reminderId)),
+      },
+      logger,
+    }),
     createRemindersPrivacySection(),
+    createPushPrivacySection(),
     subscriptionsPrivacySection({ stripe, logger }),
     createBankingPrivacySection(),
   ]);
@@ -225,6 +253,7 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
   api.mount('/auth/api-keys', apiKeysRoutes(apiKeys, { csrf }));
   api.mount('/auth', authRoutes(auth, { csrf, limits, refreshTokenTtlDays: config.auth.refreshTokenTtlDays }));
   api.mount('/users', privacyRoutes(privacy, { csrf, limits }));
+  api.mount('/users', pushRoutes(push, { csrf, idempotent }));
   api.mount('/users', usersRoutes(users, { csrf }));
   api.mount('/profile', profilesRoutes(profiles, { csrf }));
   api.mount(
@@ -278,5 +307,10 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
   app.use(notFound);
   app.use(problemHandler(logger, errors, metrics));
 
-  return Object.assign(app, { close: () => health.close() });
+  return Object.assign(app, {
+    close: () => {
+      health.close();
+      void jobQueues?.close();
+    },
+  });
 }

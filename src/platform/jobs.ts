@@ -142,6 +142,25 @@ export function createJobQueues({ redisUrl, keyPrefix }: JobQueueOptions) {
         },
       );
     },
+    /**
+     * Removes the jobs of `spec` not running now (waiting, delayed, failed) whose payload `matches`: an erased
+     * account's deliveries. A running one finishes; its handler finds nothing left to act on.
+     */
+    async removePending<P>(
+      spec: Pick<JobSpec<P>, 'name' | 'queue'>,
+      matches: (payload: P) => boolean,
+    ): Promise<number> {
+      const q = queue(spec.queue);
+      const PAGE = 1_000;
+      const doomed: Job[] = [];
+      for (let start = 0; ; start += PAGE) {
+        const jobs = await q.getJobs(['waiting', 'delayed', 'prioritized', 'failed'], start, start + PAGE - 1);
+        for (const job of jobs) if (job?.name === spec.name && matches(job.data as P)) doomed.push(job);
+        if (jobs.length < PAGE) break;
+      }
+      await Promise.all(doomed.map((job) => job.remove()));
+      return doomed.length;
+    },
     /** Waiting, active, delayed and failed jobs of each queue used so far (the metrics' gauges). */
     async counts(): Promise<Record<string, { waiting: number; active: number; delayed: number; failed: number }>> {
       const entries = await Promise.all(

@@ -6,8 +6,9 @@ import { SessionsExport } from '../auth/auth.schemas.js';
 import { BankingExport } from '../banking/banking.schemas.js';
 import { CheckinsExport } from '../checkins/checkins.schemas.js';
 import { ProfileExport } from '../profiles/profiles.schemas.js';
+import { PushSubscriptionsExport } from '../push/push.schemas.js';
 import { SubmissionsExport } from '../questionnaires/questionnaires.schemas.js';
-import { RemindersExport } from '../reminders/reminders.schemas.js';
+import { ReminderDeliveriesExport, RemindersExport } from '../reminders/reminders.schemas.js';
 import { BillingExport } from '../subscriptions/subscriptions.schemas.js';
 import { UserName, UserRole, UserStatus } from '../users/users.schemas.js';
 
@@ -59,6 +60,8 @@ const ExportSections = z.object({
   checkins: CheckinsExport,
   questionnaireSubmissions: SubmissionsExport,
   reminders: RemindersExport,
+  reminderDeliveries: ReminderDeliveriesExport,
+  pushSubscriptions: PushSubscriptionsExport,
   billing: BillingExport,
   banking: BankingExport,
 });
@@ -148,6 +151,7 @@ const EXAMPLE = {
     ],
     questionnaireSubmissions: [],
     reminders: [],
+    pushSubscriptions: [],
     billing: { subscription: null, invoices: [] },
     banking: { items: [], accounts: [], transactions: [] },
   },

@@ -148,3 +148,7 @@ export function deliveriesOf(db: Queryable, userId: string) {
     },
   });
 }
+
+export async function deleteDeliveriesOf(tx: Queryable, userId: string): Promise<void> {
+  await clientOf(tx).reminderDelivery.deleteMany({ where: { userId } });
+}

@@ -7,6 +7,9 @@ const DeliverPayload = z.strictObject({
   occurrence: z.iso.date(),
 });
 
+/** The delivery job's identity, for whoever finds or removes its jobs without running them (erasure, admin). */
+export const DELIVER_JOB = { name: 'reminders.deliver', queue: 'reminders', payload: DeliverPayload } as const;
+
 /** Every minute: time zones with half- and quarter-hour offsets still get their reminder within the minute. */
 export const DISPATCH_EVERY_MS = 60_000;
 
@@ -22,9 +25,7 @@ export interface ReminderJobsOptions {
  */
 export function reminderJobs(delivery: ReminderDelivery, queues: JobQueues, options: ReminderJobsOptions) {
   const deliver = defineJob({
-    name: 'reminders.deliver',
-    queue: 'reminders',
-    payload: DeliverPayload,
+    ...DELIVER_JOB,
     attempts: 5,
     backoffMs: options.retryDelayMs,
     run: (occurrence, ctx) => delivery.deliver(occurrence, ctx),

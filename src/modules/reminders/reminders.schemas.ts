@@ -106,6 +106,9 @@ export const ReminderDelivery = z
   })
   .meta({ id: 'ReminderDelivery' });
 
+/** The `reminderDeliveries` section of the GDPR export: every delivery of every reminder. */
+export const ReminderDeliveriesExport = z.array(ReminderDelivery.extend({ reminderId: Id })).max(JS_ARRAY_MAX_LENGTH);
+
 export const ReminderDetail = Reminder.extend({
   lastDelivery: ReminderDelivery.nullable().meta({
     description: 'The delivery of the latest occurrence sent or attempted; null before the first',
