@@ -4,10 +4,10 @@ import { SMTPServer } from 'smtp-server';
 
 /**
  * A real SMTP server on a free port of 127.0.0.1 (the `smtp-server` package), keeping every message it accepted,
- * parsed with `mailparser`. `refuse(code)` makes it answer each next message with that code (a 5xx refusal, a 4xx
+ * parsed with `mailparser`, each answered after `delayMs` when given. `refuse(code)` makes it answer each next message with that code (a 5xx refusal, a 4xx
  * deferral); `accept()` ends that. `stop()` closes it (connections refused), `start()` opens it again on its port.
  */
-export async function startSmtpServer() {
+export async function startSmtpServer(options: { delayMs?: number } = {}) {
   const received: ParsedMail[] = [];
   let refusal: number | undefined;
   let port = 0;
@@ -25,7 +25,9 @@ export async function startSmtpServer() {
           );
         }
         simpleParser(stream)
-          .then((mail) => {
+          .then(async (mail) => {
+            // A server that takes its time: sends are still running when a test signals the worker.
+            if (options.delayMs) await new Promise((resolve) => setTimeout(resolve, options.delayMs));
             received.push(mail);
             callback();
           })
