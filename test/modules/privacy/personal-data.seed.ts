@@ -62,6 +62,12 @@ export async function seedPersonalData(t: TestApp, userId: string): Promise<Seed
     `INSERT INTO reminder_schedules (user_id, title, due_date, anchor_day) VALUES ($1, $2, current_date + 3, EXTRACT(DAY FROM current_date + 3))`,
     [userId, reminder],
   );
+  const pushEndpoint = `https://push.example.com/seed-${tag}`;
+  await q(`INSERT INTO push_subscriptions (user_id, endpoint, keys_enc) VALUES ($1, $2, $3)`, [
+    userId,
+    pushEndpoint,
+    enc('push_subscriptions', 'keys_enc', JSON.stringify({ p256dh: `seed-p256dh-${tag}`, auth: `seed-auth-${tag}` })),
+  ]);
   const n = Number.parseInt(tag.slice(0, 5), 16);
   // An instant and an amount unique to this user: any export of a subscription or an invoice shows them.
   const periodEnd = new Date(Date.UTC(2031, 0, 1) + (n % 500_000) * 60_000).toISOString();
@@ -114,6 +120,7 @@ export async function seedPersonalData(t: TestApp, userId: string): Promise<Seed
       user_health_checkins: note,
       financial_questionnaire_submissions: answer,
       reminder_schedules: reminder,
+      push_subscriptions: pushEndpoint,
       subscriptions: periodEnd,
       billing_invoices: invoiceCents,
       plaid_items: institution,
@@ -122,6 +129,13 @@ export async function seedPersonalData(t: TestApp, userId: string): Promise<Seed
       audit_log: auditRequest,
       idempotency_keys: idempotencyKey,
     },
-    secrets: [`seed-token-hash-${tag}`, `seed-key-hash-${tag}`, accessToken, accessTokenEnc, 'seed-request-hash'],
+    secrets: [
+      `seed-token-hash-${tag}`,
+      `seed-key-hash-${tag}`,
+      accessToken,
+      accessTokenEnc,
+      'seed-request-hash',
+      `seed-auth-${tag}`,
+    ],
   };
 }
