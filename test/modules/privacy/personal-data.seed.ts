@@ -58,9 +58,16 @@ export async function seedPersonalData(t: TestApp, userId: string): Promise<Seed
     [userId, enc('financial_questionnaire_submissions', 'answers_enc', JSON.stringify({ q1: 3, note: answer }))],
   );
   const reminder = `seed reminder ${tag}`;
-  await q(
-    `INSERT INTO reminder_schedules (user_id, title, due_date, anchor_day) VALUES ($1, $2, current_date + 3, EXTRACT(DAY FROM current_date + 3))`,
+  const { rows: reminders } = await q(
+    `INSERT INTO reminder_schedules (user_id, title, due_date, anchor_day) VALUES ($1, $2, current_date + 3, EXTRACT(DAY FROM current_date + 3)) RETURNING id`,
     [userId, reminder],
+  );
+  const reminderId = reminders[0].id as string;
+  const deliveryCode = `seed-${tag}`.slice(0, 64);
+  await q(
+    `INSERT INTO reminder_deliveries (reminder_id, user_id, occurrence, channel, status, attempts, last_error_code)
+     VALUES ($1, $2, current_date, 'email', 'failed', 1, $3)`,
+    [reminderId, userId, deliveryCode],
   );
   const pushEndpoint = `https://push.example.com/seed-${tag}`;
   await q(`INSERT INTO push_subscriptions (user_id, endpoint, keys_enc) VALUES ($1, $2, $3)`, [
@@ -120,6 +127,7 @@ export async function seedPersonalData(t: TestApp, userId: string): Promise<Seed
       user_health_checkins: note,
       financial_questionnaire_submissions: answer,
       reminder_schedules: reminder,
+      reminder_deliveries: deliveryCode,
       push_subscriptions: pushEndpoint,
       subscriptions: periodEnd,
       billing_invoices: invoiceCents,
