@@ -6,6 +6,7 @@ import { startTestApp, type TestApp } from '../support/app.js';
 import { bearer, registerUser, type SignedInUser } from '../support/auth.js';
 import { startTestJobs } from '../support/jobs.js';
 import { EMPTY_PROFILE_BODY } from '../support/profile.js';
+import { type PushService, startPushService } from '../support/push-service.js';
 import { startSmtpServer } from '../support/smtp-server.js';
 
 /** The jobs' clock; each test sets it. Dates below derive from it, never from today's date. */
@@ -15,15 +16,18 @@ const now = () => clock;
 let t: TestApp;
 let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
 let jobs: Awaited<ReturnType<typeof startTestJobs>>;
+let pushService: PushService;
 
 beforeAll(async () => {
   t = await startTestApp({ now });
   smtp = await startSmtpServer();
-  jobs = await startTestJobs(t, { smtpUrl: smtp.url, now });
+  pushService = await startPushService();
+  jobs = await startTestJobs(t, { smtpUrl: smtp.url, now, pushAgent: pushService.agent });
 });
 afterAll(async () => {
   await jobs.close();
   await smtp.close();
+  await pushService.close();
   await t.close();
 });
 afterEach(() => smtp.accept());
@@ -142,6 +146,68 @@ describe.runIf(inject('redisUrl'))('reminders delivered by email', () => {
     expect(await job?.getState()).toBe('failed');
     expect(job?.attemptsMade).toBe(1);
     expect(failureCode(job?.failedReason)).toBe('smtp-refused');
+  });
+});
+
+describe.runIf(inject('redisUrl'))('reminders delivered by Web Push', () => {
+  async function subscribed(user: SignedInUser) {
+    const subscription = pushService.newSubscription();
+    const res = await request(t.app)
+      .post('/api/v1/users/me/push-subscriptions')
+      .set(bearer(user.accessToken))
+      .send({ endpoint: subscription.endpoint, keys: subscription.keys });
+    if (res.status !== 201) throw new Error(`subscribe: ${res.status} ${JSON.stringify(res.body)}`);
+    return subscription;
+  }
+  const subscriptionCount = async (user: SignedInUser) =>
+    (await request(t.app).get('/api/v1/users/me/push-subscriptions').set(bearer(user.accessToken))).body.data.length;
+
+  it('pushes a due reminder to every device of the user, encrypted to each, once', async () => {
+    clock = new Date('2024-03-14T16:00:00.000Z');
+    const user = await userIn('America/Los_Angeles', 9);
+    const [phone, laptop] = [await subscribed(user), await subscribed(user)];
+    const due = await reminder(user, { title: 'Call the bank', dueDate: '2024-03-14', channel: 'push' });
+    await jobs.dispatch();
+    await expect.poll(async () => (await detail(user, due.id)).lastDelivery?.status, { timeout: 10_000 }).toBe('sent');
+    const pushed = { type: 'reminder', reminderId: due.id, title: 'Call the bank', dueDate: '2024-03-14' };
+    expect(phone?.received).toEqual([pushed]);
+    expect(laptop?.received).toEqual([pushed]);
+    await jobs.dispatch();
+    await expect.poll(async () => (await detail(user, due.id)).lastDelivery?.attempts).toBe(1);
+    expect(phone?.received).toHaveLength(1);
+  });
+
+  it('removes a subscription its push service says is gone, and fails the delivery when none is left', async () => {
+    clock = new Date('2024-03-15T16:00:00.000Z');
+    const user = await userIn('America/Los_Angeles', 9);
+    const gone = await subscribed(user);
+    pushService.answer(gone.endpoint, 410);
+    const due = await reminder(user, { title: 'Gone', dueDate: '2024-03-15', channel: 'push' });
+    await jobs.dispatch();
+    await expect
+      .poll(async () => (await detail(user, due.id)).lastDelivery, { timeout: 10_000 })
+      .toMatchObject({ status: 'failed', attempts: 1, lastErrorCode: 'push-gone' });
+    expect(await subscriptionCount(user)).toBe(0);
+  });
+
+  it('records a push reminder of a user with no device as skipped, and retries a push service that fails', async () => {
+    clock = new Date('2024-03-16T16:00:00.000Z');
+    const lonely = await userIn('America/Los_Angeles', 9);
+    const skipped = await reminder(lonely, { title: 'Nobody listens', dueDate: '2024-03-16', channel: 'push' });
+    const user = await userIn('America/Los_Angeles', 9);
+    const device = await subscribed(user);
+    pushService.answer(device.endpoint, 503);
+    const due = await reminder(user, { title: 'Flaky', dueDate: '2024-03-16', channel: 'push' });
+    await jobs.dispatch();
+    await expect
+      .poll(async () => (await detail(lonely, skipped.id)).lastDelivery, { timeout: 10_000 })
+      .toMatchObject({ status: 'skipped', lastErrorCode: 'no-push-subscription' });
+    await expect
+      .poll(async () => (await detail(user, due.id)).lastDelivery, { timeout: 10_000 })
+      .toMatchObject({ status: 'retrying', lastErrorCode: 'push-unavailable' });
+    pushService.answer(device.endpoint, 201);
+    await expect.poll(async () => (await detail(user, due.id)).lastDelivery?.status, { timeout: 15_000 }).toBe('sent');
+    expect(device.received).toHaveLength(1);
   });
 });
 
