@@ -16,6 +16,7 @@ import { createRateLimits } from './http/rate-limits.js';
 import { requestId } from './http/request-id.js';
 import { requestMetrics } from './http/request-metrics.js';
 import { securityHeaders } from './http/security-headers.js';
+import { beforeRetryOf, createAdminJobsService } from './modules/admin/admin.jobs.service.js';
 import { adminRoutes } from './modules/admin/admin.routes.js';
 import { createAdminService } from './modules/admin/admin.service.js';
 import { createApiKeysPrivacySection } from './modules/api-keys/api-keys.privacy.js';
@@ -51,7 +52,8 @@ import { createCatalog, QUESTIONNAIRES } from './modules/questionnaires/question
 import { createQuestionnairesPrivacySection } from './modules/questionnaires/questionnaires.privacy.js';
 import { questionnairesRoutes } from './modules/questionnaires/questionnaires.routes.js';
 import { createQuestionnairesService } from './modules/questionnaires/questionnaires.service.js';
-import { DELIVER_JOB } from './modules/reminders/reminders.jobs.js';
+import { createDeliveryRetries } from './modules/reminders/reminders.delivery.service.js';
+import { DELIVER_JOB, REMINDER_QUEUES } from './modules/reminders/reminders.jobs.js';
 import {
   createReminderDeliveriesPrivacySection,
   createRemindersPrivacySection,
@@ -185,6 +187,17 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
   const jobQueues = config.redis.url
     ? createJobQueues({ redisUrl: config.redis.url, keyPrefix: config.redis.keyPrefix })
     : undefined;
+  const adminJobs = createAdminJobsService({
+    db,
+    auditLog,
+    cursors,
+    queues: jobQueues,
+    redisTimeoutMs: config.redis.commandTimeoutMs,
+    queueNames: [...REMINDER_QUEUES],
+    beforeRetry: {
+      [DELIVER_JOB.name]: beforeRetryOf(DELIVER_JOB.payload, createDeliveryRetries({ db }).reopen),
+    },
+  });
   const push = createPushService({
     db,
     auditLog,
@@ -267,7 +280,7 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
   api.mount('/questionnaires', questionnairesRoutes(questionnaires, { csrf, idempotent }));
   api.mount('/reminders', remindersRoutes(reminders, { csrf, idempotent }));
   api.mount('/subscriptions', subscriptionsRoutes(subscriptions, { csrf, idempotent }));
-  api.mount('/admin', adminRoutes(admin, { csrf }));
+  api.mount('/admin', adminRoutes(admin, { csrf, jobs: adminJobs }));
 
   const root = createApiRouter();
   root.use(requestId, closeConnectionsWhenDraining(lifecycle));

@@ -132,6 +132,19 @@ export function recordDelivery(db: Queryable, d: DeliveryOutcome): Promise<numbe
   );
 }
 
+/**
+ * Puts a `failed` delivery back to `retrying`, so that a retried job sends it (`deliver` sends only while nothing final
+ * is recorded). Only `failed`: a `sent` or `skipped` record stays final. Returns the rows changed (0 or 1).
+ */
+export function reopenFailedDelivery(db: Queryable, reminderId: string, occurrence: string): Promise<number> {
+  return execute(
+    db,
+    Prisma.sql`
+      UPDATE reminder_deliveries SET status = 'retrying', updated_at = now()
+      WHERE reminder_id = ${reminderId}::uuid AND occurrence = ${occurrence}::date AND status = 'failed'`,
+  );
+}
+
 /** Every delivery of a user's reminders, for the GDPR export. */
 export function deliveriesOf(db: Queryable, userId: string) {
   return clientOf(db).reminderDelivery.findMany({

@@ -11,6 +11,7 @@ import {
   dueOccurrences,
   findDelivery,
   recordDelivery,
+  reopenFailedDelivery,
 } from './reminders.deliveries.repo.js';
 
 /** A push subscription as the delivery sends to it. */
@@ -138,6 +139,21 @@ export function createReminderDelivery(deps: ReminderDeliveryDeps) {
         if (err instanceof MailRefusedError) throw new PermanentJobError(code, err.message);
         throw err;
       }
+    },
+  };
+}
+
+/**
+ * What an administrator's retry of a failed delivery job needs first: its `failed` record goes back to `retrying`,
+ * else the retried job would find an outcome recorded and send nothing. A delivery is recorded `failed` only when no
+ * server or device accepted the message (a refusal, or the last attempt failed with nothing sent), so the retry
+ * makes no second message (save the window every retry has: a send whose acknowledgement was lost, see
+ * `createReminderDelivery`). A `sent` or `skipped` record is left as it is: the retried job completes, sending nothing.
+ */
+export function createDeliveryRetries(deps: { db: Db }) {
+  return {
+    async reopen({ reminderId, occurrence }: DueOccurrence): Promise<void> {
+      await reopenFailedDelivery(deps.db, reminderId, occurrence);
     },
   };
 }

@@ -10,6 +10,9 @@ const DeliverPayload = z.strictObject({
 /** The delivery job's identity, for whoever finds or removes its jobs without running them (erasure, admin). */
 export const DELIVER_JOB = { name: 'reminders.deliver', queue: 'reminders', payload: DeliverPayload } as const;
 
+/** The queues the reminder jobs run on, for whoever lists their jobs without running them (the admin's failed jobs). */
+export const REMINDER_QUEUES = [DELIVER_JOB.queue] as const;
+
 /** Every minute: time zones with half- and quarter-hour offsets still get their reminder within the minute. */
 export const DISPATCH_EVERY_MS = 60_000;
 
