@@ -36,6 +36,7 @@ import { checkinsRoutes } from './modules/checkins/checkins.routes.js';
 import { createCheckinsService } from './modules/checkins/checkins.service.js';
 import { healthRoutes, probeRoutes } from './modules/health/health.routes.js';
 import { createHealthService } from './modules/health/health.service.js';
+import { MAINTENANCE_JOB } from './modules/maintenance/maintenance.jobs.js';
 import { metricsRoutes } from './modules/metrics/metrics.routes.js';
 import { createErasurePseudonym } from './modules/privacy/erasure-pseudonym.js';
 import { createIdempotencyPrivacySection } from './modules/privacy/idempotency.privacy.js';
@@ -61,6 +62,7 @@ import {
 import { remindersRoutes } from './modules/reminders/reminders.routes.js';
 import { createRemindersService } from './modules/reminders/reminders.service.js';
 import { createEntitlements } from './modules/subscriptions/subscriptions.entitlements.js';
+import { RECONCILE_JOB } from './modules/subscriptions/subscriptions.jobs.js';
 import { subscriptionsPrivacySection } from './modules/subscriptions/subscriptions.privacy.js';
 import { stripeWebhookRoutes, subscriptionsRoutes } from './modules/subscriptions/subscriptions.routes.js';
 import { createSubscriptionsService } from './modules/subscriptions/subscriptions.service.js';
@@ -193,7 +195,7 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
     cursors,
     queues: jobQueues,
     redisTimeoutMs: config.redis.commandTimeoutMs,
-    queueNames: [...REMINDER_QUEUES],
+    queueNames: [...REMINDER_QUEUES, MAINTENANCE_JOB.queue, RECONCILE_JOB.queue],
     beforeRetry: {
       [DELIVER_JOB.name]: beforeRetryOf(DELIVER_JOB.payload, createDeliveryRetries({ db }).reopen),
     },

@@ -1,7 +1,11 @@
 import type { Config } from './config/config.js';
+import { MAINTENANCE_EVERY_MS, maintenanceJobs } from './modules/maintenance/maintenance.jobs.js';
+import { createMaintenance } from './modules/maintenance/maintenance.service.js';
 import type { PushService } from './modules/push/push.service.js';
 import { createReminderDelivery, type PushChannel } from './modules/reminders/reminders.delivery.service.js';
 import { DISPATCH_EVERY_MS, reminderJobs } from './modules/reminders/reminders.jobs.js';
+import { billingJobs, RECONCILE_EVERY_MS } from './modules/subscriptions/subscriptions.jobs.js';
+import { createBillingReconciler } from './modules/subscriptions/subscriptions.reconciler.js';
 import type { Db } from './platform/db-handle.js';
 import { type JobQueues, startJobWorkers } from './platform/jobs.js';
 import type { Logger } from './platform/logger.js';
@@ -9,6 +13,7 @@ import { createMailer } from './platform/mailer.js';
 import type { Metrics } from './platform/metrics.js';
 import type { ErrorReporter } from './platform/sentry.js';
 import { PushGoneError, PushRefusedError, type PushSender } from './platform/web-push.js';
+import { retentionPurges } from './retention.js';
 
 /** The delivery's view of Web Push: the push module's subscriptions and the platform's sender. */
 export function createPushChannel(subscriptions: PushService, sender: PushSender): PushChannel {
@@ -43,12 +48,23 @@ export function createJobs(deps: JobDeps) {
   const reminders = reminderJobs(createReminderDelivery({ db, mailer, push, now }), queues, {
     retryDelayMs: config.jobs.retryDelayMs,
   });
+  const maintenance = maintenanceJobs(
+    createMaintenance({ db, purges: retentionPurges({ auditLogDays: config.audit.retentionDays }) }),
+  );
+  const stripe = config.billing.stripe;
+  const billing = billingJobs(stripe ? createBillingReconciler({ db, billing: stripe, now }) : undefined);
   return {
-    specs: [reminders.dispatch, reminders.deliver],
+    specs: [reminders.dispatch, reminders.deliver, maintenance.run, ...(billing.enabled ? [billing.reconcile] : [])],
     reminders,
+    maintenance,
+    billing,
     /** Creates or updates the schedulers; idempotent, so every worker that starts may call it. */
     async schedule() {
       await queues.schedule(reminders.dispatch, DISPATCH_EVERY_MS, {});
+      await queues.schedule(maintenance.run, MAINTENANCE_EVERY_MS, {});
+      // Billing turned off: the scheduler goes too, or it would keep enqueuing runs no worker takes.
+      if (billing.enabled) await queues.schedule(billing.reconcile, RECONCILE_EVERY_MS, {});
+      else await queues.unschedule(billing.reconcile);
     },
   };
 }

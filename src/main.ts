@@ -5,19 +5,18 @@ import { createApp } from './app.js';
 import type { Config } from './config/config.js';
 import { createDatabase, type Database } from './platform/db.js';
 import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from './platform/embedded-postgres.js';
-import { onShutdownSignal, readConfig } from './platform/entry.js';
+import { onShutdownSignal, readConfig, waitForMigrations } from './platform/entry.js';
 import { closeServer, listen } from './platform/http-server.js';
 import { createLifecycle, type Lifecycle } from './platform/lifecycle.js';
 import { createLogger, type Logger } from './platform/logger.js';
 import { serveClusterMetrics } from './platform/metrics-cluster.js';
-import { applyMigrations, isClean, readMigrationStatus } from './platform/migrations.js';
+import { applyMigrations } from './platform/migrations.js';
 import { closeRedis, createRedis, type RedisClient, waitForRedis } from './platform/redis.js';
 import { createErrorReporter, type ErrorReporter } from './platform/sentry.js';
 import { isShutdownMessage, startWorkerPool } from './platform/workers.js';
 import { startJobsInProcess } from './worker-process.js';
 
 const ROOT_DIR = path.resolve(import.meta.dirname, '..');
-const MIGRATION_POLL_MS = 2_000;
 
 interface Running {
   server?: Server;
@@ -145,30 +144,6 @@ function serverUrl(server: Server, host: string): string {
 async function applyDevelopmentMigrations(databaseUrl: string, config: Config, logger: Logger) {
   logger.info('applying pending migrations (development)');
   await applyMigrations(databaseUrl, config.paths.root);
-}
-
-/** Startup stays 503 until the database holds every migration of this build, so traffic never meets old tables. */
-async function waitForMigrations(db: Database, config: Config, logger: Logger) {
-  let reported = '';
-  for (;;) {
-    const status = await readMigrationStatus(db.pool, config.db.migrationsDir).catch((err: Error) => {
-      logger.warn({ err }, 'could not read migration status');
-      return undefined;
-    });
-    if (status && isClean(status)) return;
-    const summary = JSON.stringify(status ?? 'unknown');
-    if (summary !== reported) {
-      // Pending migrations resolve themselves once the Job runs; failed or edited ones need a person.
-      if (status && status.failed.length + status.modified.length > 0) {
-        logger.error(
-          { migrations: status },
-          'migrations failed or were edited after being applied: see docs/operations.md',
-        );
-      } else logger.warn({ migrations: status }, 'waiting for migrations: run `npm run db:migrate`');
-      reported = summary;
-    }
-    await new Promise((resolve) => setTimeout(resolve, MIGRATION_POLL_MS));
-  }
 }
 
 function installShutdown(ctx: { config: Config; logger: Logger; lifecycle: Lifecycle; running: Running }) {

@@ -10,6 +10,7 @@ import { metricsRoutes } from './modules/metrics/metrics.routes.js';
 import { createPushService } from './modules/push/push.service.js';
 import { createFieldCipher } from './platform/crypto.js';
 import { createDatabase, type Database } from './platform/db.js';
+import { waitForMigrations } from './platform/entry.js';
 import { closeServer, listen } from './platform/http-server.js';
 import { createJobQueues, type JobQueues } from './platform/jobs.js';
 import { createLifecycle } from './platform/lifecycle.js';
@@ -51,13 +52,15 @@ export async function createJobWorkerProcess(config: Config, logger: Logger) {
     checks: { postgres: (ms) => db.ping(ms), redis: (ms) => pingRedis(redis, ms) },
     poolStats: db.poolStats,
   });
+  // Jobs written for this build's tables must not run against an older schema: wait, as the API's startup does.
+  await waitForMigrations(db, config, logger);
   const jobs = await startJobs({ config, redisUrl, logger, db, errors, metrics, queues });
   lifecycle.markStarted();
   logger.info({ concurrency: config.jobs.concurrency }, 'worker started');
   let server: Server | undefined;
 
   return {
-    /** Liveness, readiness (PostgreSQL and Redis answering, not shutting down) and `/metrics` (METRICS_TOKEN). */
+    /** Liveness, readiness (started, PostgreSQL answering, not shutting down; Redis reported) and `/metrics` (METRICS_TOKEN). */
     async serveProbes(): Promise<Server> {
       const root = createApiRouter();
       root.mount('/', probeRoutes(health));

@@ -192,7 +192,7 @@ function productionProblems(rawEnv: NodeJS.ProcessEnv): string[] {
       .find((earlier) => earlier.value === secret.value && earlier.group !== secret.group);
     if (first) problems.push(`${secret.name}: must differ from ${first.name}`);
   }
-  for (const name of ['DATABASE_URL', 'REDIS_URL'] as const) {
+  for (const name of ['DATABASE_URL', 'REDIS_URL', 'SMTP_URL'] as const) {
     if (hasPlaceholderPassword(rawEnv[name])) problems.push(`${name}: its password is an example placeholder`);
   }
   for (const origin of (rawEnv.CORS_ORIGINS ?? '').split(',').map((o) => o.trim())) {

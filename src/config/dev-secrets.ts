@@ -1,4 +1,4 @@
-import { createECDH, randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -17,10 +17,11 @@ export type DevSecretName = (typeof DEV_SECRET_NAMES)[number];
 function generate(name: DevSecretName): string {
   // One AES-256 key under the id `dev`; FIELD_ENCRYPTION_KEY_ID defaults to the only key listed.
   if (name === 'FIELD_ENCRYPTION_KEYS') return `dev:${randomBytes(32).toString('base64')}`;
+  // The JWK's `d` keeps all 32 bytes; ECDH#getPrivateKey drops leading zero bytes (once in 256 keys), which web-push
+  // then refuses.
   if (name === 'VAPID_PRIVATE_KEY') {
-    const pair = createECDH('prime256v1');
-    pair.generateKeys();
-    return pair.getPrivateKey('base64url');
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    return privateKey.export({ format: 'jwk' }).d as string;
   }
   return randomBytes(32).toString('base64url');
 }

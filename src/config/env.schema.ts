@@ -171,6 +171,10 @@ const mailFrom = z
 /** The private half of a P-256 VAPID key pair, as web-push's `generateVAPIDKeys()` prints it (32 bytes, base64url). */
 const vapidPrivateKey = z
   .string()
+  .refine((s) => !PLACEHOLDER.test(s), {
+    message: 'is an example placeholder; generate a key pair with: npx web-push generate-vapid-keys',
+    abort: true,
+  })
   .regex(/^[A-Za-z0-9_-]{43}$/, { message: 'must be a VAPID private key: 32 bytes in base64url (43 characters)' });
 /** Who the push services may contact about our pushes (RFC 8292). */
 const vapidSubject = z.string().refine((s) => /^(mailto:[^\s@]+@[^\s@]+|https:\/\/\S+)$/.test(s), {

@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Config, ConfigError, loadConfig } from '../config/config.js';
+import type { Database } from './db.js';
+import type { Logger } from './logger.js';
+import { isClean, readMigrationStatus } from './migrations.js';
+
+const MIGRATION_POLL_MS = 2_000;
 
 /** A signal repeated within this time is the same request, not the second one that exits at once. */
 const SAME_SIGNAL_WINDOW_MS = 1_000;
@@ -35,4 +40,28 @@ export function onShutdownSignal(handler: (signal: NodeJS.Signals) => void) {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+}
+
+/** Startup stays 503 until the database holds every migration of this build, so traffic never meets old tables. */
+export async function waitForMigrations(db: Database, config: Config, logger: Logger) {
+  let reported = '';
+  for (;;) {
+    const status = await readMigrationStatus(db.pool, config.db.migrationsDir).catch((err: Error) => {
+      logger.warn({ err }, 'could not read migration status');
+      return undefined;
+    });
+    if (status && isClean(status)) return;
+    const summary = JSON.stringify(status ?? 'unknown');
+    if (summary !== reported) {
+      // Pending migrations resolve themselves once the Job runs; failed or edited ones need a person.
+      if (status && status.failed.length + status.modified.length > 0) {
+        logger.error(
+          { migrations: status },
+          'migrations failed or were edited after being applied: see docs/operations.md',
+        );
+      } else logger.warn({ migrations: status }, 'waiting for migrations: run `npm run db:migrate`');
+      reported = summary;
+    }
+    await new Promise((resolve) => setTimeout(resolve, MIGRATION_POLL_MS));
+  }
 }

@@ -11,15 +11,20 @@ import { createPushSender } from '../../src/platform/web-push.js';
 import type { TestApp } from './app.js';
 
 export interface TestJobsOptions {
-  /** SMTP server the mailer sends to (test/support/smtp-server.ts). */
-  smtpUrl: string;
+  /** SMTP server the mailer sends to (test/support/smtp-server.ts); absent: an address where nothing listens. */
+  smtpUrl?: string;
   /** The jobs' clock: which occurrences are due. */
   now: () => Date;
   /** The first retry's delay; short, so a retry happens within the test. */
   retryDelayMs?: number;
   /** An https.Agent trusting the test push service's certificate. */
   pushAgent?: import('node:https').Agent;
+  /** The worker's configuration from the test app's (billing turned off, say); same database and Redis keys. */
+  config?: (config: Config) => Config;
 }
+
+/** Where nothing listens: jobs that send no mail need no SMTP server. */
+const NO_SMTP = 'smtp://127.0.0.1:1';
 
 /**
  * The job worker as `npm run worker` builds it, in this process, on the test app's database and Redis keys: real
@@ -28,11 +33,12 @@ export interface TestJobsOptions {
 export async function startTestJobs(t: TestApp, options: TestJobsOptions) {
   const redisUrl = t.config.redis.url;
   if (!redisUrl) throw new Error('the job tests need Redis');
-  const config: Config = {
+  const base: Config = {
     ...t.config,
-    mail: { ...t.config.mail, smtpUrl: options.smtpUrl },
+    mail: { ...t.config.mail, smtpUrl: options.smtpUrl ?? NO_SMTP },
     jobs: { ...t.config.jobs, retryDelayMs: options.retryDelayMs ?? 50 },
   };
+  const config = options.config ? options.config(base) : base;
   const logLines: string[] = [];
   const logger = createLogger({ level: 'info', destination: { write: (l: string) => logLines.push(l) } });
   const queues = createJobQueues({ redisUrl, keyPrefix: config.redis.keyPrefix });
