@@ -194,6 +194,7 @@ async function seedAccount(
       employmentStatus: 'employed_full_time',
       ageRange: '25-34',
       timezone: 'America/New_York',
+      reminderHour: 9,
       goals: ['emergency_fund'],
     }),
   });

@@ -17,6 +17,7 @@ import { createRateLimits } from './http/rate-limits.js';
 import { requestId } from './http/request-id.js';
 import { requestMetrics } from './http/request-metrics.js';
 import { securityHeaders } from './http/security-headers.js';
+import { beforeRetryOf, createAdminJobsService } from './modules/admin/admin.jobs.service.js';
 import { adminRoutes } from './modules/admin/admin.routes.js';
 import { createAdminService } from './modules/admin/admin.service.js';
 import { createApiKeysPrivacySection } from './modules/api-keys/api-keys.privacy.js';
@@ -36,6 +37,7 @@ import { checkinsRoutes } from './modules/checkins/checkins.routes.js';
 import { createCheckinsService } from './modules/checkins/checkins.service.js';
 import { healthRoutes, probeRoutes } from './modules/health/health.routes.js';
 import { createHealthService } from './modules/health/health.service.js';
+import { MAINTENANCE_JOB } from './modules/maintenance/maintenance.jobs.js';
 import { metricsRoutes } from './modules/metrics/metrics.routes.js';
 import { createErasurePseudonym } from './modules/privacy/erasure-pseudonym.js';
 import { createIdempotencyPrivacySection } from './modules/privacy/idempotency.privacy.js';
@@ -45,14 +47,23 @@ import { createPrivacyService } from './modules/privacy/privacy.service.js';
 import { createProfilesPrivacySection } from './modules/profiles/profiles.privacy.js';
 import { profilesRoutes } from './modules/profiles/profiles.routes.js';
 import { createProfilesService } from './modules/profiles/profiles.service.js';
+import { createPushPrivacySection } from './modules/push/push.privacy.js';
+import { pushRoutes } from './modules/push/push.routes.js';
+import { createPushService } from './modules/push/push.service.js';
 import { createCatalog, QUESTIONNAIRES } from './modules/questionnaires/questionnaires.catalog.js';
 import { createQuestionnairesPrivacySection } from './modules/questionnaires/questionnaires.privacy.js';
 import { questionnairesRoutes } from './modules/questionnaires/questionnaires.routes.js';
 import { createQuestionnairesService } from './modules/questionnaires/questionnaires.service.js';
-import { createRemindersPrivacySection } from './modules/reminders/reminders.privacy.js';
+import { createDeliveryRetries } from './modules/reminders/reminders.delivery.service.js';
+import { DELIVER_JOB, REMINDER_QUEUES } from './modules/reminders/reminders.jobs.js';
+import {
+  createReminderDeliveriesPrivacySection,
+  createRemindersPrivacySection,
+} from './modules/reminders/reminders.privacy.js';
 import { remindersRoutes } from './modules/reminders/reminders.routes.js';
 import { createRemindersService } from './modules/reminders/reminders.service.js';
 import { createEntitlements } from './modules/subscriptions/subscriptions.entitlements.js';
+import { RECONCILE_JOB } from './modules/subscriptions/subscriptions.jobs.js';
 import { subscriptionsPrivacySection } from './modules/subscriptions/subscriptions.privacy.js';
 import { stripeWebhookRoutes, subscriptionsRoutes } from './modules/subscriptions/subscriptions.routes.js';
 import { createSubscriptionsService } from './modules/subscriptions/subscriptions.service.js';
@@ -63,6 +74,7 @@ import { buildOpenApiDocuments } from './openapi/document.js';
 import { openApiRoutes } from './openapi/openapi.routes.js';
 import { createFieldCipher } from './platform/crypto.js';
 import type { Database } from './platform/db.js';
+import { createJobQueues } from './platform/jobs.js';
 import type { Lifecycle } from './platform/lifecycle.js';
 import type { Logger } from './platform/logger.js';
 import { createMetrics } from './platform/metrics.js';
@@ -174,6 +186,29 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
     catalog: createCatalog(QUESTIONNAIRES),
   });
   const reminders = createRemindersService({ db, auditLog, cursors, now });
+  // The API's side of the job queues (enqueueing, finding and removing jobs); the worker process runs them.
+  const jobQueues = config.redis.url
+    ? createJobQueues({ redisUrl: config.redis.url, keyPrefix: config.redis.keyPrefix })
+    : undefined;
+  const adminJobs = createAdminJobsService({
+    db,
+    auditLog,
+    cursors,
+    queues: jobQueues,
+    redisTimeoutMs: config.redis.commandTimeoutMs,
+    queueNames: [...REMINDER_QUEUES, MAINTENANCE_JOB.queue, RECONCILE_JOB.queue],
+    beforeRetry: {
+      [DELIVER_JOB.name]: beforeRetryOf(DELIVER_JOB.payload, createDeliveryRetries({ db }).reopen),
+    },
+  });
+  const push = createPushService({
+    db,
+    auditLog,
+    cipher,
+    publicKey: config.push.publicKey,
+    publicEndpointsOnly: config.production,
+    now,
+  });
   const stripe = config.billing.stripe ? createStripe(config.billing.stripe) : undefined;
   const subscriptions = createSubscriptionsService({
     db,
@@ -194,7 +229,15 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
     createProfilesPrivacySection({ cipher }),
     createCheckinsPrivacySection({ cipher }),
     createQuestionnairesPrivacySection({ cipher }),
+    createReminderDeliveriesPrivacySection({
+      pending: jobQueues && {
+        removeFor: (ids) =>
+          jobQueues.removePending(DELIVER_JOB, (job: { reminderId: string }) => ids.has(job.reminderId)),
+      },
+      logger,
+    }),
     createRemindersPrivacySection(),
+    createPushPrivacySection(),
     subscriptionsPrivacySection({ stripe, logger }),
     createBankingPrivacySection(),
   ]);
@@ -226,6 +269,7 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
   api.mount('/auth/api-keys', apiKeysRoutes(apiKeys, { csrf }));
   api.mount('/auth', authRoutes(auth, { csrf, limits, refreshTokenTtlDays: config.auth.refreshTokenTtlDays }));
   api.mount('/users', privacyRoutes(privacy, { csrf, limits }));
+  api.mount('/users', pushRoutes(push, { csrf, idempotent }));
   api.mount('/users', usersRoutes(users, { csrf }));
   api.mount('/profile', profilesRoutes(profiles, { csrf }));
   api.mount(
@@ -239,7 +283,7 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
   api.mount('/questionnaires', questionnairesRoutes(questionnaires, { csrf, idempotent }));
   api.mount('/reminders', remindersRoutes(reminders, { csrf, idempotent }));
   api.mount('/subscriptions', subscriptionsRoutes(subscriptions, { csrf, idempotent }));
-  api.mount('/admin', adminRoutes(admin, { csrf }));
+  api.mount('/admin', adminRoutes(admin, { csrf, jobs: adminJobs }));
 
   const root = createApiRouter();
   root.use(requestId, closeConnectionsWhenDraining(lifecycle));
@@ -281,5 +325,10 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
   app.use(notFound);
   app.use(problemHandler(logger, errors, metrics));
 
-  return Object.assign(app, { close: () => health.close() });
+  return Object.assign(app, {
+    close: () => {
+      health.close();
+      void jobQueues?.close();
+    },
+  });
 }

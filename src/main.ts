@@ -1,36 +1,35 @@
 import cluster from 'node:cluster';
-import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import { createApp } from './app.js';
-import { type Config, ConfigError, loadConfig } from './config/config.js';
+import type { Config } from './config/config.js';
 import { createDatabase, type Database } from './platform/db.js';
 import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from './platform/embedded-postgres.js';
+import { onShutdownSignal, readConfig, waitForMigrations } from './platform/entry.js';
 import { closeServer, listen } from './platform/http-server.js';
 import { createLifecycle, type Lifecycle } from './platform/lifecycle.js';
 import { createLogger, type Logger } from './platform/logger.js';
 import { serveClusterMetrics } from './platform/metrics-cluster.js';
-import { applyMigrations, isClean, readMigrationStatus } from './platform/migrations.js';
+import { applyMigrations } from './platform/migrations.js';
 import { closeRedis, createRedis, type RedisClient, waitForRedis } from './platform/redis.js';
 import { createErrorReporter, type ErrorReporter } from './platform/sentry.js';
 import { isShutdownMessage, startWorkerPool } from './platform/workers.js';
+import { startJobsInProcess } from './worker-process.js';
 
 const ROOT_DIR = path.resolve(import.meta.dirname, '..');
-const MIGRATION_POLL_MS = 2_000;
-/** A signal repeated within this time is the same request, not the second one that exits at once. */
-const SAME_SIGNAL_WINDOW_MS = 1_000;
 
 interface Running {
   server?: Server;
   app?: { close(): void };
   db?: Database;
   redis?: RedisClient;
+  jobs?: { close(deadlineMs: number): Promise<boolean> };
   embedded?: EmbeddedPostgresHandle;
   errors?: ErrorReporter;
 }
 
 async function main() {
-  const config = readConfig();
+  const config = readConfig(ROOT_DIR);
   const logger = createLogger(config.log);
   if (config.envFile && cluster.isPrimary)
     logger.info({ file: config.envFile }, 'read development overrides from .env');
@@ -108,10 +107,24 @@ async function start(config: Config, logger: Logger, lifecycle: Lifecycle, runni
   if (config.redis.url) {
     running.redis = createRedis({ url: config.redis.url, logger });
     await waitForRedis(running.redis, 2_000);
-  } else logger.warn('REDIS_URL is not set: running without Redis (development only; rate limits stay in memory)');
+  } else {
+    logger.warn(
+      'REDIS_URL is not set: running without Redis (development only): rate limits stay in memory, and no job runs, so reminders are not sent',
+    );
+  }
 
   const app = createApp({ config, logger, db: running.db, redis: running.redis, lifecycle, errors: running.errors });
   running.app = app;
+  // Development runs the jobs here too (production: `npm run worker`), so the two-command start delivers reminders.
+  if (!config.production && config.redis.url) {
+    running.jobs = await startJobsInProcess({
+      config,
+      redisUrl: config.redis.url,
+      logger: logger.child({ process: 'jobs' }),
+      db: running.db,
+      errors: running.errors,
+    });
+  }
   running.server = await listen(app, config.http.port, config.http.host);
   const url = serverUrl(running.server, config.http.host);
   logger.info({ url, env: config.env, version: config.version }, `listening on ${url}`);
@@ -127,63 +140,10 @@ function serverUrl(server: Server, host: string): string {
   return `http://${name}:${port}`;
 }
 
-/**
- * SIGTERM and SIGINT ask for a graceful shutdown. A terminal sends Ctrl-C to every process of its foreground group,
- * and a watcher in that group relays it once more (tsx watch under `npm run dev`, node --watch): the copies arrive
- * within milliseconds and are one request. Only a later signal, or another one, is the second request.
- */
-function onShutdownSignal(handler: (signal: NodeJS.Signals) => void) {
-  let first: { signal: NodeJS.Signals; at: number } | undefined;
-  const onSignal = (signal: NodeJS.Signals) => {
-    const now = performance.now();
-    if (first && first.signal === signal && now - first.at < SAME_SIGNAL_WINDOW_MS) return;
-    first ??= { signal, at: now };
-    handler(signal);
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-}
-
 /** Development applies its own migrations; production runs `npm run db:migrate` as a Job and only checks. */
 async function applyDevelopmentMigrations(databaseUrl: string, config: Config, logger: Logger) {
   logger.info('applying pending migrations (development)');
   await applyMigrations(databaseUrl, config.paths.root);
-}
-
-function readConfig(): Config {
-  const pkg = JSON.parse(readFileSync(path.join(ROOT_DIR, 'package.json'), 'utf8')) as { version: string };
-  try {
-    return loadConfig(process.env, { rootDir: ROOT_DIR, packageVersion: pkg.version });
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    // No logger exists yet, and the operator must see this whatever LOG_LEVEL says.
-    console.error(err.message);
-    process.exit(1);
-  }
-}
-
-/** Startup stays 503 until the database holds every migration of this build, so traffic never meets old tables. */
-async function waitForMigrations(db: Database, config: Config, logger: Logger) {
-  let reported = '';
-  for (;;) {
-    const status = await readMigrationStatus(db.pool, config.db.migrationsDir).catch((err: Error) => {
-      logger.warn({ err }, 'could not read migration status');
-      return undefined;
-    });
-    if (status && isClean(status)) return;
-    const summary = JSON.stringify(status ?? 'unknown');
-    if (summary !== reported) {
-      // Pending migrations resolve themselves once the Job runs; failed or edited ones need a person.
-      if (status && status.failed.length + status.modified.length > 0) {
-        logger.error(
-          { migrations: status },
-          'migrations failed or were edited after being applied: see docs/operations.md',
-        );
-      } else logger.warn({ migrations: status }, 'waiting for migrations: run `npm run db:migrate`');
-      reported = summary;
-    }
-    await new Promise((resolve) => setTimeout(resolve, MIGRATION_POLL_MS));
-  }
 }
 
 function installShutdown(ctx: { config: Config; logger: Logger; lifecycle: Lifecycle; running: Running }) {
@@ -211,6 +171,7 @@ function installShutdown(ctx: { config: Config; logger: Logger; lifecycle: Lifec
         }
       }
       running.app?.close();
+      await running.jobs?.close(config.http.shutdownTimeoutMs);
       await running.errors?.close(2_000);
       await running.db?.close();
       if (running.redis) await closeRedis(running.redis);

@@ -1,14 +1,13 @@
 import { parseArgs } from 'node:util';
-import { createAuditLog } from '../modules/audit/audit.port.js';
-import { reconcileSubscriptions } from '../modules/subscriptions/subscriptions.reconcile.js';
-import { createStripe } from '../platform/stripe.js';
+import { createBillingReconciler } from '../modules/subscriptions/subscriptions.reconciler.js';
 import { CliFailure, cliLogger, openCliDatabase, readCliConfig, runCli } from './cli-database.js';
 
 /**
- * `npm run billing:reconcile` (production image: `node dist/cli/billing-reconcile.js`). Walks Stripe's
- * subscriptions and repairs the local rows that drifted from them (missed webhooks), printing one line per repaired
- * row and a summary. Safe to run at any time, while the API serves, and as often as wanted (a second run repairs
- * nothing). Exit codes: 0 done, 1 failed or billing not configured, 2 usage.
+ * `npm run billing:reconcile` (production image: `node dist/cli/billing-reconcile.js`): the walk the worker's hourly
+ * `billing.reconcile` job runs, on demand. Walks Stripe's subscriptions and repairs the local rows that drifted from
+ * them (missed webhooks), printing one line per repaired row and a summary. Safe to run at any time, while the API
+ * and the worker run, and as often as wanted (a second run repairs nothing). Exit codes: 0 done, 1 failed or billing
+ * not configured, 2 usage.
  */
 
 const USAGE = 'usage: billing-reconcile\n';
@@ -33,14 +32,7 @@ async function main(): Promise<number> {
   const logger = cliLogger();
   const { db, close } = await openCliDatabase(config, logger);
   try {
-    const report = await reconcileSubscriptions({
-      db,
-      auditLog: createAuditLog(),
-      stripe: createStripe(billing),
-      prices: billing.prices,
-      logger,
-      now: () => new Date(),
-    });
+    const report = await createBillingReconciler({ db, billing, now: () => new Date() }).run(logger);
     for (const row of report.repaired) {
       say(`repaired ${row.stripeSubscriptionId} (user ${row.userId}): ${row.changes.join(', ')}`);
     }

@@ -12,6 +12,7 @@ export const ENCRYPTED_COLUMNS = [
   { table: 'user_health_checkins', column: 'notes_enc', key: 'id' },
   { table: 'financial_questionnaire_submissions', column: 'answers_enc', key: 'id' },
   { table: 'plaid_items', column: 'access_token_enc', key: 'id' },
+  { table: 'push_subscriptions', column: 'keys_enc', key: 'id' },
 ] as const;
 export type EncryptedColumn = (typeof ENCRYPTED_COLUMNS)[number];
 

@@ -1,3 +1,4 @@
+import { createECDH } from 'node:crypto';
 import path from 'node:path';
 import type { z } from 'zod';
 import { type DevSecretName, loadDevSecrets } from './dev-secrets.js';
@@ -149,6 +150,21 @@ function buildConfig(
           }
         : undefined,
     },
+    /** Email: SMTP in production (required); without SMTP_URL elsewhere, .eml files in `<data>/outbox`. */
+    mail: {
+      smtpUrl: env.SMTP_URL,
+      from: env.MAIL_FROM ?? DEV_MAIL_FROM,
+      outboxDir: path.join(ctx.dataDir, 'outbox'),
+    },
+    /** Web Push (VAPID, RFC 8292): the public key is derived from the private one and handed to clients. */
+    push: vapidConfig(env, ctx.devSecrets),
+    /** The job worker (`npm run worker`, or in-process under `npm start` in development). */
+    jobs: {
+      concurrency: env.WORKER_CONCURRENCY,
+      probePort: env.WORKER_PORT,
+      /** A failed job's first retry waits this long; each next one twice as long (five attempts in all). */
+      retryDelayMs: env.JOB_RETRY_DELAY_MS,
+    },
     health: { token: env.HEALTH_TOKEN ?? ctx.devSecrets?.HEALTH_TOKEN },
     /** No token, no `/metrics` (404): unlike HEALTH_TOKEN, development does not generate one. */
     metrics: { token: env.METRICS_TOKEN },
@@ -178,7 +194,7 @@ function productionProblems(rawEnv: NodeJS.ProcessEnv): string[] {
       .find((earlier) => earlier.value === secret.value && earlier.group !== secret.group);
     if (first) problems.push(`${secret.name}: must differ from ${first.name}`);
   }
-  for (const name of ['DATABASE_URL', 'REDIS_URL'] as const) {
+  for (const name of ['DATABASE_URL', 'REDIS_URL', 'SMTP_URL'] as const) {
     if (hasPlaceholderPassword(rawEnv[name])) problems.push(`${name}: its password is an example placeholder`);
   }
   for (const origin of (rawEnv.CORS_ORIGINS ?? '').split(',').map((o) => o.trim())) {
@@ -215,6 +231,20 @@ function secretValues(rawEnv: NodeJS.ProcessEnv) {
 function withSource(problem: string, fromFile: ReadonlySet<string>): string {
   const name = /^([A-Z][A-Z0-9_]*):/.exec(problem)?.[1];
   return name && fromFile.has(name) ? `${problem} (set in .env)` : problem;
+}
+
+const DEV_MAIL_FROM = 'Mingus <no-reply@mingus.localhost>';
+const DEV_VAPID_SUBJECT = 'mailto:dev@mingus.localhost';
+
+function vapidConfig(env: Env, devSecrets: Record<DevSecretName, string> | undefined) {
+  const privateKey = env.VAPID_PRIVATE_KEY ?? requireDevSecret(devSecrets, 'VAPID_PRIVATE_KEY');
+  const pair = createECDH('prime256v1');
+  try {
+    pair.setPrivateKey(Buffer.from(privateKey, 'base64url'));
+  } catch {
+    throw new ConfigError(['VAPID_PRIVATE_KEY: is not a P-256 private key']);
+  }
+  return { privateKey, publicKey: pair.getPublicKey('base64url'), subject: env.VAPID_SUBJECT ?? DEV_VAPID_SUBJECT };
 }
 
 /** The keys that decrypt, and the id of the one that encrypts. */

@@ -1,16 +1,28 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 
 /** Secrets a development machine generates for itself on first run; production must be given them. */
-export const DEV_SECRET_NAMES = ['HEALTH_TOKEN', 'JWT_SECRET', 'CSRF_SECRET', 'FIELD_ENCRYPTION_KEYS'] as const;
+export const DEV_SECRET_NAMES = [
+  'HEALTH_TOKEN',
+  'JWT_SECRET',
+  'CSRF_SECRET',
+  'FIELD_ENCRYPTION_KEYS',
+  'VAPID_PRIVATE_KEY',
+] as const;
 export type DevSecretName = (typeof DEV_SECRET_NAMES)[number];
 
 /** A fresh value for each secret, in the format its variable takes. */
 function generate(name: DevSecretName): string {
   // One AES-256 key under the id `dev`; FIELD_ENCRYPTION_KEY_ID defaults to the only key listed.
   if (name === 'FIELD_ENCRYPTION_KEYS') return `dev:${randomBytes(32).toString('base64')}`;
+  // The JWK's `d` keeps all 32 bytes; ECDH#getPrivateKey drops leading zero bytes (once in 256 keys), which web-push
+  // then refuses.
+  if (name === 'VAPID_PRIVATE_KEY') {
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    return privateKey.export({ format: 'jwk' }).d as string;
+  }
   return randomBytes(32).toString('base64url');
 }
 

@@ -158,6 +158,29 @@ const httpUrl = z
   .string()
   .refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), { message: 'must be an http(s) URL' });
 
+const smtpUrl = z.string().refine((s) => /^smtps?:\/\//.test(s) && URL.canParse(s), {
+  message: 'must be an smtp:// or smtps:// URL',
+});
+/** `no-reply@example.com` or `Mingus <no-reply@example.com>`. */
+const mailFrom = z
+  .string()
+  .max(320)
+  .regex(/^(?:[^<>\r\n]{1,100} <[^\s<>@]+@[^\s<>@]+\.[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+\.[^\s<>@]+)$/, {
+    message: 'must be an address (no-reply@example.com) or a name and an address (Mingus <no-reply@example.com>)',
+  });
+/** The private half of a P-256 VAPID key pair, as web-push's `generateVAPIDKeys()` prints it (32 bytes, base64url). */
+const vapidPrivateKey = z
+  .string()
+  .refine((s) => !PLACEHOLDER.test(s), {
+    message: 'is an example placeholder; generate a key pair with: npx web-push generate-vapid-keys',
+    abort: true,
+  })
+  .regex(/^[A-Za-z0-9_-]{43}$/, { message: 'must be a VAPID private key: 32 bytes in base64url (43 characters)' });
+/** Who the push services may contact about our pushes (RFC 8292). */
+const vapidSubject = z.string().refine((s) => /^(mailto:[^\s@]+@[^\s@]+|https:\/\/\S+)$/.test(s), {
+  message: 'must be a mailto: address or an https:// URL',
+});
+
 const redisUrl = z
   .string()
   .refine((s) => /^rediss?:\/\//.test(s) && URL.canParse(s), { message: 'must be a redis:// or rediss:// URL' });
@@ -232,6 +255,13 @@ export const EnvSchema = z.object({
   APP_VERSION: z.preprocess(blank, z.string().max(64).optional()),
   WEB_CONCURRENCY: wholeNumber(1, 64, 1),
   HTTP_MAX_IN_FLIGHT: wholeNumber(1, 10_000, 64),
+  WORKER_CONCURRENCY: wholeNumber(1, 100, 5),
+  JOB_RETRY_DELAY_MS: wholeNumber(10, 3_600_000, 30_000),
+  WORKER_PORT: wholeNumber(0, 65535, 3001),
+  SMTP_URL: z.preprocess(blank, smtpUrl.optional()),
+  MAIL_FROM: z.preprocess(blank, mailFrom.optional()),
+  VAPID_PRIVATE_KEY: z.preprocess(blank, vapidPrivateKey.optional()),
+  VAPID_SUBJECT: z.preprocess(blank, vapidSubject.optional()),
   SHUTDOWN_TIMEOUT_MS: wholeNumber(1000, 120_000, 10_000),
   EMBEDDED_POSTGRES_DIR: z.string().min(1).default('.data/postgres'),
 });
@@ -257,6 +287,7 @@ export const SECRET_VARIABLES = [
   'FIELD_ENCRYPTION_KEYS',
   'STRIPE_SECRET_KEY',
   'STRIPE_WEBHOOK_SECRET',
+  'VAPID_PRIVATE_KEY',
 ] as const satisfies readonly (keyof Env)[];
 
 /** Variables production cannot run without, with the reason shown to the operator. */
@@ -269,4 +300,8 @@ export const REQUIRED_IN_PRODUCTION = {
   CSRF_SECRET: 'web sessions sign their CSRF tokens with it',
   FIELD_ENCRYPTION_KEYS: 'income, debts, notes and answers are encrypted with these keys',
   FIELD_ENCRYPTION_KEY_ID: 'names the key of FIELD_ENCRYPTION_KEYS that encrypts new values',
+  SMTP_URL: 'reminders are sent by email through this server',
+  MAIL_FROM: 'every email needs a sender the SMTP server accepts',
+  VAPID_PRIVATE_KEY: 'push reminders are signed with it (web-push generate-vapid-keys)',
+  VAPID_SUBJECT: 'push services need a contact for the sender of pushes',
 } as const satisfies Partial<Record<keyof Env, string>>;

@@ -125,6 +125,10 @@ export const PROBLEMS = {
     status: 409,
     when: 'a check-in (created or moved by PATCH) on a date that already has one of yours, also when two requests race',
   },
+  'job-not-failed': {
+    status: 409,
+    when: 'admin retry of a job that is not in the failed state (waiting, running, delayed or completed); only a failed job can be retried',
+  },
   'payload-too-large': {
     status: 413,
     when: 'the body is over 100 kB (512 kB for the Stripe webhook)',
@@ -183,6 +187,10 @@ export const PROBLEMS = {
   'session-store-unavailable': {
     status: 503,
     when: 'the end of a session (sign-out, password change, a replayed refresh token, an admin change) committed but could not be propagated to Redis; retry it',
+  },
+  'jobs-unavailable': {
+    status: 503,
+    when: 'admin failed-jobs routes on a server without `REDIS_URL` (development), or while Redis cannot be reached; the rest of the API works',
   },
 } as const satisfies Record<string, { status: number; when: string; retryAfter?: true; challenge?: true }>;
 

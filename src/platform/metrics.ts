@@ -22,6 +22,12 @@ export interface HttpRequestLabels {
  */
 export type WebhookOutcome = 'applied' | 'duplicate' | 'ignored' | 'invalid_signature' | 'failed';
 
+/** Jobs waiting, running, scheduled for later and failed, by queue: read from Redis when scraped. */
+export type JobCounts = Record<string, { waiting: number; active: number; delayed: number; failed: number }>;
+
+/** From a quick database job to an SMTP server's minute-long timeouts, in seconds. */
+const JOB_DURATION_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
 /** From a probe's few milliseconds to past the 30 s request timeout, in seconds. */
 const HTTP_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
@@ -36,7 +42,7 @@ let processRegistry: Registry | undefined;
  * tests build many apps in one process). Features record through the typed methods below and never see prom-client;
  * the database pool is read at scrape time, so it costs nothing between scrapes.
  */
-export function createMetrics(deps: { poolStats: () => PoolStats }) {
+export function createMetrics(deps: { poolStats: () => PoolStats; jobCounts?: () => Promise<JobCounts> }) {
   if (!processRegistry) {
     processRegistry = new Registry();
     collectDefaultMetrics({ register: processRegistry });
@@ -90,6 +96,37 @@ export function createMetrics(deps: { poolStats: () => PoolStats }) {
     registers,
   });
 
+  const jobDuration = new Histogram({
+    name: 'mingus_job_duration_seconds',
+    help: 'Time a job run took, by job name and outcome (completed, retried, failed)',
+    labelNames: ['job', 'outcome'] as const,
+    buckets: JOB_DURATION_BUCKETS,
+    registers,
+  });
+  const jobFailures = new Counter({
+    name: 'mingus_job_failures_total',
+    help: 'Job runs that failed for good (no attempt left, or refused permanently), by job name',
+    labelNames: ['job'] as const,
+    registers,
+  });
+  if (deps.jobCounts) {
+    const read = deps.jobCounts;
+    for (const state of ['waiting', 'active', 'delayed', 'failed'] as const) {
+      new Gauge({
+        name: `mingus_jobs_${state}`,
+        help: `Jobs ${state} in each queue`,
+        labelNames: ['queue'] as const,
+        registers,
+        async collect() {
+          // Redis unreachable: the gauges go missing from this scrape rather than failing it.
+          const counts = await read().catch(() => ({}) as JobCounts);
+          this.reset();
+          for (const [queue, c] of Object.entries(counts)) this.set({ queue }, c[state]);
+        },
+      });
+    }
+  }
+
   const poolGauge = (name: string, help: string, read: (s: PoolStats) => number) =>
     new Gauge({
       name,
@@ -136,6 +173,12 @@ export function createMetrics(deps: { poolStats: () => PoolStats }) {
 
     redisBypassed(bypassed: boolean) {
       redisBypassed.set(bypassed ? 1 : 0);
+    },
+
+    /** `job`: a job's name from its definition (`reminders.deliver`), never payload data. */
+    jobFinished(job: string, seconds: number, outcome: 'completed' | 'retried' | 'failed') {
+      jobDuration.observe({ job, outcome }, seconds);
+      if (outcome === 'failed') jobFailures.inc({ job });
     },
 
     dependencyUnavailable(dependency: 'postgresql') {

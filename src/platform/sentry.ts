@@ -24,6 +24,8 @@ export interface ErrorReporter {
   captureRequestError(err: unknown, request: FailedRequest): void;
   /** An uncaught exception or unhandled rejection, about to stop the process. */
   captureCrash(err: unknown): void;
+  /** A job that failed for good for an undeclared reason (a bug, not an SMTP refusal): tagged with its id and name. */
+  captureJobError(err: unknown, job: { id: string; name: string }): void;
   /** Sends what is queued (waiting at most `timeoutMs`) and stops the client; part of shutdown. */
   close(timeoutMs: number): Promise<void>;
 }
@@ -32,6 +34,7 @@ export const disabledErrorReporter: ErrorReporter = {
   enabled: false,
   captureRequestError() {},
   captureCrash() {},
+  captureJobError() {},
   close: async () => {},
 };
 
@@ -118,6 +121,11 @@ export async function createErrorReporter(options: SentryOptions): Promise<Error
     },
     captureCrash(err) {
       Sentry.captureException(err, { level: 'fatal', tags: { crash: 'true' } });
+    },
+    captureJobError(err, job) {
+      Sentry.captureException(err, (scope) =>
+        scope.setTag('job_id', job.id).setTag('job', job.name).setTransactionName(`job ${job.name}`),
+      );
     },
     async close(timeoutMs) {
       await Sentry.close(timeoutMs);

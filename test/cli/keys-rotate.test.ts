@@ -19,6 +19,7 @@ const COLUMNS = [
   ['user_health_checkins', 'notes_enc'],
   ['financial_questionnaire_submissions', 'answers_enc'],
   ['plaid_items', 'access_token_enc'],
+  ['push_subscriptions', 'keys_enc'],
 ] as const;
 
 /** The API with both keys, B current: what runs while the rotation happens. */
@@ -46,6 +47,7 @@ async function seedUnderA(userId: string, n: number) {
     notes_enc: `note ${n} ✓`,
     answers_enc: JSON.stringify({ q1: 3, note: `answer ${n}` }),
     access_token_enc: `access-sandbox-${n}`,
+    keys_enc: JSON.stringify({ p256dh: `p256dh-${n}`, auth: `auth-${n}` }),
   };
   const q = (sql: string, values: unknown[]) => t.db.pool.query(sql, values);
   await q(
@@ -74,6 +76,11 @@ async function seedUnderA(userId: string, n: number) {
     userId,
     `item-${userId}`,
     enc('plaid_items', 'access_token_enc', plain.access_token_enc),
+  ]);
+  await q(`INSERT INTO push_subscriptions (user_id, endpoint, keys_enc) VALUES ($1, $2, $3)`, [
+    userId,
+    `https://push.example.com/${userId}`,
+    enc('push_subscriptions', 'keys_enc', plain.keys_enc),
   ]);
   return plain;
 }
@@ -106,7 +113,7 @@ describe('npm run keys:rotate', { timeout: 60_000 }, () => {
     const ann = await registerUser(t);
     const bob = await registerUser(t);
     const plain = { [ann.id]: await seedUnderA(ann.id, 1), [bob.id]: await seedUnderA(bob.id, 2) };
-    expect(await underKey('a')).toBe(14);
+    expect(await underKey('a')).toBe(16);
 
     // Before rotation, the API (A and B listed, B current) reads values under A.
     const before = await request(t.app).get('/api/v1/users/me/export').set(bearer(ann.accessToken));
@@ -124,11 +131,12 @@ describe('npm run keys:rotate', { timeout: 60_000 }, () => {
         'user_health_checkins.notes_enc: 4 re-encrypted, 0 changed concurrently, 0 failed',
         'financial_questionnaire_submissions.answers_enc: 2 re-encrypted, 0 changed concurrently, 0 failed',
         'plaid_items.access_token_enc: 2 re-encrypted, 0 changed concurrently, 0 failed',
+        'push_subscriptions.keys_enc: 2 re-encrypted, 0 changed concurrently, 0 failed',
         '',
       ].join('\n'),
     );
     expect(await underKey('a')).toBe(0);
-    expect(await underKey('b')).toBe(14);
+    expect(await underKey('b')).toBe(16);
 
     // Key A could now be removed: B alone decrypts every value back to what was written.
     for (const user of [ann, bob]) {
@@ -148,7 +156,7 @@ describe('npm run keys:rotate', { timeout: 60_000 }, () => {
 
     const rerun = await rotate();
     expect(rerun.code, rerun.stderr).toBe(0);
-    expect(rerun.stdout.match(/: 0 re-encrypted, 0 changed concurrently, 0 failed/g)).toHaveLength(6);
+    expect(rerun.stdout.match(/: 0 re-encrypted, 0 changed concurrently, 0 failed/g)).toHaveLength(COLUMNS.length);
   });
 
   it('when a value does not decrypt, reports its row (never its content), rotates the rest and exits 1', async () => {

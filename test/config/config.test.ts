@@ -17,6 +17,10 @@ const productionEnv = {
   CSRF_SECRET: 'Cs9rF3kL7xQ1vB5nM8pZ2dT6hG0wY4aJ3uE7iK1',
   FIELD_ENCRYPTION_KEYS: 'k1:bWluZ3VzLWNvbmZpZy10ZXN0LWZpZWxkLWtleS0wMDE=',
   FIELD_ENCRYPTION_KEY_ID: 'k1',
+  SMTP_URL: 'smtps://mingus:pw@smtp.internal:465',
+  MAIL_FROM: 'Mingus <no-reply@mingus.app>',
+  VAPID_PRIVATE_KEY: 'TqKOUABjTjYaJC87x4TOLyZgqqo-BPyXqe3DA-wN4uU',
+  VAPID_SUBJECT: 'mailto:ops@mingus.app',
 };
 
 const tempRoot = () => mkdtempSync(path.join(tmpdir(), 'mingus-config-'));
@@ -45,6 +49,10 @@ describe('production configuration', () => {
       'CSRF_SECRET',
       'FIELD_ENCRYPTION_KEYS',
       'FIELD_ENCRYPTION_KEY_ID',
+      'SMTP_URL',
+      'MAIL_FROM',
+      'VAPID_PRIVATE_KEY',
+      'VAPID_SUBJECT',
     ];
     for (const name of required) {
       expect(problems.some((p) => p.startsWith(`${name}:`))).toBe(true);
@@ -57,7 +65,7 @@ describe('production configuration', () => {
       load({ NODE_ENV: 'production', PORT: 'eighty' });
     } catch (err) {
       const message = (err as Error).message;
-      expect(message).toMatch(/^Invalid configuration \(9 problems\):/);
+      expect(message).toMatch(/^Invalid configuration \(13 problems\):/);
       expect(message).toContain('  - PORT:');
       expect(message).toContain('  - DATABASE_URL: is required in production');
     }
@@ -153,7 +161,9 @@ describe('development configuration', () => {
       JWT_SECRET: first.auth.jwtSecret,
       CSRF_SECRET: first.auth.csrfSecret,
       FIELD_ENCRYPTION_KEYS: `dev:${first.fieldEncryption.keys.get('dev')?.toString('base64')}`,
+      VAPID_PRIVATE_KEY: first.push.privateKey,
     });
+    expect(second.push).toEqual(first.push);
     expect(first.fieldEncryption.currentKeyId).toBe('dev');
     expect(second.fieldEncryption).toEqual(first.fieldEncryption);
   });
@@ -231,6 +241,7 @@ describe('metrics and error reporting', () => {
       'JWT_SECRET',
       'CSRF_SECRET',
       'FIELD_ENCRYPTION_KEYS',
+      'VAPID_PRIVATE_KEY',
     ]);
   });
 

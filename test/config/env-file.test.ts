@@ -16,6 +16,10 @@ const productionEnv = {
   CSRF_SECRET: strong('csrf'),
   FIELD_ENCRYPTION_KEYS: `k1:${Buffer.from('env-file-test-field-key-01234567').toString('base64')}`,
   FIELD_ENCRYPTION_KEY_ID: 'k1',
+  SMTP_URL: 'smtps://mingus:pw@smtp.internal:465',
+  MAIL_FROM: 'no-reply@mingus.app',
+  VAPID_PRIVATE_KEY: 'vekUc-DgCjZFI3hBLXJu5qZkDGHMtftwLxP45XiKjSc',
+  VAPID_SUBJECT: 'mailto:ops@mingus.app',
 };
 
 const roots: string[] = [];

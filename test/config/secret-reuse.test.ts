@@ -17,6 +17,10 @@ const productionEnv = {
   CSRF_SECRET: strong('csrf'),
   FIELD_ENCRYPTION_KEYS: `k1:${fieldKey}`,
   FIELD_ENCRYPTION_KEY_ID: 'k1',
+  SMTP_URL: 'smtps://mingus:pw@smtp.internal:465',
+  MAIL_FROM: 'no-reply@mingus.app',
+  VAPID_PRIVATE_KEY: 'bH4dz6y2cpQMLtT46l5VPTGyDvVFlDoYw4LktfPcopU',
+  VAPID_SUBJECT: 'mailto:ops@mingus.app',
 };
 
 const rootDir = mkdtempSync(path.join(tmpdir(), 'mingus-reuse-'));

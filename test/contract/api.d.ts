@@ -252,6 +252,47 @@ export interface paths {
     patch: operations['updateMe'];
     trace?: never;
   };
+  '/api/v1/users/me/push-subscriptions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Your push subscriptions, newest first, and the VAPID public key to subscribe with */
+    get: operations['listPushSubscriptions'];
+    put?: never;
+    /**
+     * Register this browser's Web Push subscription, to receive reminders sent by push
+     * @description Send `PushSubscription.toJSON()` as it is, after subscribing with the `publicKey` of the list. An endpoint is one device: registering one that is already registered (to you or to another account) moves it to you with the keys sent, and answers 200. You hold at most 20: registering one more removes the one registered least recently. The endpoint is never shown back, only its origin.
+     */
+    post: operations['registerPushSubscription'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/users/me/push-subscriptions/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    post?: never;
+    /**
+     * Stop sending push notifications to a device
+     * @description Unsubscribe in the browser too (`PushSubscription.unsubscribe()`).
+     */
+    delete: operations['deletePushSubscription'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/profile': {
     parameters: {
       query?: never;
@@ -452,7 +493,8 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    get?: never;
+    /** One reminder, with the delivery of its latest occurrence */
+    get: operations['getReminder'];
     put?: never;
     post?: never;
     /** Delete a reminder (its next occurrence, if any, stays) */
@@ -796,6 +838,7 @@ export interface components {
      *           "employmentStatus": "employed_full_time",
      *           "ageRange": "25-34",
      *           "timezone": "America/New_York",
+     *           "reminderHour": 9,
      *           "goals": [
      *             "emergency_fund"
      *           ],
@@ -818,6 +861,8 @@ export interface components {
      *         ],
      *         "questionnaireSubmissions": [],
      *         "reminders": [],
+     *         "reminderDeliveries": [],
+     *         "pushSubscriptions": [],
      *         "billing": {
      *           "subscription": null,
      *           "invoices": []
@@ -991,6 +1036,59 @@ export interface components {
           updatedAt: string;
           /** Format: int32 */
           anchorDay: number;
+        }[];
+        reminderDeliveries: {
+          /**
+           * Format: date
+           * @description The due date this delivery was for
+           * @example 2026-12-01
+           */
+          occurrence: string;
+          /**
+           * @example email
+           * @enum {string}
+           */
+          channel: 'push' | 'email';
+          /**
+           * @description `retrying`: an attempt failed and another is scheduled; `sent`: handed to the mail server or push service; `failed`: refused for good or out of attempts; `skipped`: a push reminder with no device registered
+           * @example sent
+           * @enum {string}
+           */
+          status: 'retrying' | 'sent' | 'failed' | 'skipped';
+          /**
+           * Format: int32
+           * @example 1
+           */
+          attempts: number;
+          /**
+           * @description Why the last attempt failed (smtp-refused, push-gone, …)
+           * @example null
+           */
+          lastErrorCode: string | null;
+          /**
+           * Format: date-time
+           * @example 2026-12-01T14:00:03.120Z
+           */
+          sentAt: string | null;
+          /** Format: uuid */
+          reminderId: string;
+        }[];
+        pushSubscriptions: {
+          /** Format: uuid */
+          id: string;
+          /** Format: uri */
+          endpoint: string;
+          /**
+           * @description The push service's origin (the endpoint's scheme, host and port); the rest of the URL is not shown
+           * @example https://fcm.googleapis.com
+           */
+          endpointOrigin: string;
+          /**
+           * Format: date-time
+           * @description When this device registered it, or last registered it again
+           * @example 2026-11-25T09:30:00.000Z
+           */
+          createdAt: string;
         }[];
         billing: {
           subscription: {
@@ -1200,6 +1298,12 @@ export interface components {
       /** @example America/New_York */
       timezone: string;
       /**
+       * Format: int32
+       * @description Hour of the day (0-23, in `timezone`) at which reminders are sent on their due date; 9 by default
+       * @example 9
+       */
+      reminderHour: number;
+      /**
        * @example [
        *       "emergency_fund",
        *       "pay_off_debt"
@@ -1315,6 +1419,55 @@ export interface components {
     EraseAccount: {
       /** @example purple-Monkey-dishwasher-88 */
       password: string;
+    };
+    /** @description A device that receives your push notifications */
+    PushSubscription: {
+      /** Format: uuid */
+      id: string;
+      /**
+       * @description The push service's origin (the endpoint's scheme, host and port); the rest of the URL is not shown
+       * @example https://fcm.googleapis.com
+       */
+      endpointOrigin: string;
+      /**
+       * Format: date-time
+       * @description When this device registered it, or last registered it again
+       * @example 2026-11-25T09:30:00.000Z
+       */
+      createdAt: string;
+    };
+    RegisterPushSubscription: {
+      /**
+       * Format: uri
+       * @example https://fcm.googleapis.com/fcm/send/dQw4w9WgXcQ:APA91bH-example
+       */
+      endpoint: string;
+      /**
+       * Format: int64
+       * @description Sent by `PushSubscription.toJSON()`; accepted and ignored
+       * @example null
+       */
+      expirationTime?: number | null;
+      keys: {
+        /**
+         * @description The browser's ECDH public key, base64url
+         * @example BGx1vFj_X3Nff2hR_Rfm_744NHmLzXKImdhYqFhTg4ooN5-DTeqMBilQkAaeWvjeScakzIFjscP1mmR6AbP-cj4
+         */
+        p256dh: string;
+        /**
+         * @description The authentication secret, base64url
+         * @example BULz1rkMuDyULuKnsvvc2g
+         */
+        auth: string;
+      };
+    };
+    PushSubscriptionList: {
+      /**
+       * @description The VAPID public key, to pass as `applicationServerKey` to `PushManager.subscribe()`
+       * @example BM3F8pwKGYjaf-FPDimuJqq38FqOaB33CozvDlGYIovHZFwDOJW6wtx908PAqv0sGZzPWTAIS9uC4h24TkhDShg
+       */
+      publicKey: string;
+      data: components['schemas']['PushSubscription'][];
     };
     UpdateMe: {
       /** @example Ann Lee */
@@ -1442,6 +1595,12 @@ export interface components {
        * @example America/New_York
        */
       timezone: string;
+      /**
+       * Format: int32
+       * @description Hour of the day (0-23, in `timezone`) at which reminders are sent on their due date; 9 by default
+       * @example 9
+       */
+      reminderHour: number;
       /**
        * @example [
        *       "emergency_fund",
@@ -1896,6 +2055,83 @@ export interface components {
        * @example 2026-11-25T09:30:00.000Z
        */
       updatedAt: string;
+    };
+    ReminderDetail: {
+      /** Format: uuid */
+      id: string;
+      /** @example Pay rent */
+      title: string;
+      /**
+       * Format: date
+       * @example 2026-12-01
+       */
+      dueDate: string;
+      /**
+       * @example monthly
+       * @enum {string}
+       */
+      recurrence: 'none' | 'daily' | 'weekly' | 'monthly';
+      /**
+       * @example push
+       * @enum {string}
+       */
+      channel: 'push' | 'email';
+      /**
+       * Format: date-time
+       * @example null
+       */
+      completedAt: string | null;
+      /**
+       * Format: uuid
+       * @description The occurrence this one follows, when it was created by completing a recurring reminder
+       * @example null
+       */
+      previousId: string | null;
+      /**
+       * Format: date-time
+       * @example 2026-11-25T09:30:00.000Z
+       */
+      createdAt: string;
+      /**
+       * Format: date-time
+       * @example 2026-11-25T09:30:00.000Z
+       */
+      updatedAt: string;
+      /** @description The delivery of the latest occurrence sent or attempted; null before the first */
+      lastDelivery: {
+        /**
+         * Format: date
+         * @description The due date this delivery was for
+         * @example 2026-12-01
+         */
+        occurrence: string;
+        /**
+         * @example email
+         * @enum {string}
+         */
+        channel: 'push' | 'email';
+        /**
+         * @description `retrying`: an attempt failed and another is scheduled; `sent`: handed to the mail server or push service; `failed`: refused for good or out of attempts; `skipped`: a push reminder with no device registered
+         * @example sent
+         * @enum {string}
+         */
+        status: 'retrying' | 'sent' | 'failed' | 'skipped';
+        /**
+         * Format: int32
+         * @example 1
+         */
+        attempts: number;
+        /**
+         * @description Why the last attempt failed (smtp-refused, push-gone, …)
+         * @example null
+         */
+        lastErrorCode: string | null;
+        /**
+         * Format: date-time
+         * @example 2026-12-01T14:00:03.120Z
+         */
+        sentAt: string | null;
+      } | null;
     };
     CreateReminder: {
       /** @example Pay rent */
@@ -4398,6 +4634,511 @@ export interface operations {
       };
     };
   };
+  listPushSubscriptions: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The subscriptions and the key */
+      200: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PushSubscriptionList'];
+        };
+      };
+      /**
+       * @description * `malformed-json`: the body is not JSON, or is a bare value rather than an object or array
+       *     * `forbidden-key`: the body holds a key named `__proto__`, `constructor` or `prototype`
+       *     * `bad-request`: the body could not be read (aborted, wrong length), or a library refused the request with a 4xx status (its message is not shown; the status may be another 4xx)
+       */
+      400: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /**
+       * @description * `authentication-required`: an `/api/v1` route that needs a session or API key got none (`WWW-Authenticate: Bearer`)
+       *     * `invalid-token`: the access token or API key is forged, expired, for another issuer/audience, or its session was ended (`WWW-Authenticate: Bearer error="invalid_token"`)
+       */
+      401: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'WWW-Authenticate': components['headers']['WWW-Authenticate'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `api-key-not-allowed`: a personal API key used on a route that needs a session (API keys, admin, sign-out, password, data export, account erasure) */
+      403: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `payload-too-large`: the body is over 100 kB (512 kB for the Stripe webhook) */
+      413: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
+      415: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `rate-limited`: a rate limit was exceeded; `Retry-After` and the `RateLimit` header say when to retry */
+      429: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'Retry-After': components['headers']['Retry-After'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description An unexpected error (`type: about:blank`); quote the `requestId` when reporting it */
+      500: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `database-unavailable`: PostgreSQL cannot be reached (down, restarting, refusing connections); nothing was changed; retry after `Retry-After` */
+      503: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'Retry-After': components['headers']['Retry-After'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  registerPushSubscription: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Web sessions only (a request authenticated by the session cookie): the `csrfToken` of the latest sign-in, refresh or `GET /api/v1/auth/csrf` answer. Refused (403 `csrf-token-invalid`) when missing or not issued for this session. Bearer requests need none. */
+        'X-CSRF-Token'?: string;
+        /** @description Makes retries safe: the first answer (status and body) is kept for 24 h and replayed, with `Idempotent-Replayed: true`, to a retry with the same key and the same request. 1 to 255 visible ASCII characters, e.g. a UUID per user action. */
+        'Idempotency-Key'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['RegisterPushSubscription'];
+      };
+    };
+    responses: {
+      /** @description Already registered; now yours, with these keys */
+      200: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          'Idempotent-Replayed': components['headers']['Idempotent-Replayed'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PushSubscription'];
+        };
+      };
+      /** @description Registered */
+      201: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          'Idempotent-Replayed': components['headers']['Idempotent-Replayed'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PushSubscription'];
+        };
+      };
+      /**
+       * @description * `malformed-json`: the body is not JSON, or is a bare value rather than an object or array
+       *     * `forbidden-key`: the body holds a key named `__proto__`, `constructor` or `prototype`
+       *     * `bad-request`: the body could not be read (aborted, wrong length), or a library refused the request with a 4xx status (its message is not shown; the status may be another 4xx)
+       *     * `invalid-idempotency-key`: the `Idempotency-Key` header is empty, longer than 255 characters or not visible ASCII
+       */
+      400: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /**
+       * @description * `authentication-required`: an `/api/v1` route that needs a session or API key got none (`WWW-Authenticate: Bearer`)
+       *     * `invalid-token`: the access token or API key is forged, expired, for another issuer/audience, or its session was ended (`WWW-Authenticate: Bearer error="invalid_token"`)
+       */
+      401: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'WWW-Authenticate': components['headers']['WWW-Authenticate'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /**
+       * @description * `api-key-not-allowed`: a personal API key used on a route that needs a session (API keys, admin, sign-out, password, data export, account erasure)
+       *     * `csrf-token-invalid`: a cookie-authenticated state change without the session's `X-CSRF-Token`
+       */
+      403: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `not-found`: no route, or no resource of yours, at this address; or a write that refers to a record deleted meanwhile (an account erased while one of its requests ran) */
+      404: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `idempotency-in-progress`: the first request with this `Idempotency-Key` is still running; retry after `Retry-After` */
+      409: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'Retry-After': components['headers']['Retry-After'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `payload-too-large`: the body is over 100 kB (512 kB for the Stripe webhook) */
+      413: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
+      415: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /**
+       * @description * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
+       *     * `idempotency-key-reused`: an `Idempotency-Key` already used (within 24 h) with another method, path or body
+       */
+      422: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `rate-limited`: a rate limit was exceeded; `Retry-After` and the `RateLimit` header say when to retry */
+      429: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'Retry-After': components['headers']['Retry-After'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description An unexpected error (`type: about:blank`); quote the `requestId` when reporting it */
+      500: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `database-unavailable`: PostgreSQL cannot be reached (down, restarting, refusing connections); nothing was changed; retry after `Retry-After` */
+      503: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'Retry-After': components['headers']['Retry-After'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  deletePushSubscription: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Web sessions only (a request authenticated by the session cookie): the `csrfToken` of the latest sign-in, refresh or `GET /api/v1/auth/csrf` answer. Refused (403 `csrf-token-invalid`) when missing or not issued for this session. Bearer requests need none. */
+        'X-CSRF-Token'?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Deleted */
+      204: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /**
+       * @description * `malformed-json`: the body is not JSON, or is a bare value rather than an object or array
+       *     * `forbidden-key`: the body holds a key named `__proto__`, `constructor` or `prototype`
+       *     * `bad-request`: the body could not be read (aborted, wrong length), or a library refused the request with a 4xx status (its message is not shown; the status may be another 4xx)
+       *     * `invalid-parameter`: a path parameter is malformed (e.g. not a UUID)
+       */
+      400: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /**
+       * @description * `authentication-required`: an `/api/v1` route that needs a session or API key got none (`WWW-Authenticate: Bearer`)
+       *     * `invalid-token`: the access token or API key is forged, expired, for another issuer/audience, or its session was ended (`WWW-Authenticate: Bearer error="invalid_token"`)
+       */
+      401: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'WWW-Authenticate': components['headers']['WWW-Authenticate'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /**
+       * @description * `api-key-not-allowed`: a personal API key used on a route that needs a session (API keys, admin, sign-out, password, data export, account erasure)
+       *     * `csrf-token-invalid`: a cookie-authenticated state change without the session's `X-CSRF-Token`
+       */
+      403: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `not-found`: no route, or no resource of yours, at this address; or a write that refers to a record deleted meanwhile (an account erased while one of its requests ran) */
+      404: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `payload-too-large`: the body is over 100 kB (512 kB for the Stripe webhook) */
+      413: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
+      415: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `rate-limited`: a rate limit was exceeded; `Retry-After` and the `RateLimit` header say when to retry */
+      429: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'Retry-After': components['headers']['Retry-After'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description An unexpected error (`type: about:blank`); quote the `requestId` when reporting it */
+      500: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `database-unavailable`: PostgreSQL cannot be reached (down, restarting, refusing connections); nothing was changed; retry after `Retry-After` */
+      503: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'Retry-After': components['headers']['Retry-After'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
   getProfile: {
     parameters: {
       query?: never;
@@ -6709,6 +7450,147 @@ export interface operations {
        *     * `idempotency-key-reused`: an `Idempotency-Key` already used (within 24 h) with another method, path or body
        */
       422: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `rate-limited`: a rate limit was exceeded; `Retry-After` and the `RateLimit` header say when to retry */
+      429: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'Retry-After': components['headers']['Retry-After'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description An unexpected error (`type: about:blank`); quote the `requestId` when reporting it */
+      500: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `database-unavailable`: PostgreSQL cannot be reached (down, restarting, refusing connections); nothing was changed; retry after `Retry-After` */
+      503: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'Retry-After': components['headers']['Retry-After'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  getReminder: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The reminder */
+      200: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ReminderDetail'];
+        };
+      };
+      /**
+       * @description * `malformed-json`: the body is not JSON, or is a bare value rather than an object or array
+       *     * `forbidden-key`: the body holds a key named `__proto__`, `constructor` or `prototype`
+       *     * `bad-request`: the body could not be read (aborted, wrong length), or a library refused the request with a 4xx status (its message is not shown; the status may be another 4xx)
+       *     * `invalid-parameter`: a path parameter is malformed (e.g. not a UUID)
+       */
+      400: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /**
+       * @description * `authentication-required`: an `/api/v1` route that needs a session or API key got none (`WWW-Authenticate: Bearer`)
+       *     * `invalid-token`: the access token or API key is forged, expired, for another issuer/audience, or its session was ended (`WWW-Authenticate: Bearer error="invalid_token"`)
+       */
+      401: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'WWW-Authenticate': components['headers']['WWW-Authenticate'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `not-found`: no route, or no resource of yours, at this address; or a write that refers to a record deleted meanwhile (an account erased while one of its requests ran) */
+      404: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `payload-too-large`: the body is over 100 kB (512 kB for the Stripe webhook) */
+      413: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
+      415: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];

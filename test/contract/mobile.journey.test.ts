@@ -102,6 +102,7 @@ describe('mobile journey (Authorization: Bearer)', () => {
       employmentStatus: 'employed_full_time',
       ageRange: '25-34',
       timezone: 'America/New_York',
+      reminderHour: 8,
       goals: ['emergency_fund', 'pay_off_debt'],
     };
     const saved = await p.api.PUT('/api/v1/profile', { body: profile });

@@ -132,6 +132,16 @@ async function seed(url: string): Promise<void> {
       [id],
     );
     await client.query(
+      `INSERT INTO reminder_deliveries (reminder_id, user_id, occurrence, channel, status, attempts, sent_at)
+       SELECT id, user_id, due_date, channel, 'sent', 1, now() FROM reminder_schedules WHERE user_id = $1`,
+      [id],
+    );
+    await client.query(
+      `INSERT INTO push_subscriptions (user_id, endpoint, keys_enc)
+       VALUES ($1, 'https://push.example.com/send/device-1', 'k1:iv:keys')`,
+      [id],
+    );
+    await client.query(
       `WITH newer AS (
          INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at)
          VALUES ($1, gen_random_uuid(), 'hash-2', now() + interval '30 days') RETURNING id, family_id

@@ -1,7 +1,9 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { EnvSchema, REQUIRED_IN_PRODUCTION } from '../../src/config/env.schema.js';
-import { productionExample, readRepoFile, schemaNames } from './delivery.helpers.js';
+import { productionExample, ROOT, readRepoFile, schemaNames, servedProbePaths } from './delivery.helpers.js';
 
 interface Service {
   image?: string;
@@ -44,14 +46,23 @@ const seconds = (duration: string | undefined) => {
 };
 
 describe('docker-compose.yml', () => {
-  it('when started, runs the api with PostgreSQL 16+ and Redis 7+ on pinned images, and a one-shot migration', () => {
-    expect(Object.keys(services).sort()).toEqual(['api', 'migrate', 'postgres', 'redis']);
+  it('when started, runs the api and the worker with PostgreSQL 16+ and Redis 7+ on pinned images, and a one-shot migration', () => {
+    expect(Object.keys(services).sort()).toEqual(['api', 'migrate', 'postgres', 'redis', 'worker']);
     expect(majorMinor(services.postgres?.image, 'postgres')).toBeGreaterThanOrEqual(16);
     expect(majorMinor(services.redis?.image, 'redis')).toBeGreaterThanOrEqual(7);
     expect(services.migrate?.image).toBe(services.api?.image);
     expect(services.api?.build).toEqual({ context: '.', dockerfile: 'Dockerfile.production' });
     expect(services.migrate?.command?.join(' ')).toMatch(/\bprisma migrate deploy$/);
     expect(services.migrate?.restart).toBe('no');
+    expect(services.worker?.image).toBe(services.api?.image);
+    expect(services.worker?.build).toEqual(services.api?.build);
+  });
+
+  it('when the worker runs, it is the compiled src/worker.ts, as `npm run worker` runs it from source', () => {
+    expect(services.worker?.command).toEqual(['node', 'dist/worker.js']);
+    expect(existsSync(path.join(ROOT, 'src/worker.ts'))).toBe(true);
+    const scripts = (JSON.parse(readRepoFile('package.json')) as { scripts: Record<string, string> }).scripts;
+    expect(scripts.worker).toMatch(/\bsrc\/worker\.ts$/);
   });
 
   it('when ordering the start, waits for healthy databases and a successful migration before the api', () => {
@@ -61,12 +72,24 @@ describe('docker-compose.yml', () => {
       redis: { condition: 'service_healthy' },
       migrate: { condition: 'service_completed_successfully' },
     });
-    for (const name of ['postgres', 'redis', 'api']) {
+    // The worker does not check the migrations itself.
+    expect(services.worker?.depends_on).toEqual(services.api?.depends_on);
+    for (const name of ['postgres', 'redis', 'api', 'worker']) {
       const check = services[name]?.healthcheck;
       expect(check?.disable, name).not.toBe(true);
       expect(Array.isArray(check?.test) ? check.test.length : 0, name).toBeGreaterThan(1);
     }
     expect(JSON.stringify(services.api?.healthcheck?.test)).toContain('/health/readiness');
+  });
+
+  it('when the worker is checked, its healthcheck asks a probe it serves, on its default port, which is not published', () => {
+    const port = EnvSchema.shape.WORKER_PORT.parse(undefined);
+    expect(example.service.get('WORKER_PORT')).toBe(String(port));
+    const url = /http:\/\/127\.0\.0\.1:(\d+)(\/[\w/]+)/.exec(JSON.stringify(services.worker?.healthcheck?.test));
+    expect(Number(url?.[1])).toBe(port);
+    expect(url?.[2]).toBe('/health/liveness');
+    expect(servedProbePaths()).toContain(url?.[2]);
+    expect(services.worker?.ports).toBeUndefined();
   });
 
   it('when data must survive a restart, keeps it in declared named volumes', () => {
@@ -84,14 +107,16 @@ describe('docker-compose.yml', () => {
     const drainSeconds = Number(example.service.get('SHUTDOWN_TIMEOUT_MS')) / 1000;
     // src/main.ts forces an exit 5 s after the drain deadline; Docker's SIGKILL must come later still.
     expect(seconds(services.api?.stop_grace_period)).toBeGreaterThan(drainSeconds + 5);
-    for (const name of ['api', 'migrate']) {
+    // The worker drains its running jobs for as long, and forces its exit 5 s later too.
+    expect(seconds(services.worker?.stop_grace_period)).toBeGreaterThan(drainSeconds + 5);
+    for (const name of ['api', 'migrate', 'worker']) {
       expect(services[name]?.read_only, name).toBe(true);
       expect(services[name]?.cap_drop, name).toEqual(['ALL']);
     }
   });
 
   it('when variables are read, every one it interpolates and every one the api needs is in .env.production.example', () => {
-    for (const name of ['api', 'migrate']) expect(services[name]?.env_file, name).toBe('.env');
+    for (const name of ['api', 'migrate', 'worker']) expect(services[name]?.env_file, name).toBe('.env');
     const documented = new Set([...example.service.keys(), ...example.composeOnly.keys()]);
     const interpolated = strings(compose).flatMap((s) =>
       [...s.replace(/\$\$/g, '').matchAll(/\$\{?([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]),

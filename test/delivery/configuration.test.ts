@@ -72,9 +72,10 @@ describe('.env.production.example', () => {
     const problems = configProblems(env);
     expect(problems.length).toBeGreaterThan(0);
     for (const [name, value] of example.service) {
-      if (/replace-me/i.test(value) && !isUrl(value)) {
-        expect(problems, name).toContainEqual(expect.stringMatching(new RegExp(`^${name}: is an example placeholder`)));
-      }
+      if (!/replace-me/i.test(value)) continue;
+      // A bare secret is refused as a placeholder; a URL, for the placeholder password it carries.
+      const refusal = isUrl(value) ? 'its password is an example placeholder' : 'is an example placeholder';
+      expect(problems, name).toContainEqual(expect.stringMatching(new RegExp(`^${name}: ${refusal}`)));
     }
   });
 

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,6 +6,9 @@ import { parseEnv } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { type Config, loadConfig } from '../../src/config/config.js';
 import { EnvSchema } from '../../src/config/env.schema.js';
+import { probeRoutes } from '../../src/modules/health/health.routes.js';
+import { createHealthService } from '../../src/modules/health/health.service.js';
+import { createLifecycle } from '../../src/platform/lifecycle.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -13,6 +16,26 @@ export const readRepoFile = (relative: string) => readFileSync(path.join(ROOT, r
 
 /** Every variable the service reads, from the schema itself (other work adds variables: never a copy of the list). */
 export const schemaNames = () => Object.keys(EnvSchema.shape).sort();
+
+/**
+ * The probe paths the processes serve, from the probes' own route table: what src/app.ts mounts for the API, and
+ * src/worker-process.ts for the worker on WORKER_PORT.
+ */
+export function servedProbePaths(): string[] {
+  const health = createHealthService({
+    lifecycle: createLifecycle(),
+    version: 'test',
+    checks: { postgres: async () => {} },
+    poolStats: () => ({ max: 1, total: 0, idle: 0, waiting: 0 }),
+  });
+  try {
+    return probeRoutes(health)
+      .routes.filter((r) => r.method === 'get')
+      .map((r) => r.path);
+  } finally {
+    health.close();
+  }
+}
 
 /** A secret production accepts: random, long enough, no placeholder words. */
 export const strongSecret = () => randomBytes(48).toString('base64url');
@@ -53,11 +76,22 @@ export function productionExample() {
 /** A URL (scheme://…) rather than a bare secret. */
 export const isUrl = (value: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(value);
 
+/**
+ * A VAPID private key as `npx web-push generate-vapid-keys` prints it: a P-256 private key, all 32 bytes in base64url.
+ * (The JWK's `d` keeps leading zero bytes, which `ECDH.getPrivateKey()` drops once in 256 keys.)
+ */
+export function vapidPrivateKey(): string {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  return privateKey.export({ format: 'jwk' }).d as string;
+}
+
 /** Replaces every bare `replace-me` placeholder with a real-looking secret; URLs stay as they are. */
 export function withRealSecrets(env: Map<string, string>): Record<string, string> {
   return Object.fromEntries(
     [...env].map(([k, v]) => {
       if (!/replace-me/i.test(v)) return [k, v] as const;
+      // A key pair's private half, not any random string.
+      if (k === 'VAPID_PRIVATE_KEY') return [k, vapidPrivateKey()] as const;
       // A key list keeps its id:base64 shape with a real 32-byte key.
       if (/^[\w-]+:replace-me/i.test(v))
         return [k, `${v.split(':')[0]}:${randomBytes(32).toString('base64')}`] as const;

@@ -1,10 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EnvSchema, REQUIRED_IN_PRODUCTION } from '../../src/config/env.schema.js';
-import { probeRoutes } from '../../src/modules/health/health.routes.js';
-import { createHealthService } from '../../src/modules/health/health.service.js';
-import { createLifecycle } from '../../src/platform/lifecycle.js';
+import { EnvSchema, REQUIRED_IN_PRODUCTION, SECRET_VARIABLES } from '../../src/config/env.schema.js';
 import {
   configProblems,
   type K8sObject,
@@ -12,6 +9,7 @@ import {
   loadFrom,
   ROOT,
   schemaNames,
+  servedProbePaths,
   withRealSecrets,
 } from './delivery.helpers.js';
 
@@ -22,14 +20,19 @@ const one = (kind: string, file?: string) => {
   return found[0] as K8sObject;
 };
 
-const deployment = one('Deployment');
+const deployment = one('Deployment', 'deployment.yaml');
+const workerDeployment = one('Deployment', 'worker-deployment.yaml');
 const job = one('Job');
 const service = one('Service');
 const configMap = one('ConfigMap');
 const secret = one('Secret', 'secret.example.yaml');
 const pod = deployment.spec.template.spec;
+const workerPod = workerDeployment.spec.template.spec;
 const [api] = pod.containers;
+const [worker] = workerPod.containers;
 const [migrate] = job.spec.template.spec.containers;
+const apiLabels: Record<string, string> = deployment.spec.template.metadata.labels;
+const workerLabels: Record<string, string> = workerDeployment.spec.template.metadata.labels;
 
 interface Probe {
   httpGet: { path: string; port: number | string };
@@ -38,17 +41,43 @@ interface ContainerPort {
   name?: string;
   containerPort: number;
 }
+interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: Array<{ key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }>;
+}
 
-/** A probe or Service port, named or numbered, as the container port number it reaches. */
-const containerPort = (port: number | string) =>
-  typeof port === 'number' ? port : (api.ports as ContainerPort[]).find((p) => p.name === port)?.containerPort;
+/** A probe or Service port, named or numbered, as the number of the container port it reaches. */
+const containerPort = (container: { ports?: ContainerPort[] }, port: number | string) =>
+  typeof port === 'number' ? port : container.ports?.find((p) => p.name === port)?.containerPort;
 
-/** Whether a label selector matches a set of labels. */
-const selects = (selector: Record<string, string>, labels: Record<string, string>) =>
-  Object.entries(selector).every(([k, v]) => labels[k] === v);
+/** Whether a label selector (a Service's map, or matchLabels and matchExpressions) matches a set of labels. */
+function selects(selector: Record<string, string> | LabelSelector, labels: Record<string, string>): boolean {
+  const isLabelSelector = 'matchLabels' in selector || 'matchExpressions' in selector;
+  const { matchLabels = {}, matchExpressions = [] } = isLabelSelector
+    ? (selector as LabelSelector)
+    : { matchLabels: selector as Record<string, string> };
+  return (
+    Object.entries(matchLabels).every(([k, v]) => labels[k] === v) &&
+    matchExpressions.every(({ key, operator, values = [] }) => {
+      const value = labels[key];
+      if (operator === 'In') return value !== undefined && values.includes(value);
+      if (operator === 'NotIn') return value === undefined || !values.includes(value);
+      return operator === 'Exists' ? value !== undefined : value === undefined;
+    })
+  );
+}
+
+const PROBES = {
+  startupProbe: '/health/startup',
+  livenessProbe: '/health/liveness',
+  readinessProbe: '/health/readiness',
+};
 
 const configMapData = configMap.data ?? {};
 const secretData = secret.stringData ?? {};
+/** The drain deadline on SIGTERM the pods read from the ConfigMap, in seconds. */
+const drainSeconds = () =>
+  Number(configMapData.SHUTDOWN_TIMEOUT_MS ?? EnvSchema.shape.SHUTDOWN_TIMEOUT_MS.parse(undefined)) / 1000;
 
 describe('Kubernetes manifests', () => {
   it('when applied with kustomize, lists every manifest but the Secret example, which would overwrite the real one', () => {
@@ -62,23 +91,8 @@ describe('Kubernetes manifests', () => {
   });
 
   it('when the kubelet probes a pod, each probe asks a health endpoint the app serves', () => {
-    // The probes' own route table: the routes app.ts mounts, with their full paths.
-    const health = createHealthService({
-      lifecycle: createLifecycle(),
-      version: 'test',
-      checks: { postgres: async () => {} },
-      poolStats: () => ({ max: 1, total: 0, idle: 0, waiting: 0 }),
-    });
-    const served = probeRoutes(health)
-      .routes.filter((r) => r.method === 'get')
-      .map((r) => r.path);
-    health.close();
-    const probes = {
-      startupProbe: '/health/startup',
-      livenessProbe: '/health/liveness',
-      readinessProbe: '/health/readiness',
-    };
-    for (const [probe, expected] of Object.entries(probes)) {
+    const served = servedProbePaths();
+    for (const [probe, expected] of Object.entries(PROBES)) {
       const { httpGet } = api[probe] as Probe;
       expect(httpGet.path, probe).toBe(expected);
       expect(served, probe).toContain(httpGet.path);
@@ -92,28 +106,65 @@ describe('Kubernetes manifests', () => {
     const port = EnvSchema.shape.PORT.parse(undefined);
     expect(Number(configMapData.PORT ?? port)).toBe(port);
     expect(api.ports).toEqual([{ name: 'http', containerPort: port, protocol: 'TCP' }]);
-    for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe']) {
-      expect(containerPort((api[probe] as Probe).httpGet.port), probe).toBe(port);
+    for (const probe of Object.keys(PROBES)) {
+      expect(containerPort(api, (api[probe] as Probe).httpGet.port), probe).toBe(port);
     }
     const [servicePort] = service.spec.ports;
-    expect(containerPort(servicePort.targetPort)).toBe(port);
-    expect(selects(service.spec.selector, deployment.spec.template.metadata.labels)).toBe(true);
-    expect(selects(deployment.spec.selector.matchLabels, deployment.spec.template.metadata.labels)).toBe(true);
+    expect(containerPort(api, servicePort.targetPort)).toBe(port);
+    expect(selects(service.spec.selector, apiLabels)).toBe(true);
+    expect(selects(deployment.spec.selector, apiLabels)).toBe(true);
   });
 
   it('when a pod is stopped, the grace period covers the preStop sleep, the drain and the forced-exit margin', () => {
     const command: string[] = api.lifecycle.preStop.exec?.command ?? [];
     const preStop = api.lifecycle.preStop.sleep?.seconds ?? (command[0] === 'sleep' ? Number(command[1]) : Number.NaN);
     expect(preStop).toBeGreaterThanOrEqual(5);
-    const drainSeconds =
-      Number(configMapData.SHUTDOWN_TIMEOUT_MS ?? EnvSchema.shape.SHUTDOWN_TIMEOUT_MS.parse(undefined)) / 1000;
     // src/main.ts exits by force 5 s after the drain deadline; SIGKILL must not come before that.
-    expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(preStop + drainSeconds + 5);
+    expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(preStop + drainSeconds() + 5);
   });
 
-  it('when scheduled, the api and the migration run unprivileged, read-only, with no capability and bounded resources', () => {
+  it('when the worker runs, it is the same image running the compiled src/worker.ts, with the same configuration', () => {
+    expect(worker.image).toBe(api.image);
+    // `args` keeps the image's entrypoint (tini) as PID 1, which passes SIGTERM on.
+    expect(worker.command).toBeUndefined();
+    expect(worker.args).toEqual(['node', 'dist/worker.js']);
+    expect(existsSync(path.join(ROOT, 'src/worker.ts'))).toBe(true);
+    expect(worker.envFrom).toEqual(api.envFrom);
+    expect(selects(workerDeployment.spec.selector, workerLabels)).toBe(true);
+    // Its own pods: the API's selectors (Deployment, Service, PDB, HPA's target) never pick a worker.
+    expect(selects(deployment.spec.selector, workerLabels)).toBe(false);
+    expect(selects(workerDeployment.spec.selector, apiLabels)).toBe(false);
+  });
+
+  it('when the kubelet probes a worker, each probe asks a health endpoint the worker serves on WORKER_PORT', () => {
+    const port = EnvSchema.shape.WORKER_PORT.parse(undefined);
+    expect(Number(configMapData.WORKER_PORT ?? port)).toBe(port);
+    expect(worker.ports).toEqual([{ name: 'http', containerPort: port, protocol: 'TCP' }]);
+    const served = servedProbePaths();
+    for (const [probe, expected] of Object.entries(PROBES)) {
+      const { httpGet } = worker[probe] as Probe;
+      expect(httpGet.path, probe).toBe(expected);
+      expect(served, probe).toContain(httpGet.path);
+      expect(containerPort(worker, httpGet.port), probe).toBe(port);
+    }
+  });
+
+  it('when the worker takes no traffic, no Service selects its pods', () => {
+    for (const s of objects.filter((o) => o.kind === 'Service')) {
+      expect(selects(s.spec.selector, workerLabels), s.metadata.name).toBe(false);
+    }
+  });
+
+  it('when a worker is stopped, the grace period covers the drain of its running jobs and the forced-exit margin', () => {
+    expect(worker.lifecycle?.preStop).toBeUndefined(); // no endpoint to leave first
+    // src/worker-process.ts exits by force 5 s after the drain deadline; SIGKILL must not come before that.
+    expect(workerPod.terminationGracePeriodSeconds).toBeGreaterThan(drainSeconds() + 5);
+  });
+
+  it('when scheduled, the api, the worker and the migration run unprivileged, read-only, with no capability and bounded resources', () => {
     for (const [name, spec, container] of [
       ['api', pod, api],
+      ['worker', workerPod, worker],
       ['migrate', job.spec.template.spec, migrate],
     ]) {
       expect(spec.securityContext, name).toMatchObject({
@@ -142,7 +193,7 @@ describe('Kubernetes manifests', () => {
   it('when configured, reads only variables of the config schema from the ConfigMap and the Secret', () => {
     const names = schemaNames();
     for (const key of [...Object.keys(configMapData), ...Object.keys(secretData)]) expect(names, key).toContain(key);
-    for (const container of [api, migrate]) {
+    for (const container of [api, worker, migrate]) {
       for (const env of container.env ?? []) expect(names, env.name).toContain(env.name);
       expect(container.envFrom).toEqual([
         { configMapRef: { name: configMap.metadata.name } },
@@ -152,8 +203,8 @@ describe('Kubernetes manifests', () => {
     for (const name of Object.keys(REQUIRED_IN_PRODUCTION)) {
       expect({ ...configMapData, ...secretData }[name], name).toBeTruthy();
     }
-    // Secrets belong in the Secret: nothing in the ConfigMap is a secret.
-    for (const key of ['DATABASE_URL', 'REDIS_URL', 'HEALTH_TOKEN', 'METRICS_TOKEN']) {
+    // Secrets belong in the Secret: nothing in the ConfigMap is a secret or a URL with credentials.
+    for (const key of [...SECRET_VARIABLES, 'DATABASE_URL', 'REDIS_URL', 'SMTP_URL']) {
       expect(Object.keys(configMapData), key).not.toContain(key);
     }
   });
@@ -173,7 +224,11 @@ describe('Kubernetes manifests', () => {
     // `args` keeps the image's entrypoint (tini) as PID 1.
     expect(migrate.command).toBeUndefined();
     expect(job.spec.template.spec.restartPolicy).toBe('Never');
-    expect(selects(deployment.spec.selector.matchLabels, job.spec.template.metadata.labels)).toBe(false);
+    expect(selects(deployment.spec.selector, job.spec.template.metadata.labels)).toBe(false);
+  });
+
+  it('when work is scheduled, the worker keeps the schedules: no CronJob runs it a second time', () => {
+    expect(objects.filter((o) => o.kind === 'CronJob').map((o) => o.file)).toEqual([]);
   });
 
   it('when load changes or nodes are drained, the HPA and the PodDisruptionBudget keep at least one pod serving', () => {
@@ -187,31 +242,79 @@ describe('Kubernetes manifests', () => {
     expect(hpa.spec.minReplicas).toBeGreaterThanOrEqual(2);
     expect(hpa.spec.maxReplicas).toBeGreaterThan(hpa.spec.minReplicas);
     expect(deployment.spec.replicas).toBeUndefined();
-    const pdb = one('PodDisruptionBudget');
+    const pdb = one('PodDisruptionBudget', 'pdb.yaml');
     expect(pdb.apiVersion).toBe('policy/v1');
-    expect(selects(pdb.spec.selector.matchLabels, deployment.spec.template.metadata.labels)).toBe(true);
+    expect(selects(pdb.spec.selector, apiLabels)).toBe(true);
+    expect(selects(pdb.spec.selector, workerLabels)).toBe(false);
     expect(pdb.spec.maxUnavailable ?? hpa.spec.minReplicas - pdb.spec.minAvailable).toBeLessThan(hpa.spec.minReplicas);
   });
 
-  it('when the network policy applies, it admits the ingress controller on the app port and lets out only what the app needs', () => {
-    const policy = one('NetworkPolicy');
-    expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
-    for (const labels of [deployment.spec.template.metadata.labels, job.spec.template.metadata.labels]) {
-      expect(selects(policy.spec.podSelector.matchLabels, labels)).toBe(true);
-    }
+  it('when nodes are drained, the worker PodDisruptionBudget keeps at least one worker running', () => {
+    const replicas = workerDeployment.spec.replicas as number;
+    expect(replicas).toBeGreaterThanOrEqual(2);
+    const pdb = one('PodDisruptionBudget', 'worker-pdb.yaml');
+    expect(pdb.apiVersion).toBe('policy/v1');
+    expect(selects(pdb.spec.selector, workerLabels)).toBe(true);
+    expect(selects(pdb.spec.selector, apiLabels)).toBe(false);
+    expect(pdb.spec.maxUnavailable ?? replicas - pdb.spec.minAvailable).toBeLessThan(replicas);
+    expect(objects.filter((o) => o.kind === 'HorizontalPodAutoscaler').map((o) => o.spec.scaleTargetRef.name)).toEqual([
+      deployment.metadata.name,
+    ]);
+  });
+
+  it('when the network policies apply, each pod is selected by one, which admits only its callers and lets out only what it needs', () => {
+    const policies = objects.filter((o) => o.kind === 'NetworkPolicy');
+    const policyOf = (labels: Record<string, string>) => {
+      const selecting = policies.filter((p) => selects(p.spec.podSelector, labels));
+      // Policies add up: a second one selecting the same pod would widen what it allows.
+      expect(selecting.map((p) => p.metadata.name)).toHaveLength(1);
+      return selecting[0] as K8sObject;
+    };
+    const apiPolicy = policyOf(apiLabels);
+    expect(policyOf(job.spec.template.metadata.labels)).toBe(apiPolicy);
+    // A pod of the service with no component of its own (a backup CronJob) gets the API's rules, not none.
+    expect(policyOf({ 'app.kubernetes.io/name': 'mingus-api' })).toBe(apiPolicy);
+    const workerPolicy = policyOf(workerLabels);
+    expect(workerPolicy).not.toBe(apiPolicy);
+
+    type Rule = { from?: unknown[]; ports: Array<{ protocol: string; port: number }> };
+    const admitted = (policy: K8sObject) =>
+      (policy.spec.ingress as Rule[]).map((rule) => {
+        expect(rule.from?.length).toBeGreaterThan(0);
+        return { from: JSON.stringify(rule.from), ports: rule.ports };
+      });
+    const egress = (policy: K8sObject) =>
+      (policy.spec.egress as Rule[]).flatMap((r) => r.ports.map((p) => `${p.protocol}/${p.port}`)).sort();
+    for (const policy of [apiPolicy, workerPolicy]) expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+
     const port = EnvSchema.shape.PORT.parse(undefined);
-    const ingressFrom = (policy.spec.ingress as Array<{ from: unknown[]; ports: Array<{ port: number }> }>).map(
-      (rule) => {
-        expect(rule.from.length).toBeGreaterThan(0);
-        expect(rule.ports).toEqual([{ protocol: 'TCP', port }]);
-        return JSON.stringify(rule.from);
-      },
-    );
-    expect(ingressFrom.join()).toContain('ingress-nginx');
-    const egress = (policy.spec.egress as Array<{ ports: Array<{ protocol: string; port: number }> }>).flatMap((r) =>
-      r.ports.map((p) => `${p.protocol}/${p.port}`),
-    );
-    expect(egress.sort()).toEqual(['TCP/443', 'TCP/53', 'TCP/5432', 'TCP/6379', 'UDP/53']);
+    const apiIngress = admitted(apiPolicy);
+    for (const rule of apiIngress) expect(rule.ports).toEqual([{ protocol: 'TCP', port }]);
+    expect(apiIngress.map((r) => r.from).join()).toContain('ingress-nginx');
+    expect(egress(apiPolicy)).toEqual(['TCP/443', 'TCP/53', 'TCP/5432', 'TCP/6379', 'UDP/53']);
+
+    // The worker: Prometheus alone, on WORKER_PORT; out, what the API reaches plus SMTP (submission and TLS).
+    const workerPort = EnvSchema.shape.WORKER_PORT.parse(undefined);
+    const workerIngress = admitted(workerPolicy);
+    expect(workerIngress.map((r) => r.ports)).toEqual([[{ protocol: 'TCP', port: workerPort }]]);
+    expect(workerIngress[0]?.from).toContain('monitoring');
+    expect(workerIngress[0]?.from).not.toContain('ingress-nginx');
+    expect(egress(workerPolicy)).toEqual(['TCP/443', 'TCP/465', 'TCP/53', 'TCP/5432', 'TCP/587', 'TCP/6379', 'UDP/53']);
+
+    // HTTPS and SMTP go to public addresses only: a Web Push endpoint a client registered, or a compromised pod, never
+    // reaches a private service or the cloud metadata address through them (docs/security.md, API7).
+    const privateRanges = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16'];
+    for (const policy of [apiPolicy, workerPolicy]) {
+      for (const rule of policy.spec.egress as Array<
+        Rule & { to: Array<{ ipBlock?: { cidr: string; except?: string[] } }> }
+      >) {
+        if (!rule.ports.some((p) => [443, 465, 587].includes(p.port))) continue;
+        for (const peer of rule.to) {
+          expect(peer.ipBlock?.cidr, policy.metadata.name).toBe('0.0.0.0/0');
+          expect(peer.ipBlock?.except, policy.metadata.name).toEqual(expect.arrayContaining(privateRanges));
+        }
+      }
+    }
   });
 
   it('when exposed, TLS ends at the ingress, which routes to the Service', () => {

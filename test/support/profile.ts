@@ -11,5 +11,6 @@ export const EMPTY_PROFILE_BODY = {
   employmentStatus: null,
   ageRange: null,
   timezone: 'UTC',
+  reminderHour: 9,
   goals: [],
 };

@@ -17,14 +17,24 @@ export async function freePort(): Promise<number> {
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Runs the real entry point (src/main.ts) in its own process with exactly `env` (plus PATH and HOME), and waits
+ * Runs the real entry point (src/main.ts, or the worker's: `entry`) in its own process with exactly `env` (plus PATH and HOME), and waits
  * until `GET <ready>` answers `status`. Output is collected for assertions and failure messages.
  */
-export async function spawnServer(env: Record<string, string>, until = { path: '/health/startup', status: 200 }) {
+export async function spawnServer(
+  env: Record<string, string>,
+  until = { path: '/health/startup', status: 200 },
+  entry = { script: 'src/main.ts', portVariable: 'PORT' },
+) {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry.script], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, HOST: '127.0.0.1', PORT: String(port), ...env },
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      HOST: '127.0.0.1',
+      [entry.portVariable]: String(port),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -6,8 +6,9 @@ import { SessionsExport } from '../auth/auth.schemas.js';
 import { BankingExport } from '../banking/banking.schemas.js';
 import { CheckinsExport } from '../checkins/checkins.schemas.js';
 import { ProfileExport } from '../profiles/profiles.schemas.js';
+import { PushSubscriptionsExport } from '../push/push.schemas.js';
 import { SubmissionsExport } from '../questionnaires/questionnaires.schemas.js';
-import { RemindersExport } from '../reminders/reminders.schemas.js';
+import { ReminderDeliveriesExport, RemindersExport } from '../reminders/reminders.schemas.js';
 import { BillingExport } from '../subscriptions/subscriptions.schemas.js';
 import { UserName, UserRole, UserStatus } from '../users/users.schemas.js';
 
@@ -59,6 +60,8 @@ const ExportSections = z.object({
   checkins: CheckinsExport,
   questionnaireSubmissions: SubmissionsExport,
   reminders: RemindersExport,
+  reminderDeliveries: ReminderDeliveriesExport,
+  pushSubscriptions: PushSubscriptionsExport,
   billing: BillingExport,
   banking: BankingExport,
 });
@@ -128,6 +131,7 @@ const EXAMPLE = {
       employmentStatus: 'employed_full_time',
       ageRange: '25-34',
       timezone: 'America/New_York',
+      reminderHour: 9,
       goals: ['emergency_fund'],
       updatedAt: '2026-11-20T18:00:00.000Z',
     },
@@ -148,6 +152,8 @@ const EXAMPLE = {
     ],
     questionnaireSubmissions: [],
     reminders: [],
+    reminderDeliveries: [],
+    pushSubscriptions: [],
     billing: { subscription: null, invoices: [] },
     banking: { items: [], accounts: [], transactions: [] },
   },

@@ -1,6 +1,6 @@
 import { type FieldCipher, fieldContext } from '../../platform/crypto.js';
 import type { ProfileData, ProfileRow } from './profiles.repo.js';
-import { DEFAULT_TIME_ZONE, type Profile, type ProfileFields } from './profiles.schemas.js';
+import { DEFAULT_REMINDER_HOUR, DEFAULT_TIME_ZONE, type Profile, type ProfileFields } from './profiles.schemas.js';
 
 /** The encrypted columns of user_profiles and the field each holds; the column name is part of the context. */
 const MONEY = [
@@ -21,6 +21,7 @@ export const EMPTY_PROFILE: Profile = {
   employmentStatus: null,
   ageRange: null,
   timezone: DEFAULT_TIME_ZONE,
+  reminderHour: DEFAULT_REMINDER_HOUR,
   goals: [],
   updatedAt: null,
 };
@@ -59,6 +60,7 @@ export function decodeProfile(cipher: FieldCipher, userId: string, row: ProfileR
     employmentStatus: row.employmentStatus as Profile['employmentStatus'],
     ageRange: row.ageRange as Profile['ageRange'],
     timezone: row.timezone,
+    reminderHour: row.reminderHour,
     goals: row.goals as Profile['goals'],
     updatedAt: row.updatedAt.toISOString(),
   };

@@ -13,6 +13,7 @@ export interface ProfileRow {
   employmentStatus: string | null;
   ageRange: string | null;
   timezone: string;
+  reminderHour: number;
   goals: string[];
   updatedAt: Date;
 }
@@ -30,6 +31,7 @@ const COLUMNS = {
   employmentStatus: true,
   ageRange: true,
   timezone: true,
+  reminderHour: true,
   goals: true,
   updatedAt: true,
 } as const;

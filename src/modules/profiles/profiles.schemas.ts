@@ -72,6 +72,13 @@ export const TimeZone = z
   .overwrite((name) => canonicalTimeZone(name) ?? name)
   .meta({ description: 'IANA time zone name; decides what "today" is for check-ins', example: 'America/New_York' });
 
+/** The hour (0–23) of the due date, in `timezone`, at which reminders are sent; 9 until set. */
+export const DEFAULT_REMINDER_HOUR = 9;
+const ReminderHour = int32(0, 23).meta({
+  description: 'Hour of the day (0-23, in `timezone`) at which reminders are sent on their due date; 9 by default',
+  example: DEFAULT_REMINDER_HOUR,
+});
+
 /**
  * PUT replaces the whole profile, so it takes the whole representation: every field is required (null clears a
  * nullable one, `goals: []` clears the goals), and a field left out is a 422 rather than silently cleared. An unknown
@@ -93,6 +100,7 @@ export const PutProfileBody = z
     employmentStatus: z.enum(EMPLOYMENT_STATUSES).nullable().meta({ example: 'employed_full_time' }),
     ageRange: z.enum(AGE_RANGES).nullable().meta({ example: '25-34' }),
     timezone: TimeZone,
+    reminderHour: ReminderHour,
     goals: z
       .array(z.enum(GOALS))
       .max(GOALS.length)
@@ -117,6 +125,7 @@ export const Profile = z
     employmentStatus: z.enum(EMPLOYMENT_STATUSES).nullable().meta({ example: 'employed_full_time' }),
     ageRange: z.enum(AGE_RANGES).nullable().meta({ example: '25-34' }),
     timezone: z.string().max(TIME_ZONE_MAX_CHARS).meta({ example: 'America/New_York' }),
+    reminderHour: ReminderHour,
     goals: z
       .array(z.enum(GOALS))
       .max(GOALS.length)

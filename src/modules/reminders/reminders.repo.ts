@@ -46,6 +46,10 @@ export async function lockReminder(tx: Queryable, userId: string, id: string): P
   return clientOf(tx).reminderSchedule.findFirst({ where: { id, userId } });
 }
 
+export function findReminder(db: Queryable, userId: string, id: string): Promise<ReminderRow | null> {
+  return clientOf(db).reminderSchedule.findFirst({ where: { id, userId } });
+}
+
 export interface ReminderChanges {
   title?: string;
   dueDate?: string;

@@ -8,6 +8,7 @@ import { json, operation } from '../../openapi/operation.js';
 import {
   CreateReminderBody,
   Reminder,
+  ReminderDetail,
   ReminderListQuery,
   ReminderPage,
   ReminderParams,
@@ -23,6 +24,13 @@ const LIST = operation({
   summary: 'Your reminders, soonest due first (due date, then id)',
   replies: { 200: json('A page of reminders', ReminderPage) },
   problems: ['invalid-cursor'],
+});
+const GET = operation({
+  operationId: 'getReminder',
+  tag,
+  summary: 'One reminder, with the delivery of its latest occurrence',
+  replies: { 200: json('The reminder', ReminderDetail) },
+  problems: ['not-found'],
 });
 const CREATE = operation({
   operationId: 'createReminder',
@@ -57,6 +65,11 @@ export function remindersRoutes(svc: RemindersService, deps: { csrf: Csrf; idemp
   const list = validate({ query: ReminderListQuery });
   r.get('/', LIST, list, async (req, res) => {
     res.json(await svc.list(principalOf(req).userId, list.input(req).query));
+  });
+
+  const get = validate({ params: ReminderParams });
+  r.get('/:id', GET, get, async (req, res) => {
+    res.json(await svc.get(principalOf(req).userId, get.input(req).params.id));
   });
 
   const create = validate({ body: CreateReminderBody });

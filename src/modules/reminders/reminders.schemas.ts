@@ -83,6 +83,39 @@ export type Reminder = z.infer<typeof Reminder>;
 
 export const ReminderPage = pageOf(Reminder).meta({ id: 'ReminderPage' });
 
+/** `reminder_deliveries.last_error_code` is varchar(64). */
+const ERROR_CODE_MAX_CHARS = 64;
+
+export const ReminderDelivery = z
+  .object({
+    occurrence: CalendarDate.meta({ description: 'The due date this delivery was for', example: '2026-12-01' }),
+    channel: ChannelEnum.meta({ example: 'email' }),
+    status: z.enum(['retrying', 'sent', 'failed', 'skipped']).meta({
+      description:
+        '`retrying`: an attempt failed and another is scheduled; `sent`: handed to the mail server or push ' +
+        'service; `failed`: refused for good or out of attempts; `skipped`: a push reminder with no device registered',
+      example: 'sent',
+    }),
+    attempts: int32(1, 100).meta({ example: 1 }),
+    lastErrorCode: z
+      .string()
+      .max(ERROR_CODE_MAX_CHARS)
+      .nullable()
+      .meta({ description: 'Why the last attempt failed (smtp-refused, push-gone, …)', example: null }),
+    sentAt: Instant.nullable().meta({ example: '2026-12-01T14:00:03.120Z' }),
+  })
+  .meta({ id: 'ReminderDelivery' });
+
+/** The `reminderDeliveries` section of the GDPR export: every delivery of every reminder. */
+export const ReminderDeliveriesExport = z.array(ReminderDelivery.extend({ reminderId: Id })).max(JS_ARRAY_MAX_LENGTH);
+
+export const ReminderDetail = Reminder.extend({
+  lastDelivery: ReminderDelivery.nullable().meta({
+    description: 'The delivery of the latest occurrence sent or attempted; null before the first',
+  }),
+}).meta({ id: 'ReminderDetail' });
+export type ReminderDetail = z.infer<typeof ReminderDetail>;
+
 /**
  * The `reminders` section of the GDPR export: every reminder, completed ones included, with the day of the month
  * a monthly series returns to.

@@ -3,9 +3,11 @@ import type { Cursors } from '../../http/pagination.js';
 import type { RequestContext } from '../../http/request-context.js';
 import type { Db } from '../../platform/db-handle.js';
 import type { AuditLog } from '../audit/audit.port.js';
+import { lastDelivery } from './reminders.deliveries.repo.js';
 import { dayOfMonth, nextDueDate } from './reminders.recurrence.js';
 import {
   deleteReminder,
+  findReminder,
   insertNextOccurrence,
   insertReminder,
   listReminders,
@@ -17,6 +19,7 @@ import {
   type CreateReminderBody,
   isoDate,
   type Reminder,
+  type ReminderDetail,
   type ReminderListQuery,
   type ReminderRow,
   toReminder,
@@ -112,6 +115,12 @@ export function createRemindersService(deps: RemindersServiceDeps) {
         return created;
       });
       return toReminder(row);
+    },
+
+    async get(userId: string, id: string): Promise<ReminderDetail> {
+      const row = await findReminder(db, userId, id);
+      if (!row) throw notFound();
+      return { ...toReminder(row), lastDelivery: (await lastDelivery(db, id)) ?? null };
     },
 
     async list(userId: string, query: ReminderListQuery) {

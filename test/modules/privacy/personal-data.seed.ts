@@ -58,10 +58,23 @@ export async function seedPersonalData(t: TestApp, userId: string): Promise<Seed
     [userId, enc('financial_questionnaire_submissions', 'answers_enc', JSON.stringify({ q1: 3, note: answer }))],
   );
   const reminder = `seed reminder ${tag}`;
-  await q(
-    `INSERT INTO reminder_schedules (user_id, title, due_date, anchor_day) VALUES ($1, $2, current_date + 3, EXTRACT(DAY FROM current_date + 3))`,
+  const { rows: reminders } = await q(
+    `INSERT INTO reminder_schedules (user_id, title, due_date, anchor_day) VALUES ($1, $2, current_date + 3, EXTRACT(DAY FROM current_date + 3)) RETURNING id`,
     [userId, reminder],
   );
+  const reminderId = reminders[0].id as string;
+  const deliveryCode = `seed-${tag}`.slice(0, 64);
+  await q(
+    `INSERT INTO reminder_deliveries (reminder_id, user_id, occurrence, channel, status, attempts, last_error_code)
+     VALUES ($1, $2, current_date, 'email', 'failed', 1, $3)`,
+    [reminderId, userId, deliveryCode],
+  );
+  const pushEndpoint = `https://push.example.com/seed-${tag}`;
+  await q(`INSERT INTO push_subscriptions (user_id, endpoint, keys_enc) VALUES ($1, $2, $3)`, [
+    userId,
+    pushEndpoint,
+    enc('push_subscriptions', 'keys_enc', JSON.stringify({ p256dh: `seed-p256dh-${tag}`, auth: `seed-auth-${tag}` })),
+  ]);
   const n = Number.parseInt(tag.slice(0, 5), 16);
   // An instant and an amount unique to this user: any export of a subscription or an invoice shows them.
   const periodEnd = new Date(Date.UTC(2031, 0, 1) + (n % 500_000) * 60_000).toISOString();
@@ -114,6 +127,8 @@ export async function seedPersonalData(t: TestApp, userId: string): Promise<Seed
       user_health_checkins: note,
       financial_questionnaire_submissions: answer,
       reminder_schedules: reminder,
+      reminder_deliveries: deliveryCode,
+      push_subscriptions: pushEndpoint,
       subscriptions: periodEnd,
       billing_invoices: invoiceCents,
       plaid_items: institution,
@@ -122,6 +137,13 @@ export async function seedPersonalData(t: TestApp, userId: string): Promise<Seed
       audit_log: auditRequest,
       idempotency_keys: idempotencyKey,
     },
-    secrets: [`seed-token-hash-${tag}`, `seed-key-hash-${tag}`, accessToken, accessTokenEnc, 'seed-request-hash'],
+    secrets: [
+      `seed-token-hash-${tag}`,
+      `seed-key-hash-${tag}`,
+      accessToken,
+      accessTokenEnc,
+      'seed-request-hash',
+      `seed-auth-${tag}`,
+    ],
   };
 }

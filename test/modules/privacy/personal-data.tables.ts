@@ -13,6 +13,8 @@ export const SECTION_TABLES: Record<string, readonly string[]> = {
   checkins: ['user_health_checkins'],
   questionnaireSubmissions: ['financial_questionnaire_submissions'],
   reminders: ['reminder_schedules'],
+  reminderDeliveries: ['reminder_deliveries'],
+  pushSubscriptions: ['push_subscriptions'],
   billing: ['subscriptions', 'billing_invoices'],
   banking: ['plaid_items', 'bank_accounts', 'bank_transactions'],
 };

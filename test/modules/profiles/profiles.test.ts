@@ -26,6 +26,7 @@ const FULL = {
   employmentStatus: 'employed_full_time',
   ageRange: '25-34',
   timezone: 'America/New_York',
+  reminderHour: 7,
   goals: ['emergency_fund', 'pay_off_debt'],
 };
 
@@ -166,6 +167,10 @@ describe('PUT /api/v1/profile', () => {
     ['an unknown time zone', { timezone: 'Mars/Olympus_Mons' }, 'body.timezone'],
     ['an offset instead of a zone', { timezone: '+05:00' }, 'body.timezone'],
     ['a null time zone', { timezone: null }, 'body.timezone'],
+    ['a reminder hour past 23', { reminderHour: 24 }, 'body.reminderHour'],
+    ['a negative reminder hour', { reminderHour: -1 }, 'body.reminderHour'],
+    ['a fractional reminder hour', { reminderHour: 8.5 }, 'body.reminderHour'],
+    ['no reminder hour', { reminderHour: undefined }, 'body.reminderHour'],
     ['an unknown goal', { goals: ['world_peace'] }, 'body.goals[0]'],
     ['a repeated goal', { goals: ['invest', 'invest'] }, 'body.goals'],
     ['an empty city', { city: '   ' }, 'body.city'],
