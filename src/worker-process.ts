@@ -144,6 +144,7 @@ async function startJobs(deps: JobsDeps) {
  */
 export async function startJobsInProcess(deps: Omit<JobsDeps, 'metrics' | 'queues'>) {
   const queues = createJobQueues({ redisUrl: deps.redisUrl, keyPrefix: deps.config.redis.keyPrefix });
-  const metrics = createMetrics({ poolStats: deps.db.poolStats, jobCounts: () => queues.counts() });
+  // Not served: development's /metrics is the app's.
+  const metrics = createMetrics({ poolStats: deps.db.poolStats, jobCounts: () => queues.counts(), served: false });
   return startJobs({ ...deps, metrics, queues });
 }
