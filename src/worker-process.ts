@@ -51,6 +51,7 @@ export async function createJobWorkerProcess(config: Config, logger: Logger) {
     version: config.version,
     checks: { postgres: (ms) => db.ping(ms), redis: (ms) => pingRedis(redis, ms) },
     poolStats: db.poolStats,
+    redisRequired: true,
   });
   // Jobs written for this build's tables must not run against an older schema: wait, as the API's startup does.
   await waitForMigrations(db, config, logger);
@@ -60,7 +61,7 @@ export async function createJobWorkerProcess(config: Config, logger: Logger) {
   let server: Server | undefined;
 
   return {
-    /** Liveness, readiness (started, PostgreSQL answering, not shutting down; Redis reported) and `/metrics` (METRICS_TOKEN). */
+    /** Liveness, readiness (started, not shutting down, PostgreSQL and Redis answering) and `/metrics` (METRICS_TOKEN). */
     async serveProbes(): Promise<Server> {
       const root = createApiRouter();
       root.mount('/', probeRoutes(health));
@@ -143,6 +144,7 @@ async function startJobs(deps: JobsDeps) {
  */
 export async function startJobsInProcess(deps: Omit<JobsDeps, 'metrics' | 'queues'>) {
   const queues = createJobQueues({ redisUrl: deps.redisUrl, keyPrefix: deps.config.redis.keyPrefix });
-  const metrics = createMetrics({ poolStats: deps.db.poolStats, jobCounts: () => queues.counts() });
+  // Not served: development's /metrics is the app's.
+  const metrics = createMetrics({ poolStats: deps.db.poolStats, jobCounts: () => queues.counts(), served: false });
   return startJobs({ ...deps, metrics, queues });
 }

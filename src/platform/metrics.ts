@@ -42,7 +42,15 @@ let processRegistry: Registry | undefined;
  * tests build many apps in one process). Features record through the typed methods below and never see prom-client;
  * the database pool is read at scrape time, so it costs nothing between scrapes.
  */
-export function createMetrics(deps: { poolStats: () => PoolStats; jobCounts?: () => Promise<JobCounts> }) {
+export function createMetrics(deps: {
+  poolStats: () => PoolStats;
+  jobCounts?: () => Promise<JobCounts>;
+  /**
+   * False for a registry this process never serves (the jobs run inside a development `npm start`): under
+   * WEB_CONCURRENCY it must not join the pod's sums, where it would stand in for the app's own metrics.
+   */
+  served?: boolean;
+}) {
   if (!processRegistry) {
     processRegistry = new Registry();
     collectDefaultMetrics({ register: processRegistry });
@@ -146,9 +154,10 @@ export function createMetrics(deps: { poolStats: () => PoolStats; jobCounts?: ()
   poolGauge('mingus_db_pool_waiting_requests', 'Queries queued for a PostgreSQL pool connection', (s) => s.waiting);
 
   // Under WEB_CONCURRENCY > 1 a scrape reports the whole pod, whichever worker it reaches (metrics-cluster.ts).
-  const exposition = cluster.isWorker
-    ? joinClusterMetrics([shared, registry])
-    : () => Registry.merge([shared, registry]).metrics();
+  const exposition =
+    cluster.isWorker && deps.served !== false
+      ? joinClusterMetrics([shared, registry])
+      : () => Registry.merge([shared, registry]).metrics();
 
   return {
     /** The exposition format's content type, for the `/metrics` answer. */

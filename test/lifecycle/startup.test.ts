@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { applyMigrations } from '../../src/platform/migrations.js';
-import { ROOT } from '../support/app.js';
+import { ROOT, TEST_VAPID_PRIVATE_KEY } from '../support/app.js';
 import { admin, createTestDatabase } from '../support/postgres.js';
 import { spawnServer } from '../support/server-process.js';
 
@@ -32,6 +32,10 @@ describe.runIf(inject('redisUrl'))('production start on an unmigrated database',
         CSRF_SECRET: 'startup-test-csrf-secret-0123456789abcdefghij',
         FIELD_ENCRYPTION_KEYS: `k1:${Buffer.from('startup-test-field-key-012345678').toString('base64')}`,
         FIELD_ENCRYPTION_KEY_ID: 'k1',
+        SMTP_URL: 'smtp://127.0.0.1:2525',
+        MAIL_FROM: 'no-reply@mingus.test',
+        VAPID_PRIVATE_KEY: TEST_VAPID_PRIVATE_KEY,
+        VAPID_SUBJECT: 'mailto:ops@mingus.test',
       },
       { path: '/health/liveness', status: 200 },
     );

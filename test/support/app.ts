@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { inject } from 'vitest';
 import { createApp } from '../../src/app.js';
@@ -14,6 +14,10 @@ import { createTestDatabase } from './postgres.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const TEST_ORIGIN = 'https://app.mingus.test';
+/** One VAPID key for the run (all 32 bytes: a JWK's `d`). */
+export const TEST_VAPID_PRIVATE_KEY = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({
+  format: 'jwk',
+}).d as string;
 /** An address where nothing listens: Redis "down". */
 export const UNREACHABLE_REDIS = 'redis://127.0.0.1:1';
 
@@ -72,6 +76,12 @@ export async function startTestApp(options: TestAppOptions = {}) {
       // Files run in parallel on a loaded machine, each app with a pool of five: waiting a second for a connection
       // would refuse requests that production, with its own machine, would serve. The bound's own test sets it.
       DATABASE_CONNECTION_WAIT_MS: '5000',
+      // What production requires of email and push; the API itself sends neither (the job tests point the worker at
+      // their own SMTP server).
+      SMTP_URL: 'smtp://127.0.0.1:2525',
+      MAIL_FROM: 'Mingus <no-reply@mingus.test>',
+      VAPID_PRIVATE_KEY: TEST_VAPID_PRIVATE_KEY,
+      VAPID_SUBJECT: 'mailto:ops@mingus.test',
       // Likewise a Redis shared by every file of the run may be slower than production's: an unanswered command
       // makes a sign-in answer 503. The outage tests set production's value.
       REDIS_COMMAND_TIMEOUT_MS: '1000',

@@ -13,6 +13,11 @@ export interface HealthDeps {
   poolStats: () => { max: number; total: number; idle: number; waiting: number };
   /** Probe timeouts: readiness must answer well within the kubelet's own timeout. */
   checkTimeoutMs?: number;
+  /**
+   * Redis failing makes the process unready rather than degraded: the job worker, which has nothing to do without
+   * it (its jobs wait in Redis), unlike the API, which serves from PostgreSQL meanwhile.
+   */
+  redisRequired?: boolean;
   /** How long one readiness check of the dependencies is reused (ms). */
   readinessCacheMs?: number;
   now?: () => number;
@@ -84,7 +89,9 @@ export function createHealthService(deps: HealthDeps) {
         checks.postgres = results.postgres.status;
         checks.redis = results.redis.status;
       }
-      const ready = Object.entries(checks).every(([name, s]) => name === 'redis' || s !== 'failing');
+      const ready = Object.entries(checks).every(
+        ([name, s]) => (name === 'redis' && !deps.redisRequired) || s !== 'failing',
+      );
       const status = !ready ? 'unavailable' : checks.redis === 'failing' ? 'degraded' : 'ok';
       return { ready, body: { status, checks } };
     },
