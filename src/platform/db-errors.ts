@@ -50,8 +50,12 @@ const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE
 const NAME_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN']);
 /** SQLSTATEs of a server that is going away or will not take the connection (class 08: connection exceptions). */
 const UNAVAILABLE_SQLSTATES = /^(08|57P0[123]$|53300$)/;
-/** pg's own words for a connection it could not make or lost, or a statement the server never answered. */
-const POOL_MESSAGES = /^(Connection terminated|timeout exceeded when trying to connect|Query read timeout)/;
+/**
+ * pg's own words for a connection it could not make or lost, or a statement the server never answered; Prisma's for
+ * a transaction that got no connection in time (P2028).
+ */
+const POOL_MESSAGES =
+  /^(Connection terminated|timeout exceeded when trying to connect|Query read timeout|Transaction API error: Unable to start a transaction in the given time)/;
 const PRISMA_UNREACHABLE = new Set(['P1001', 'P1002', 'P1017']);
 const ADAPTER_UNREACHABLE = new Set([
   'DatabaseNotReachable',
