@@ -53,8 +53,12 @@ const NAME_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN']);
  * that cancelled a statement at DATABASE_STATEMENT_TIMEOUT_MS (57014): each a database not answering in time.
  */
 const UNAVAILABLE_SQLSTATES = /^(08|57P0[123]$|53300$|57014$)/;
-/** pg's own words for a connection it could not make or lost, or a statement the server never answered. */
-const POOL_MESSAGES = /^(Connection terminated|timeout exceeded when trying to connect|Query read timeout)/;
+/**
+ * pg's own words for a connection it could not make or lost, or a statement the server never answered; Prisma's for
+ * a transaction that got no connection in time (P2028).
+ */
+const POOL_MESSAGES =
+  /^(Connection terminated|timeout exceeded when trying to connect|Query read timeout|Transaction API error: Unable to start a transaction in the given time)/;
 const PRISMA_UNREACHABLE = new Set(['P1001', 'P1002', 'P1017']);
 const ADAPTER_UNREACHABLE = new Set([
   'DatabaseNotReachable',

@@ -109,10 +109,13 @@ export function createDatabase({ url, poolMax, logger, timeouts }: DatabaseOptio
     /** For tests and tools that inspect or seed tables; application code goes through repositories. */
     prisma,
     transaction<T>(work: (tx: Queryable) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+      // Prisma waits at most `maxWait` (2 s by default) for the transaction's connection, whatever the pool's own
+      // wait: past the pool's, so that a pool out of connections fails the way every other query does.
+      const maxWait = options.maxWaitMs ?? (timeouts ? timeouts.connectionWaitMs + STATEMENT_GRACE_MS : undefined);
       return prisma.$transaction((tx) => work(queryable(tx)), {
         ...(options.isolation ? { isolationLevel: ISOLATION[options.isolation] } : {}),
         ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
-        ...(options.maxWaitMs ? { maxWait: options.maxWaitMs } : {}),
+        ...(maxWait ? { maxWait } : {}),
       });
     },
     async ping(timeoutMs: number): Promise<void> {
