@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { bearer, registerUser, type SignedInUser } from '../support/auth.js';
+import { bearer, GOOD_PASSWORD, registerUser, type SignedInUser } from '../support/auth.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
 
 let t: TestApp;
@@ -110,6 +110,31 @@ describe('when a statement outlasts the statement timeout (a lock held elsewhere
       expect(a.logs().filter((l) => l.msg === 'request failed')).toEqual([]);
     } finally {
       holder.release();
+      await a.close();
+    }
+  });
+});
+
+describe('when every pooled connection is taken for longer than the connection wait', () => {
+  it('answers a write in a transaction 503 database-unavailable, not 500', async () => {
+    // Longer than Prisma's own 2 s wait for a transaction's connection, which used to end such a request first (500).
+    const waitMs = 2_500;
+    const a = await startTestApp({ env: { DATABASE_CONNECTION_WAIT_MS: String(waitMs) } });
+    const held: Awaited<ReturnType<typeof a.db.pool.connect>>[] = [];
+    try {
+      const someone = await registerUser(a);
+      // The test app's pool has five connections: all of them busy elsewhere.
+      for (let i = 0; i < 5; i++) held.push(await a.db.pool.connect());
+      const started = performance.now();
+      const res = await request(a.app)
+        .post('/api/v1/auth/register')
+        .send({ email: `waiting-${someone.id}@example.com`, password: GOOD_PASSWORD });
+      expect(res.status).toBe(503);
+      expect(res.body.type).toMatch(/database-unavailable$/);
+      expect(performance.now() - started).toBeLessThan(waitMs + 2_000);
+      expect(a.logs().filter((l) => l.msg === 'request failed')).toEqual([]);
+    } finally {
+      for (const client of held) client.release();
       await a.close();
     }
   });
