@@ -1,3 +1,4 @@
+import type { PoolClient } from 'pg';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.js';
@@ -120,7 +121,7 @@ describe('when every pooled connection is taken for longer than the connection w
     // Longer than Prisma's own 2 s wait for a transaction's connection, which used to end such a request first (500).
     const waitMs = 2_500;
     const a = await startTestApp({ env: { DATABASE_CONNECTION_WAIT_MS: String(waitMs) } });
-    const held: Awaited<ReturnType<typeof a.db.pool.connect>>[] = [];
+    const held: PoolClient[] = [];
     try {
       const someone = await registerUser(a);
       // The test app's pool has five connections: all of them busy elsewhere.
