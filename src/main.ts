@@ -1,19 +1,20 @@
 import cluster from 'node:cluster';
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createApp } from './app.js';
 import type { Config } from './config/config.js';
 import { createDatabase, type Database } from './platform/db.js';
 import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from './platform/embedded-postgres.js';
 import { onShutdownSignal, readConfig, waitForMigrations } from './platform/entry.js';
-import { closeServer, listen } from './platform/http-server.js';
+import { closeServer, createHttpServer, DRAIN_IDLE_GRACE_MS, listen } from './platform/http-server.js';
 import { createLifecycle, type Lifecycle } from './platform/lifecycle.js';
 import { createLogger, type Logger } from './platform/logger.js';
 import { serveClusterMetrics } from './platform/metrics-cluster.js';
 import { applyMigrations } from './platform/migrations.js';
 import { closeRedis, createRedis, type RedisClient, waitForRedis } from './platform/redis.js';
 import { createErrorReporter, type ErrorReporter } from './platform/sentry.js';
-import { isShutdownMessage, startWorkerPool } from './platform/workers.js';
+import { acceptFromPrimary, isShutdownMessage, startWorkerPool } from './platform/workers.js';
 import { startJobsInProcess } from './worker-process.js';
 
 const ROOT_DIR = path.resolve(import.meta.dirname, '..');
@@ -38,8 +39,9 @@ async function main() {
 }
 
 /**
- * With WEB_CONCURRENCY > 1 the primary serves nothing itself: it owns what must exist once (the embedded
- * PostgreSQL and development migrations), forks the workers, replaces dead ones, and drains them on a signal.
+ * With WEB_CONCURRENCY > 1 the primary serves nothing itself: it owns what must exist once (the listening socket,
+ * the embedded PostgreSQL and development migrations), forks the workers, hands them the connections, replaces dead
+ * ones, and drains them on a signal.
  */
 async function runPrimary(config: Config, logger: Logger) {
   const embedded = config.db.url
@@ -49,8 +51,10 @@ async function runPrimary(config: Config, logger: Logger) {
   if (!config.production) await applyDevelopmentMigrations(databaseUrl, config, logger);
 
   serveClusterMetrics();
-  const pool = startWorkerPool({ count: config.http.workers, env: { DATABASE_URL: databaseUrl }, logger });
+  const { port, host } = config.http;
+  const pool = startWorkerPool({ count: config.http.workers, env: { DATABASE_URL: databaseUrl }, logger, port, host });
   logger.info({ workers: config.http.workers }, 'primary started its workers');
+  pool.onListening((address) => logListening(logger, config, address));
   let stopping = false;
   const stop = async (reason: string, code: number) => {
     if (stopping) {
@@ -67,7 +71,7 @@ async function runPrimary(config: Config, logger: Logger) {
     logger.info({ exitCode }, 'shutdown complete');
     logger.flush(() => process.exit(exitCode));
   };
-  pool.onGiveUp(() => void stop('crash loop', 1));
+  pool.onGiveUp((reason) => void stop(reason, 1));
   onShutdownSignal((signal) => void stop(signal, 0));
 }
 
@@ -125,19 +129,35 @@ async function start(config: Config, logger: Logger, lifecycle: Lifecycle, runni
       errors: running.errors,
     });
   }
-  running.server = await listen(app, config.http.port, config.http.host);
-  const url = serverUrl(running.server, config.http.host);
-  logger.info({ url, env: config.env, version: config.version }, `listening on ${url}`);
+  if (cluster.isWorker) {
+    running.server = createHttpServer(app);
+    acceptFromPrimary(running.server);
+  } else {
+    running.server = await listen(app, config.http.port, config.http.host);
+    logListening(logger, config, running.server.address() as AddressInfo);
+  }
 
   await waitForMigrations(running.db, config, logger);
 }
 
-/** The URL a person on this machine opens: `0.0.0.0` and `::` listen on every interface, localhost among them. */
-function serverUrl(server: Server, host: string): string {
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
+/** Logs the URL a person on this machine opens: `0.0.0.0` and `::` listen on every interface, localhost among them. */
+function logListening(logger: Logger, config: Config, address: AddressInfo) {
+  const { host } = config.http;
   const name = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
-  return `http://${name}:${port}`;
+  const url = `http://${name}:${address.port}`;
+  logger.info({ url, env: config.env, version: config.version }, `listening on ${url}`);
+}
+
+/**
+ * A worker leaves signals to its primary, which a signal to the whole process group also reaches (Ctrl-C in a
+ * terminal, systemd stopping the service): the primary stops accepting, then asks each worker to drain. A worker
+ * that drained on the signal itself could be done, and gone, before the last connections handed to it arrive.
+ * A second signal makes the primary kill the workers.
+ */
+function ignoreShutdownSignals() {
+  const ignore = () => {};
+  process.on('SIGTERM', ignore);
+  process.on('SIGINT', ignore);
 }
 
 /** Development applies its own migrations; production runs `npm run db:migrate` as a Job and only checks. */
@@ -164,7 +184,7 @@ function installShutdown(ctx: { config: Config; logger: Logger; lifecycle: Lifec
     let exitCode = code;
     try {
       if (running.server) {
-        const outcome = await closeServer(running.server, config.http.shutdownTimeoutMs);
+        const outcome = await closeServer(running.server, config.http.shutdownTimeoutMs, DRAIN_IDLE_GRACE_MS);
         if (outcome === 'timed_out') {
           logger.warn({ timeoutMs: config.http.shutdownTimeoutMs }, 'in-flight requests cut at the drain deadline');
           exitCode = 1;
@@ -184,9 +204,9 @@ function installShutdown(ctx: { config: Config; logger: Logger; lifecycle: Lifec
     logger.flush(() => process.exit(exitCode));
   };
 
-  onShutdownSignal((signal) => void shutdown(signal, 0));
-  // A worker is told to drain by its primary over IPC rather than by a signal: Ctrl-C in a terminal also signals
-  // every worker directly, and the two must count as one request, not as the "second signal" that exits at once.
+  if (cluster.isPrimary) onShutdownSignal((signal) => void shutdown(signal, 0));
+  else ignoreShutdownSignals();
+  // A worker is told to drain by its primary over IPC, after the last connection the primary handed it.
   process.on('message', (message) => {
     if (isShutdownMessage(message) && !exiting) void shutdown('primary', 0);
   });

@@ -1,4 +1,6 @@
 import { createServer, IncomingMessage, type Server, ServerResponse } from 'node:http';
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Express } from 'express';
 
 /**
@@ -29,7 +31,23 @@ export function createHttpServer(app: Express, timeouts: ServerTimeouts = SERVER
   // Longer than the load balancers' idle timeout (60 s on most), so they, not we, close idle connections:
   // otherwise a request can race our close and fail with a reset.
   server.keepAliveTimeout = timeouts.keepAliveMs;
+  trackConnections(server);
   return server;
+}
+
+/**
+ * The open connections of each server, counted here rather than by Node: a worker's server is handed its
+ * connections by the primary (`server.emit('connection')`), which Node's own count (`getConnections`) never sees.
+ */
+const openConnections = new WeakMap<Server, Set<Duplex>>();
+
+function trackConnections(server: Server) {
+  const open = new Set<Duplex>();
+  openConnections.set(server, open);
+  server.on('connection', (socket: Duplex) => {
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
+  });
 }
 
 /** How long a client may take to send its headers and its whole request, and how long an idle connection stays. */
@@ -73,23 +91,55 @@ export function listen(app: Express, port: number, host: string, timeouts?: Serv
 }
 
 /**
- * Stops accepting connections and waits for in-flight requests, closing keep-alive sockets as soon as they are
- * idle (Node closes idle sockets only once, at `close()`; sockets that finish a request later would otherwise
- * linger until keepAliveTimeout). After `timeoutMs` every connection is cut.
+ * How long a drain leaves a connection idle before closing it. A keep-alive connection idle when the drain begins
+ * may carry the client's next request at any moment, and a connection just accepted may not have sent its first:
+ * closed at once, either request would meet a reset. Given a moment, it is answered, with `Connection: close`.
  */
-export function closeServer(server: Server, timeoutMs: number): Promise<'drained' | 'timed_out'> {
+export const DRAIN_IDLE_GRACE_MS = 1_000;
+
+/**
+ * Stops accepting connections and waits for in-flight requests. Idle connections are closed once `idleGraceMs` (at
+ * most half the deadline) has passed, then as soon as they become idle (Node closes idle sockets only once, at
+ * `close()`; sockets that finish a request later would otherwise linger until keepAliveTimeout). After `timeoutMs`
+ * every connection is cut.
+ */
+export function closeServer(server: Server, timeoutMs: number, idleGraceMs = 0): Promise<'drained' | 'timed_out'> {
+  const open = openConnections.get(server) ?? new Set<Duplex>();
   return new Promise((resolve) => {
-    const sweep = setInterval(() => server.closeIdleConnections(), 100);
+    // net's close, not http's: http's also closes the idle connections at once, before their grace.
+    if (server.listening) net.Server.prototype.close.call(server);
+    // After the event loop's next poll phase, not straight from the timer: a timer that fires late (the loop was
+    // busy) could otherwise find idle a connection whose request has arrived but is not read yet.
+    const closeIdle = () => setImmediate(() => server.closeIdleConnections());
+    let sweep: NodeJS.Timeout | undefined;
+    const grace = setTimeout(
+      () => {
+        closeIdle();
+        sweep = setInterval(closeIdle, 100);
+      },
+      Math.min(idleGraceMs, timeoutMs / 2),
+    );
     const deadline = setTimeout(() => {
       server.closeAllConnections();
       finish('timed_out');
     }, timeoutMs);
+    // Registered after trackConnections' own listener, so each runs once the socket has left `open`.
+    const whenEmpty = () => open.size === 0 && finish('drained');
+    const watch = (socket: Duplex) => socket.once('close', whenEmpty);
+    for (const socket of open) watch(socket);
+    server.on('connection', watch);
+    let finished = false;
     const finish = (outcome: 'drained' | 'timed_out') => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(grace);
       clearInterval(sweep);
       clearTimeout(deadline);
+      server.off('connection', watch);
+      // Also ends Node's connection checks, which hold the server until then.
+      server.close();
       resolve(outcome);
     };
-    server.close(() => finish('drained'));
-    server.closeIdleConnections();
+    whenEmpty();
   });
 }

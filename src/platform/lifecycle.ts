@@ -6,6 +6,7 @@ export function createLifecycle(now: () => number = Date.now) {
   const startedAt = now();
   let started = false;
   let shuttingDown = false;
+  const shutdownListeners: Array<() => void> = [];
   return {
     uptimeSeconds: () => Math.floor((now() - startedAt) / 1000),
     isStarted: () => started,
@@ -14,7 +15,14 @@ export function createLifecycle(now: () => number = Date.now) {
       started = true;
     },
     beginShutdown() {
+      if (shuttingDown) return;
       shuttingDown = true;
+      for (const listener of shutdownListeners.splice(0)) listener();
+    },
+    /** Runs `listener` once the shutdown begins: then, or now if it has. */
+    onShutdown(listener: () => void) {
+      if (shuttingDown) listener();
+      else shutdownListeners.push(listener);
     },
   };
 }

@@ -48,7 +48,7 @@ describe('graceful shutdown', () => {
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
   afterAll(() => server?.kill());
 
-  it('when SIGTERM arrives during a slow request, answers it, refuses new connections, then exits 0', async () => {
+  it('when SIGTERM arrives during a slow request, answers it with Connection: close, refuses new connections, then exits 0', async () => {
     server = await startServer();
     const idle = await idleConnection(server.port);
     const slow = requestInFlight(server.port);
@@ -66,6 +66,8 @@ describe('graceful shutdown', () => {
     slow.finish();
     const answer = await slow.response;
     expect(answer.status).toBe(204);
+    // Answered during the drain, it tells the client not to send another request on that connection.
+    expect(answer.headers.connection).toBe('close');
     expect(await server.exited).toBe(0);
     expect(server.output()).toContain('shutdown complete');
   }, 90_000);
