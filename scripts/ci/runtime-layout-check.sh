@@ -219,6 +219,8 @@ log "starting node dist/main.js on 127.0.0.1:$port"
   CORS_ORIGINS=https://app.example.com HEALTH_TOKEN="$health_token" SHUTDOWN_TIMEOUT_MS=10000 \
   JWT_SECRET="$(random_secret)" CSRF_SECRET="$(random_secret)" \
   FIELD_ENCRYPTION_KEYS="k1:$(node -e 'console.log(require("node:crypto").randomBytes(32).toString("base64"))')" FIELD_ENCRYPTION_KEY_ID=k1 \
+  SMTP_URL=smtp://127.0.0.1:2525 MAIL_FROM=no-reply@example.com VAPID_SUBJECT=mailto:ops@example.com \
+  VAPID_PRIVATE_KEY="$(node -e 'console.log(require("node:crypto").generateKeyPairSync("ec",{namedCurve:"P-256"}).privateKey.export({format:"jwk"}).d)')" \
   node dist/main.js) >"$server_log" 2>&1 &
 server_pid=$!
 
