@@ -45,7 +45,7 @@ export type Mailer = ReturnType<typeof createMailer>;
 export function createMailer({ smtpUrl, from, outboxDir, logger }: MailerOptions) {
   const transport = smtpUrl
     ? nodemailer.createTransport({
-        url: smtpUrl,
+        ...connectionOf(smtpUrl),
         pool: true,
         maxConnections: 5,
         // A stuck server must fail the job (and retry later), not hold a worker slot for minutes.
@@ -81,5 +81,22 @@ export function createMailer({ smtpUrl, from, outboxDir, logger }: MailerOptions
     close() {
       transport.close();
     },
+  };
+}
+
+/**
+ * The server and credentials of an `smtp://` or `smtps://` URL as nodemailer's options. Not its `url` option: given
+ * `url`, nodemailer builds the transport from the URL alone and drops every option beside it, so `pool` and the
+ * timeouts would be ignored and each message would open a connection of its own.
+ */
+function connectionOf(smtpUrl: string) {
+  const url = new URL(smtpUrl);
+  return {
+    host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+    ...(url.port ? { port: Number(url.port) } : {}),
+    secure: url.protocol === 'smtps:',
+    ...(url.username
+      ? { auth: { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } }
+      : {}),
   };
 }

@@ -38,6 +38,30 @@ describe('email over SMTP', () => {
     expect(mail?.html).not.toContain('<a href="https://evil.test">');
   });
 
+  it('when messages follow one another, they share one pooled connection instead of opening one each', async () => {
+    const mailer = createMailer({ smtpUrl: smtp.url, from: FROM, outboxDir: '/nonexistent', logger });
+    const before = smtp.connections.opened;
+    try {
+      for (let i = 0; i < 10; i++) await mailer.send({ to: `ada${i}@example.com`, ...reminderDueMail(hostile) });
+    } finally {
+      mailer.close();
+    }
+    expect(smtp.connections.opened - before).toBe(1);
+  });
+
+  it('when SMTP_URL carries credentials, they log in percent-decoded', async () => {
+    const url = new URL(smtp.url);
+    url.username = 'mingus%40example.com';
+    url.password = 'p%3Ass%2Fw%40rd';
+    const mailer = createMailer({ smtpUrl: url.href, from: FROM, outboxDir: '/nonexistent', logger });
+    try {
+      await mailer.send({ to: 'ada@example.com', ...reminderDueMail(hostile) });
+    } finally {
+      mailer.close();
+    }
+    expect(smtp.logins.at(-1)).toEqual({ username: 'mingus@example.com', password: 'p:ss/w@rd' });
+  });
+
   it('a 5xx refusal is a MailRefusedError (not worth retrying); a 4xx deferral is not', async () => {
     const mailer = createMailer({ smtpUrl: smtp.url, from: FROM, outboxDir: '/nonexistent', logger });
     try {

@@ -9,13 +9,26 @@ import { SMTPServer } from 'smtp-server';
  */
 export async function startSmtpServer(options: { delayMs?: number } = {}) {
   const received: ParsedMail[] = [];
+  /** Connections opened, and the credentials each login presented: what a client's pooling and AUTH did. */
+  const connections = { opened: 0 };
+  const logins: Array<{ username: string | undefined; password: string | undefined }> = [];
   let refusal: number | undefined;
   let port = 0;
   const make = () =>
     new SMTPServer({
       authOptional: true,
       disabledCommands: ['STARTTLS'],
+      // AUTH over plain TCP: the tests' connections never leave 127.0.0.1.
+      allowInsecureAuth: true,
       logger: false,
+      onConnect(_session, callback) {
+        connections.opened += 1;
+        callback();
+      },
+      onAuth(auth, _session, callback) {
+        logins.push({ username: auth.username, password: auth.password });
+        callback(null, { user: auth.username });
+      },
       onData(stream, _session, callback) {
         if (refusal !== undefined) {
           stream.resume();
@@ -49,6 +62,8 @@ export async function startSmtpServer(options: { delayMs?: number } = {}) {
       return `smtp://127.0.0.1:${port}`;
     },
     received,
+    connections,
+    logins,
     refuse(code: number) {
       refusal = code;
     },
