@@ -52,16 +52,27 @@ export interface DeliveryTarget {
   channel: 'push' | 'email';
   completed: boolean;
   active: boolean;
+  /** The status recorded for the occurrence asked about; null when nothing is recorded yet. */
+  recorded: DeliveryStatus | null;
 }
 
-/** What a delivery needs of a reminder and its owner; undefined when the reminder is gone. */
-export async function deliveryTarget(db: Queryable, reminderId: string): Promise<DeliveryTarget | undefined> {
+/**
+ * What a delivery of `occurrence` needs of a reminder and its owner, and what is recorded of it already, in one round
+ * trip; undefined when the reminder is gone.
+ */
+export async function deliveryTarget(
+  db: Queryable,
+  reminderId: string,
+  occurrence: string,
+): Promise<DeliveryTarget | undefined> {
   const [row] = await rowsOf<DeliveryTarget>(
     db,
     Prisma.sql`
       SELECT r.user_id AS "userId", u.email, r.title, to_char(r.due_date, 'YYYY-MM-DD') AS "dueDate",
-             r.channel::text AS channel, r.completed_at IS NOT NULL AS completed, u.status = 'active' AS active
+             r.channel::text AS channel, r.completed_at IS NOT NULL AS completed, u.status = 'active' AS active,
+             d.status::text AS recorded
       FROM reminder_schedules r JOIN users u ON u.id = r.user_id
+      LEFT JOIN reminder_deliveries d ON d.reminder_id = r.id AND d.occurrence = ${occurrence}::date
       WHERE r.id = ${reminderId}::uuid`,
   );
   return row;
@@ -82,15 +93,6 @@ const DELIVERY_COLUMNS = Prisma.sql`
   to_char(occurrence, 'YYYY-MM-DD') AS occurrence, channel::text AS channel, status::text AS status, attempts::int,
   last_error_code AS "lastErrorCode",
   to_char(sent_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "sentAt"`;
-
-export async function findDelivery(db: Queryable, reminderId: string, occurrence: string) {
-  const [row] = await rowsOf<DeliveryRow>(
-    db,
-    Prisma.sql`SELECT ${DELIVERY_COLUMNS} FROM reminder_deliveries
-               WHERE reminder_id = ${reminderId}::uuid AND occurrence = ${occurrence}::date`,
-  );
-  return row;
-}
 
 /** The most recent occurrence's delivery of a reminder, for `GET /reminders/:id`. */
 export async function lastDelivery(db: Queryable, reminderId: string): Promise<DeliveryRow | undefined> {

@@ -9,7 +9,6 @@ import {
   type DueOccurrence,
   deliveryTarget,
   dueOccurrences,
-  findDelivery,
   recordDelivery,
   reopenFailedDelivery,
 } from './reminders.deliveries.repo.js';
@@ -109,13 +108,12 @@ export function createReminderDelivery(deps: ReminderDeliveryDeps) {
 
     /** Sends one occurrence unless it is done, gone, completed or moved; records what happened. */
     async deliver({ reminderId, occurrence }: DueOccurrence, ctx: AttemptContext): Promise<void> {
-      const target = await deliveryTarget(db, reminderId);
+      const target = await deliveryTarget(db, reminderId, occurrence);
       if (!target || target.completed || !target.active || target.dueDate !== occurrence) {
         ctx.logger.info('reminder no longer due for this occurrence: nothing sent');
         return;
       }
-      const recorded = await findDelivery(db, reminderId, occurrence);
-      if (recorded && recorded.status !== 'retrying') return;
+      if (target.recorded && target.recorded !== 'retrying') return;
 
       const record = (status: DeliveryStatus, lastErrorCode: string | null) =>
         recordDelivery(db, {
