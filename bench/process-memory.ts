@@ -27,3 +27,13 @@ export function peakRssBytes(pid: number): number | undefined {
     return undefined;
   }
 }
+
+/** The resident set size of process `pid` now (bytes), from /proc/<pid>/status; undefined where there is no /proc. */
+export function processRssBytes(pid: number): number | undefined {
+  try {
+    const kib = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kib === undefined ? undefined : Number(kib) * 1024;
+  } catch {
+    return undefined;
+  }
+}

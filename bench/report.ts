@@ -96,7 +96,8 @@ function comparisonCells(row: Row): string[] {
   ];
 }
 
-function markdown(columns: string[], cells: string[][]): string {
+/** `columns` over `cells` as a Markdown table, the first column left-aligned and the others right-aligned. */
+export function markdown(columns: string[], cells: string[][]): string {
   const widths = columns.map((title, i) => Math.max(title.length, ...cells.map((c) => (c[i] ?? '').length)));
   const line = (values: string[]) =>
     `| ${values.map((v, i) => (i === 0 ? v.padEnd(widths[i] ?? 0) : v.padStart(widths[i] ?? 0))).join(' | ')} |`;
@@ -104,7 +105,7 @@ function markdown(columns: string[], cells: string[][]): string {
   return [line(columns), rule, ...cells.map(line)].join('\n');
 }
 
-function fixed(n: number, digits: number): string {
+export function fixed(n: number, digits: number): string {
   return Number.isFinite(n)
     ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
     : 'n/a';

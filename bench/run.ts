@@ -8,6 +8,10 @@
  * Capacity scenarios (`c1000`: 1,000 connections on GET /api/v1/users/me for 30 s) run after the comparisons, once
  * each, for their own fixed duration, against absolute limits (no error, no timeout, a longest wait), and report
  * the servers' peak RSS during the run; `BENCH_ONLY=c1000` runs that one alone.
+ * Last, the `reminders` scenario (bench/reminders.ts; `BENCH_ONLY=reminders` alone): 1,000 and 10,000 due email
+ * reminders delivered by two job worker processes (src/worker.ts) to a local SMTP server, against a bare
+ * pooled-nodemailer loop in two processes sending the same messages; targets: msgs/s ≥ 0.5× the loop's at 10,000,
+ * time(10,000) ≤ 12 × time(1,000), each worker's RSS flat, every reminder delivered and recorded exactly once.
  * The app runs with production settings except those bench/servers.ts raises (abuse limits) or lowers (bcrypt
  * cost); they are printed at the start.
  */
@@ -21,6 +25,13 @@ import { z } from 'zod';
 import { type Load, type Measurement, measure } from './load.js';
 import { processCpuMicros } from './process-cpu.js';
 import { peakRssBytes, resetPeakRss } from './process-memory.js';
+import {
+  benchReminders,
+  REMINDERS_SCENARIO,
+  type RemindersResult,
+  remindersSummary,
+  remindersTables,
+} from './reminders.js';
 import { type CapacityRow, capacityTable, type Row, table } from './report.js';
 import {
   type AppScenario,
@@ -49,6 +60,8 @@ const ReadyLine = z.object({
   settings: z.record(z.string(), z.string()),
   poolMax: z.number().int(),
   account: z.object({ email: z.string(), password: z.string() }),
+  databaseUrl: z.string(),
+  redis: z.object({ url: z.string(), keyPrefix: z.string() }),
 }) satisfies z.ZodType<ServersReady>;
 
 const SignedIn = z.object({ accessToken: z.string() });
@@ -66,14 +79,21 @@ async function main(): Promise<number> {
   const comparisons = plan(scenarios).filter(({ scenario }) => selected(scenario));
   const capacity = scenarios.filter(isCapacity).filter(selected);
   const measured = new Set(comparisons.flatMap(({ scenario, baseline }) => [scenario.name, baseline.name]));
+  const withReminders = !only || only.test(REMINDERS_SCENARIO);
   const servers = await startServers();
-  process.once('SIGINT', () => void servers.stop().then(() => process.exit(130)));
+  // The reminders' worker processes go first: they must not outlive the database and Redis keys they work on.
+  let stopReminders: (() => Promise<void>) | undefined;
+  const onSignal = (code: number) => () =>
+    void (stopReminders?.() ?? Promise.resolve()).then(() => servers.stop()).then(() => process.exit(code));
+  process.once('SIGINT', onSignal(130));
+  process.once('SIGTERM', onSignal(143));
   try {
     const ready = servers.ready;
     const urlOf = (s: Scenario) => `http://127.0.0.1:${s.target === 'app' ? ready.app : ready.baselines[s.target]}`;
     const appUrl = `http://127.0.0.1:${ready.app}`;
-    let fixtures = await signIn(appUrl, ready.account);
+    let fixtures = measured.size + capacity.length > 0 ? await signIn(appUrl, ready.account) : undefined;
     const run = async (s: Scenario, seconds: number, label: string) => {
+      if (!fixtures) throw new Error('bench: not signed in');
       const m = await measure(withFixtures(s, fixtures), urlOf(s), seconds, servers.cpuMicros);
       await settle(servers.cpuMicros);
       const cpu = m.cpuMicrosPerRequest === undefined ? '' : `  ${Math.round(m.cpuMicrosPerRequest)} µs CPU/req`;
@@ -138,18 +158,38 @@ async function main(): Promise<number> {
       capacityRows.push(judge(scenario, m, reset ? servers.peakRssBytes() : undefined));
     }
 
+    const reminders = withReminders
+      ? await benchReminders(
+          {
+            databaseUrl: ready.databaseUrl,
+            redisUrl: ready.redis.url,
+            keyPrefix: `${ready.redis.keyPrefix}reminders:`,
+            resultsDir: RESULTS_DIR,
+            rounds: settings.BENCH_ROUNDS,
+          },
+          say,
+          (stop) => {
+            stopReminders = stop;
+          },
+        )
+      : undefined;
+
     const all = [...baselineRows, ...rows];
     if (all.length > 0) say(`\n${table(all)}\n`);
     if (capacityRows.length > 0) say(`\n${capacityTable(capacityRows)}\n`);
+    if (reminders) say(`\n${remindersTables(reminders)}\n`);
     for (const row of [...all, ...capacityRows])
       if (row.measured.problem) console.error(`✗ ${row.measured.scenario}: ${row.measured.problem}`);
     const file = path.join(RESULTS_DIR, 'latest.json');
     mkdirSync(RESULTS_DIR, { recursive: true });
-    writeFileSync(file, `${JSON.stringify(summary(all, capacityRows, settings, ready), null, 2)}\n`);
+    writeFileSync(file, `${JSON.stringify(summary(all, capacityRows, reminders, settings, ready), null, 2)}\n`);
     say(`written: ${path.relative(ROOT, file)}`);
 
-    const failed = [...all, ...capacityRows].filter((row) => row.verdict === 'FAIL');
-    if (failed.length > 0) console.error(`FAIL: ${failed.map((row) => row.measured.scenario).join(', ')}`);
+    const failed = [
+      ...[...all, ...capacityRows].filter((row) => row.verdict === 'FAIL').map((row) => row.measured.scenario),
+      ...(reminders?.checks.filter((c) => c.verdict === 'FAIL').map((c) => `reminders: ${c.name}`) ?? []),
+    ];
+    if (failed.length > 0) console.error(`FAIL: ${failed.join(', ')}`);
     return failed.length > 0 ? 1 : 0;
   } finally {
     await servers.stop();
@@ -269,7 +309,13 @@ function judge(scenario: CapacityScenario, measured: Measurement, peakRss: numbe
   };
 }
 
-function summary(rows: Row[], capacityRows: CapacityRow[], settings: z.infer<typeof Settings>, ready: ServersReady) {
+function summary(
+  rows: Row[],
+  capacityRows: CapacityRow[],
+  reminders: RemindersResult | undefined,
+  settings: z.infer<typeof Settings>,
+  ready: ServersReady,
+) {
   const cpus = os.cpus();
   return {
     finishedAt: new Date().toISOString(),
@@ -319,6 +365,7 @@ function summary(rows: Row[], capacityRows: CapacityRow[], settings: z.infer<typ
       verdict,
       problem: m.problem,
     })),
+    ...(reminders ? { reminders: remindersSummary(reminders) } : {}),
   };
 }
 

@@ -23,6 +23,7 @@ import { createLogger, type Logger } from '../src/platform/logger.js';
 import { applyMigrations } from '../src/platform/migrations.js';
 import { closeRedis, createRedis, type RedisClient } from '../src/platform/redis.js';
 import { type BaselineContext, type BaselineName, baselines, SERVED_LIKE_THE_APP } from './baselines.js';
+import { NO_MAIL_SMTP_URL, productionEnv } from './production-env.js';
 
 export interface ServersReady {
   app: number;
@@ -35,6 +36,9 @@ export interface ServersReady {
   poolMax: number;
   /** An account registered through the app's own route, for the scenarios that sign in. */
   account: { email: string; password: string };
+  /** The bench's database and Redis, for the scenarios that run processes of their own (bench/reminders.ts). */
+  databaseUrl: string;
+  redis: { url: string; keyPrefix: string };
 }
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -74,18 +78,14 @@ async function start(logger: Logger): Promise<ServersReady> {
   const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
   const config = loadConfig(
     {
-      NODE_ENV: 'production',
+      ...productionEnv(),
       DATABASE_URL: databaseUrl,
       REDIS_URL: process.env.REDIS_URL ?? DEFAULT_REDIS,
       // Its own keys: the bench's counters (its account's registrations among them) must not reach the limits of a
       // development server sharing this Redis under the default prefix.
       REDIS_KEY_PREFIX: `mingus-bench-${process.pid}:`,
-      CORS_ORIGINS: 'https://bench.invalid',
-      HEALTH_TOKEN: randomBytes(48).toString('base64url'),
-      JWT_SECRET: randomBytes(48).toString('base64url'),
-      CSRF_SECRET: randomBytes(48).toString('base64url'),
-      FIELD_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-      FIELD_ENCRYPTION_KEY_ID: 'k1',
+      // The API sends no mail (the job workers do, in the reminders scenario, to the bench's own SMTP server).
+      SMTP_URL: NO_MAIL_SMTP_URL,
       LOG_LEVEL: 'info',
       PORT: '0',
       HOST: '127.0.0.1',
@@ -147,6 +147,8 @@ async function start(logger: Logger): Promise<ServersReady> {
     settings: BENCH_SETTINGS,
     poolMax: config.db.poolMax,
     account,
+    databaseUrl,
+    redis: { url: redisUrl, keyPrefix: config.redis.keyPrefix },
   };
 }
 

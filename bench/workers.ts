@@ -5,13 +5,13 @@
  * process, so on a 2-core machine it competes with the workers for the second core: read the ratio with that in mind.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import { applyMigrations } from '../src/platform/migrations.js';
 import { measure } from './load.js';
 import { processCpuMicros } from './process-cpu.js';
+import { NO_MAIL_SMTP_URL, productionEnv } from './production-env.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const SERVER = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
@@ -44,18 +44,13 @@ async function start(workers: number, databaseUrl: string): Promise<{ child: Chi
     cwd: ROOT,
     env: {
       PATH: process.env.PATH,
-      NODE_ENV: 'production',
+      ...productionEnv(),
+      SMTP_URL: NO_MAIL_SMTP_URL,
       PORT: String(port),
       HOST: '127.0.0.1',
       WEB_CONCURRENCY: String(workers),
       DATABASE_URL: databaseUrl,
       REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-      CORS_ORIGINS: 'https://bench.invalid',
-      HEALTH_TOKEN: randomBytes(32).toString('base64url'),
-      JWT_SECRET: randomBytes(48).toString('base64url'),
-      CSRF_SECRET: randomBytes(48).toString('base64url'),
-      FIELD_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-      FIELD_ENCRYPTION_KEY_ID: 'k1',
       LOG_LEVEL: 'warn',
     },
     stdio: 'ignore',
