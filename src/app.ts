@@ -37,6 +37,8 @@ import { checkinsRoutes } from './modules/checkins/checkins.routes.js';
 import { createCheckinsService } from './modules/checkins/checkins.service.js';
 import { healthRoutes, probeRoutes } from './modules/health/health.routes.js';
 import { createHealthService } from './modules/health/health.service.js';
+import { insightsRoutes } from './modules/insights/insights.routes.js';
+import { createInsightsService } from './modules/insights/insights.service.js';
 import { MAINTENANCE_JOB } from './modules/maintenance/maintenance.jobs.js';
 import { metricsRoutes } from './modules/metrics/metrics.routes.js';
 import { createErasurePseudonym } from './modules/privacy/erasure-pseudonym.js';
@@ -278,6 +280,12 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
       csrf,
       idempotent,
       insights: entitlements.requireEntitlement('wellness-insights'),
+    }),
+  );
+  api.mount(
+    '/insights',
+    insightsRoutes(createInsightsService({ db, profiles, now }), {
+      entitled: entitlements.requireEntitlement('wellness-insights'),
     }),
   );
   api.mount('/questionnaires', questionnairesRoutes(questionnaires, { csrf, idempotent }));

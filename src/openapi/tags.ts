@@ -9,6 +9,7 @@ export const TAGS = {
   Users: { audience: 'client', description: 'Your account' },
   Profile: { audience: 'client', description: 'Your financial profile: income, savings, debt, household (encrypted)' },
   'Check-ins': { audience: 'client', description: 'Daily wellbeing check-ins and their summary' },
+  Insights: { audience: 'client', description: 'Your money beside your wellbeing' },
   Questionnaires: { audience: 'client', description: 'Financial-health questionnaires, their scores and bands' },
   Reminders: { audience: 'client', description: 'Reminders of bills and money tasks, delivered by email or push' },
   Subscriptions: { audience: 'client', description: 'Plans, Stripe Checkout and the billing portal' },

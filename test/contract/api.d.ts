@@ -380,6 +380,26 @@ export interface paths {
     patch: operations['updateCheckin'];
     trace?: never;
   };
+  '/api/v1/insights/money-and-mood': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Your spending and income beside your stress, mood and sleep, week by week
+     * @description `from` to `to` spans at most 366 days; by default the 12 weeks ending today in your time zone. Counts posted transactions of your linked accounts, not pending ones, nor transfers between your own accounts. The correlation of daily spending with stress needs 14 days holding both. API keys may call it.
+     */
+    get: operations['getMoneyAndMood'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/questionnaires': {
     parameters: {
       query?: never;
@@ -1857,6 +1877,108 @@ export interface components {
        * @example Paid off the card; slept badly anyway
        */
       notes?: string | null;
+    };
+    MoneyAndMood: {
+      /**
+       * Format: date
+       * @example 2026-09-07
+       */
+      from: string;
+      /**
+       * Format: date
+       * @example 2026-11-29
+       */
+      to: string;
+      /**
+       * @description The currency counted: the one most of your transactions in the range are in (totals in two currencies cannot be added). Null when the range holds no transaction.
+       * @example USD
+       */
+      currency: string | null;
+      /**
+       * Format: int64
+       * @description Transactions in the range left out because they are in another currency
+       * @example 0
+       */
+      transactionsInOtherCurrencies: number;
+      /** @description Every ISO week the range touches, oldest first */
+      weeks: components['schemas']['MoneyAndMoodWeek'][];
+      /** @description Whether you spend more on stressful days */
+      spendingAndStress: {
+        /**
+         * @description Pearson's r between a day's spending and that day's stress level. Null below 14 days, or when either never varies.
+         * @example 0.42
+         */
+        correlation: number | null;
+        /**
+         * Format: int32
+         * @description Days it is computed on: days with a check-in between your first and last transaction of the range (a day without spending counts as 0)
+         * @example 41
+         */
+        days: number;
+      };
+    };
+    MoneyAndMoodWeek: {
+      /**
+       * @description ISO 8601 week (weeks start on Monday)
+       * @example 2026-W48
+       */
+      week: string;
+      /**
+       * Format: date
+       * @description First day of the week inside the range
+       * @example 2026-11-23
+       */
+      from: string;
+      /**
+       * Format: date
+       * @description Last day of the week inside the range
+       * @example 2026-11-29
+       */
+      to: string;
+      /**
+       * Format: int64
+       * @description Money that left your accounts, as a positive number
+       * @example 48250
+       */
+      spendingCents: number;
+      /**
+       * Format: int64
+       * @description Money that came in
+       * @example 310000
+       */
+      incomeCents: number;
+      /** @description The week's 3 largest spending categories, largest first */
+      topCategories: {
+        /** @example FOOD_AND_DRINK */
+        category: string;
+        /**
+         * Format: int64
+         * @example 18990
+         */
+        spendingCents: number;
+      }[];
+      /**
+       * Format: int32
+       * @example 5
+       */
+      checkins: number;
+      averages: {
+        /**
+         * @description Null without a check-in that week
+         * @example 6.4
+         */
+        stressLevel: number | null;
+        /**
+         * @description Null without a check-in that week
+         * @example 6.8
+         */
+        moodRating: number | null;
+        /**
+         * @description Null without a check-in that week
+         * @example 6.75
+         */
+        sleepHours: number | null;
+      };
     };
     QuestionnaireList: {
       data: components['schemas']['QuestionnaireSummary'][];
@@ -6366,6 +6488,162 @@ export interface operations {
        * @description * `checkin-date-in-future`: a check-in `checkinDate` after today in your profile's time zone (UTC when none); `errors` names `body.checkinDate`
        *     * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
        */
+      422: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `rate-limited`: a rate limit was exceeded; `Retry-After` and the `RateLimit` header say when to retry */
+      429: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'Retry-After': components['headers']['Retry-After'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description An unexpected error (`type: about:blank`); quote the `requestId` when reporting it */
+      500: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `database-unavailable`: PostgreSQL cannot be reached (down, restarting, refusing connections); nothing was changed; retry after `Retry-After` */
+      503: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'Retry-After': components['headers']['Retry-After'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  getMoneyAndMood: {
+    parameters: {
+      query?: {
+        /** @description Default: 83 days before `to` */
+        from?: string;
+        /** @description Default: today in your time zone */
+        to?: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The insight */
+      200: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['MoneyAndMood'];
+        };
+      };
+      /**
+       * @description * `malformed-json`: the body is not JSON, or is a bare value rather than an object or array
+       *     * `forbidden-key`: the body holds a key named `__proto__`, `constructor` or `prototype`
+       *     * `bad-request`: the body could not be read (aborted, wrong length), or a library refused the request with a 4xx status (its message is not shown; the status may be another 4xx)
+       */
+      400: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /**
+       * @description * `authentication-required`: an `/api/v1` route that needs a session or API key got none (`WWW-Authenticate: Bearer`)
+       *     * `invalid-token`: the access token or API key is forged, expired, for another issuer/audience, or its session was ended (`WWW-Authenticate: Bearer error="invalid_token"`)
+       */
+      401: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'WWW-Authenticate': components['headers']['WWW-Authenticate'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `plan-required`: the route needs a plan feature you do not have now (no plan, a plan without it, canceled/unpaid, or past_due beyond the grace period); `detail` names the cheapest plan that has it (docs/billing.md) */
+      403: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `payload-too-large`: the body is over 100 kB (512 kB for the Stripe webhook) */
+      413: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
+      415: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field */
       422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];

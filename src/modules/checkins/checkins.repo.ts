@@ -1,9 +1,9 @@
 import { Prisma } from '../../generated/prisma/client.js';
 import { ConflictError } from '../../http/errors.js';
+import type { LocalDate } from '../../platform/calendar.js';
 import { clientOf, isoInstant, type Queryable, rowsOf } from '../../platform/db-access.js';
 import { translate } from '../../platform/db-errors.js';
 import type { AuditOfInsertStatement } from '../audit/audit.port.js';
-import type { LocalDate } from './calendar.js';
 import type { Metric } from './checkins.schemas.js';
 
 /** A check-in as stored: notes still encrypted. */

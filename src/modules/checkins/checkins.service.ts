@@ -1,11 +1,11 @@
 import { NotFoundError, UnprocessableError, ValidationError } from '../../http/errors.js';
 import type { Cursors } from '../../http/pagination.js';
 import type { RequestContext } from '../../http/request-context.js';
+import { addDays, daysBetween, type LocalDate, localDate } from '../../platform/calendar.js';
 import type { FieldCipher } from '../../platform/crypto.js';
 import type { Db } from '../../platform/db-handle.js';
 import type { AuditLog } from '../audit/audit.port.js';
 import type { ProfilesService } from '../profiles/profiles.service.js';
-import { addDays, daysBetween, type LocalDate, localDate } from './calendar.js';
 import { changesOf, decodeCheckin, encodeCheckin } from './checkins.codec.js';
 import {
   type CheckinRow,
