@@ -88,11 +88,24 @@ export interface JobQueueOptions {
 export type JobQueues = ReturnType<typeof createJobQueues>;
 
 /**
- * The producer side, used by the API and the worker alike. Its connection fails fast (no offline queue): a request
- * that enqueues while Redis is down gets an error at once, not a hang.
+ * How long a producer's command may wait for Redis. Far above REDIS_COMMAND_TIMEOUT_MS: ioredis' timer can fire
+ * while an answer that arrived waits behind a busy event loop (ADR 0016), and nothing here is on a request's hot
+ * path; it only has to end the wait of a Redis that froze.
+ */
+const PRODUCER_COMMAND_TIMEOUT_MS = 2_000;
+
+/**
+ * The producer side, used by the API and the worker alike. Its connection fails fast: a request that enqueues while
+ * Redis is down gets an error at once (no offline queue), and one whose Redis froze gets it after
+ * PRODUCER_COMMAND_TIMEOUT_MS, not a hang.
  */
 export function createJobQueues({ redisUrl, keyPrefix }: JobQueueOptions) {
-  const connection = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 1_000 });
+  const connection = new Redis(redisUrl, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 1_000,
+    commandTimeout: PRODUCER_COMMAND_TIMEOUT_MS,
+  });
   connection.on('error', () => undefined); // reported by readiness and by the callers' errors
   const prefix = `${keyPrefix}jobs`;
   const queues = new Map<string, Queue>();

@@ -10,6 +10,7 @@ import {
   startJobWorkers,
 } from '../../src/platform/jobs.js';
 import { createLogger } from '../../src/platform/logger.js';
+import { startTcpProxy } from '../support/tcp-proxy.js';
 
 const redisUrl = inject('redisUrl') ?? '';
 const logger = createLogger({ level: 'silent' });
@@ -130,4 +131,33 @@ describe.runIf(redisUrl)('jobs', () => {
     expect(done).toEqual(['1']);
     expect(await queues.queue('test').getJobState('test.slow.2')).toBe('waiting');
   });
+
+  it('when Redis freezes, enqueueing and removing fail after the deadline instead of waiting forever', async () => {
+    const server = new URL(redisUrl);
+    const proxy = await startTcpProxy({ host: server.hostname, port: Number(server.port || 6379) });
+    const queues = createJobQueues({
+      redisUrl: proxy.through(redisUrl),
+      keyPrefix: `test-jobs-${randomBytes(4).toString('hex')}:`,
+    });
+    cleanups.push(
+      () => proxy.close(),
+      () => queues.close(),
+    );
+    const spec = defineJob({ name: 'test.frozen', queue: 'test', payload: Payload, run: async () => undefined });
+    await queues.enqueue(spec, { id: 'before' }, 'before');
+    proxy.hang();
+    try {
+      for (const attempt of [
+        () => queues.enqueue(spec, { id: '1' }, '1'),
+        () => queues.removePending(spec, () => true),
+      ]) {
+        const started = performance.now();
+        await expect(attempt()).rejects.toThrow();
+        // The deadline (2 s), with room for a loaded machine; without one it would wait for as long as Redis does.
+        expect(performance.now() - started).toBeLessThan(2_000 + 2_000);
+      }
+    } finally {
+      proxy.thaw();
+    }
+  }, 20_000);
 });
