@@ -58,7 +58,14 @@ export function passwordProblems(password: string, related: readonly (string | n
     .flatMap((value) => {
       if (!value) return [];
       const local = value.split('@')[0] ?? value;
-      return [value, local.replace(/[\s._+-]+/g, ''), ...value.split(/[@\s._+-]+/)];
+      // Cut as the password is, so a long email given as the password still matches it where it is judged.
+      return [
+        value,
+        value.slice(0, STRENGTH_JUDGED_CHARS),
+        local,
+        local.replace(/[\s._+-]+/g, ''),
+        ...value.split(/[@\s._+-]+/),
+      ];
     })
     .filter((v) => v.length >= 3);
   const result = zxcvbn.check(normalized, inputs);

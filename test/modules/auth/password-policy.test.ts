@@ -58,4 +58,11 @@ describe('password strength estimate', () => {
     expect(passwordProblems('P4ssw0rd', [], 'p')[0]?.message).toMatch(/12 to 128/);
     expect(passwordProblems('p4ssw0rd1234', [], 'p')).toHaveLength(1);
   });
+
+  it('when the password is the account email, longer than the judged part, it is still refused', () => {
+    const email = 'ann-lee-1796325091465-household@example.com';
+    expect(email.length).toBeGreaterThan(32);
+    expect(passwordProblems(email, [email, 'Ann Lee'], 'body.password')).toHaveLength(1);
+    expect(passwordProblems(`${email}!`, [email], 'body.password')).toHaveLength(1);
+  });
 });
