@@ -84,6 +84,7 @@ async function start(logger: Logger): Promise<ServersReady> {
       HEALTH_TOKEN: randomBytes(48).toString('base64url'),
       JWT_SECRET: randomBytes(48).toString('base64url'),
       CSRF_SECRET: randomBytes(48).toString('base64url'),
+      EMAIL_HASH_KEY: randomBytes(48).toString('base64url'),
       FIELD_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
       FIELD_ENCRYPTION_KEY_ID: 'k1',
       LOG_LEVEL: 'info',

@@ -74,6 +74,7 @@ import { buildOpenApiDocuments } from './openapi/document.js';
 import { openApiRoutes } from './openapi/openapi.routes.js';
 import { createFieldCipher } from './platform/crypto.js';
 import type { Database } from './platform/db.js';
+import { createEmailHash } from './platform/email-hash.js';
 import { createJobQueues } from './platform/jobs.js';
 import type { Lifecycle } from './platform/lifecycle.js';
 import type { Logger } from './platform/logger.js';
@@ -129,6 +130,7 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
       })
     : undefined;
   const auditLog = createAuditLog();
+  const emailHash = createEmailHash(config.auth.emailHashKey);
   const tokens = createAccessTokens({
     secret: config.auth.jwtSecret,
     issuer: config.auth.issuer,
@@ -146,6 +148,7 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
   const lockout = createLoginLockout({
     redis: guarded,
     keyPrefix,
+    emailHash,
     logger,
     threshold: config.limits.lockoutThreshold,
     lockMinutes: config.limits.lockoutMinutes,
@@ -157,6 +160,7 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
     tokens,
     sessions,
     lockout,
+    emailHash,
     refreshTokenTtlDays: config.auth.refreshTokenTtlDays,
     now,
   });
@@ -164,7 +168,14 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
   const csrf = createCsrf(config.auth.csrfSecret, {
     cookieMaxAgeMs: config.auth.refreshTokenTtlDays * 86_400_000,
   });
-  const limits = createRateLimits({ redis: guarded, keyPrefix, logger, metrics, limits: config.limits });
+  const limits = createRateLimits({
+    redis: guarded,
+    keyPrefix,
+    logger,
+    metrics,
+    limits: config.limits,
+    emailHash,
+  });
   const cursors = createCursors(config.auth.jwtSecret);
   const admin = createAdminService({
     db,
@@ -222,7 +233,7 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
   const stripeWebhooks = createStripeWebhooks({ db, auditLog, billing: config.billing, stripe, logger, now });
   const entitlements = createEntitlements({ db, graceDays: config.billing.graceDays, now });
   const privacySections = createPrivacyRegistry([
-    createSessionsPrivacySection(),
+    createSessionsPrivacySection({ auditLog, emailHash }),
     createApiKeysPrivacySection(),
     createAuditLogPrivacySection(),
     createIdempotencyPrivacySection(),

@@ -10,6 +10,7 @@ export const EXAMPLE_SECRET_VALUES: readonly string[] = [
   'replace-me-with-a-random-health-token-000000',
   'replace-me-with-a-random-jwt-signing-secret-00',
   'replace-me-with-a-random-csrf-signing-secret-0',
+  'replace-me-with-a-random-email-hashing-key-000',
 ];
 
 const MIN_SECRET_BYTES = 32;
@@ -222,6 +223,7 @@ export const EnvSchema = z.object({
   JWT_AUDIENCE: z.string().min(1).max(200).default('mingus-clients'),
   REFRESH_TOKEN_TTL_DAYS: wholeNumber(1, 365, 30),
   CSRF_SECRET: z.preprocess(blank, secret.optional()),
+  EMAIL_HASH_KEY: z.preprocess(blank, secret.optional()),
   // bcrypt's own floor is 4; production refuses anything below MIN_PRODUCTION_BCRYPT_COST (config.ts).
   BCRYPT_COST: wholeNumber(4, 15, 12),
   TRUST_PROXY: trustProxy,
@@ -284,6 +286,7 @@ export const SECRET_VARIABLES = [
   'METRICS_TOKEN',
   'JWT_SECRET',
   'CSRF_SECRET',
+  'EMAIL_HASH_KEY',
   'FIELD_ENCRYPTION_KEYS',
   'STRIPE_SECRET_KEY',
   'STRIPE_WEBHOOK_SECRET',
@@ -298,6 +301,7 @@ export const REQUIRED_IN_PRODUCTION = {
   HEALTH_TOKEN: 'operators need /health/detailed; it is protected by this token',
   JWT_SECRET: 'access tokens are signed with it',
   CSRF_SECRET: 'web sessions sign their CSRF tokens with it',
+  EMAIL_HASH_KEY: 'audit entries and limit keys hold emails only as an HMAC under this key',
   FIELD_ENCRYPTION_KEYS: 'income, debts, notes and answers are encrypted with these keys',
   FIELD_ENCRYPTION_KEY_ID: 'names the key of FIELD_ENCRYPTION_KEYS that encrypts new values',
   SMTP_URL: 'reminders are sent by email through this server',

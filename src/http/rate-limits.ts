@@ -21,6 +21,8 @@ export interface RateLimitDeps {
   logger: Logger;
   metrics: Metrics;
   limits: RateLimitSettings;
+  /** What stands for an email in a limiter's key: its HMAC (platform/email-hash.ts), never the address. */
+  emailHash: (email: string) => string;
 }
 
 type KeyOf = (req: Request) => string | undefined;
@@ -37,7 +39,6 @@ interface LimiterSpec {
 }
 
 const MINUTE = 60_000;
-const hashed = (value: string) => createHash('sha256').update(value).digest('base64url').slice(0, 32);
 
 /** The client, as Express resolved it through TRUST_PROXY; IPv6 clients count per /56, as one household or host. */
 const byIp: KeyOf = (req) => `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`;
@@ -50,11 +51,16 @@ const byUserElseIp: KeyOf = (req) => {
   return userId ? `user:${userId}` : byIp(req);
 };
 const byAccount: KeyOf = (req) => (req.auth ? `user:${req.auth.userId}` : undefined);
-/** The email a login names (hashed: no address is kept in Redis); absent or not a string, the IP limit still holds. */
-const byEmail: KeyOf = (req) => {
-  const email = (req.body as { email?: unknown } | undefined)?.email;
-  return typeof email === 'string' ? `email:${hashed(email.trim().toLowerCase())}` : undefined;
-};
+/**
+ * The email a login names, as its HMAC (no address, nor a digest a dictionary could reverse, is kept in Redis);
+ * absent or not a string, the IP limit still holds.
+ */
+const byEmail =
+  (emailHash: (email: string) => string): KeyOf =>
+  (req) => {
+    const email = (req.body as { email?: unknown } | undefined)?.email;
+    return typeof email === 'string' ? `email:${emailHash(email)}` : undefined;
+  };
 
 export type RateLimits = ReturnType<typeof createRateLimits>;
 
@@ -72,7 +78,13 @@ export function createRateLimits(deps: RateLimitDeps) {
     api: make({ name: 'api', windowMs: MINUTE, limit: limits.perMinute, key: byUserElseIp, failClosed: false }),
     login: [
       make({ name: 'login-ip', windowMs: MINUTE, limit: limits.authPerMinute, key: byIp, failClosed: true }),
-      make({ name: 'login-email', windowMs: MINUTE, limit: limits.authPerMinute, key: byEmail, failClosed: true }),
+      make({
+        name: 'login-email',
+        windowMs: MINUTE,
+        limit: limits.authPerMinute,
+        key: byEmail(deps.emailHash),
+        failClosed: true,
+      }),
     ],
     refresh: [make({ name: 'refresh-ip', windowMs: MINUTE, limit: limits.authPerMinute, key: byIp, failClosed: true })],
     /** Password change: per IP and per account (the account's email). Mount after `requireAuth`. */

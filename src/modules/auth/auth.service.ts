@@ -3,6 +3,7 @@ import type { Principal, SessionClaim } from '../../http/authenticate.js';
 import { ForbiddenError, UnauthorizedError, UnprocessableError } from '../../http/errors.js';
 import type { RequestContext } from '../../http/request-context.js';
 import type { Db, Queryable } from '../../platform/db-handle.js';
+import type { EmailHash } from '../../platform/email-hash.js';
 import type { PasswordHasher } from '../../platform/password-hash.js';
 import type { AuditLog } from '../audit/audit.port.js';
 import { toUser, type User, type UserRow } from '../users/users.schemas.js';
@@ -33,6 +34,8 @@ export interface AuthServiceDeps {
   tokens: AccessTokens;
   sessions: SessionState;
   lockout: LoginLockout;
+  /** What stands for an email that has no account in the audit log. */
+  emailHash: EmailHash;
   refreshTokenTtlDays: number;
   now: () => Date;
 }
@@ -48,6 +51,9 @@ export interface IssuedSession {
   expiresIn: number;
 }
 
+/** The audit target type of an email without an account: its HMAC (platform/email-hash.ts). */
+export const EMAIL_AUDIT_TARGET = 'email-hmac';
+
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
 
 const invalidCredentials = () => new UnauthorizedError('invalid-credentials', 'Email or password is incorrect');
@@ -60,7 +66,7 @@ class RefreshTokenReplayed extends Error {}
 export type AuthService = ReturnType<typeof createAuthService>;
 
 export function createAuthService(deps: AuthServiceDeps) {
-  const { db, auditLog, hasher, tokens, sessions, lockout, now } = deps;
+  const { db, auditLog, hasher, tokens, sessions, lockout, emailHash, now } = deps;
   const refreshTtlMs = deps.refreshTokenTtlDays * 86_400_000;
 
   /** A new refresh token (256 random bits; only its SHA-256 is stored) in `familyId`, and its access token. */
@@ -128,7 +134,7 @@ export function createAuthService(deps: AuthServiceDeps) {
         const locked = await lockout.recordFailure(input.email);
         const subject = user
           ? { userId: user.id }
-          : { targetType: 'email-sha256', targetId: sha256(input.email).slice(0, 32) };
+          : { targetType: EMAIL_AUDIT_TARGET, targetId: emailHash(input.email) };
         await auditLog.record(db, { action: 'auth.login_failed', ...subject, ...audit(ctx) });
         if (locked) await auditLog.record(db, { action: 'auth.login_locked', ...subject, ...audit(ctx) });
         throw invalidCredentials();

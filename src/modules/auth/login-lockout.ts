@@ -1,11 +1,12 @@
-import { createHash } from 'node:crypto';
 import { HttpError, UnavailableError } from '../../http/errors.js';
+import type { EmailHash } from '../../platform/email-hash.js';
 import type { Logger } from '../../platform/logger.js';
 import { type RedisGuard, RedisUnavailableError } from '../../platform/redis-guard.js';
 
 export interface LoginLockoutOptions {
   redis: RedisGuard | undefined;
   keyPrefix: string;
+  emailHash: EmailHash;
   logger: Logger;
   threshold: number;
   lockMinutes: number;
@@ -26,9 +27,10 @@ export type LoginLockout = ReturnType<typeof createLoginLockout>;
  * last failure; a successful login clears the count. Kept in Redis (shared by every instance; emails hashed, so no
  * address sits in Redis); Redis failing makes login fail closed (503). Without Redis (development only), in memory.
  */
-export function createLoginLockout({ redis, keyPrefix, logger, threshold, lockMinutes }: LoginLockoutOptions) {
+export function createLoginLockout(options: LoginLockoutOptions) {
+  const { redis, keyPrefix, emailHash, logger, threshold, lockMinutes } = options;
   const lockMs = lockMinutes * 60_000;
-  const key = (email: string) => `${keyPrefix}login-failures:${createHash('sha256').update(email).digest('hex')}`;
+  const key = (email: string) => `${keyPrefix}login-failures:${emailHash(email)}`;
   const store = redis ? redisCounter(redis) : memoryCounter();
 
   async function guarded<T>(work: () => Promise<T>): Promise<T> {
