@@ -250,7 +250,8 @@ export function createAuthService(deps: AuthServiceDeps) {
       if (!claims) return undefined;
       return {
         principal: { kind: 'session', userId: claims.sub, role: claims.role, sessionId: claims.sid, via },
-        live: sessions.isLive(claims.sid),
+        // The session must be live AND the user's own: a token joining one user's id to another's session is refused.
+        live: sessions.isLive(claims.sid, claims.sub),
       };
     },
   };
