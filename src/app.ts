@@ -162,6 +162,7 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
     lockout,
     emailHash,
     refreshTokenTtlDays: config.auth.refreshTokenTtlDays,
+    sessionMaxDays: config.auth.sessionMaxDays,
     now,
   });
   const users = createUsersService({ db });

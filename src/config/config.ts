@@ -120,6 +120,8 @@ function buildConfig(
       audience: env.JWT_AUDIENCE,
       accessTokenTtlSeconds: 15 * 60,
       refreshTokenTtlDays: env.REFRESH_TOKEN_TTL_DAYS,
+      /** A session ends this long after its sign-in, however often it is refreshed. */
+      sessionMaxDays: env.SESSION_MAX_DAYS,
       bcryptCost: env.BCRYPT_COST,
     },
     limits: {

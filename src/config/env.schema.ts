@@ -222,6 +222,7 @@ export const EnvSchema = z.object({
   JWT_ISSUER: z.string().min(1).max(200).default('mingus-api'),
   JWT_AUDIENCE: z.string().min(1).max(200).default('mingus-clients'),
   REFRESH_TOKEN_TTL_DAYS: wholeNumber(1, 365, 30),
+  SESSION_MAX_DAYS: wholeNumber(1, 3650, 90),
   CSRF_SECRET: z.preprocess(blank, secret.optional()),
   EMAIL_HASH_KEY: z.preprocess(blank, secret.optional()),
   // bcrypt's own floor is 4; production refuses anything below MIN_PRODUCTION_BCRYPT_COST (config.ts).

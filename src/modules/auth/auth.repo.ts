@@ -39,6 +39,7 @@ export interface NewRefreshToken {
   userId: string;
   familyId: string;
   tokenHash: string;
+  sessionStartedAt: Date;
   expiresAt: Date;
   userAgent?: string | undefined;
   ip?: string | undefined;
@@ -58,6 +59,7 @@ export function findRefreshToken(db: Queryable, tokenHash: string) {
       id: true,
       userId: true,
       familyId: true,
+      sessionStartedAt: true,
       expiresAt: true,
       revokedAt: true,
       replacedById: true,

@@ -37,6 +37,8 @@ export interface AuthServiceDeps {
   /** What stands for an email that has no account in the audit log. */
   emailHash: EmailHash;
   refreshTokenTtlDays: number;
+  /** The absolute lifetime of a session, from its sign-in, whatever its refreshes. */
+  sessionMaxDays: number;
   now: () => Date;
 }
 
@@ -68,15 +70,28 @@ export type AuthService = ReturnType<typeof createAuthService>;
 export function createAuthService(deps: AuthServiceDeps) {
   const { db, auditLog, hasher, tokens, sessions, lockout, emailHash, now } = deps;
   const refreshTtlMs = deps.refreshTokenTtlDays * 86_400_000;
+  const sessionMaxMs = deps.sessionMaxDays * 86_400_000;
+  const sessionEnd = (startedAt: Date) => new Date(startedAt.getTime() + sessionMaxMs);
 
-  /** A new refresh token (256 random bits; only its SHA-256 is stored) in `familyId`, and its access token. */
-  async function issue(tx: Queryable, user: UserRow, familyId: string, ctx: RequestContext): Promise<IssuedSession> {
+  /**
+   * A new refresh token (256 random bits; only its SHA-256 is stored) in `familyId`, and its access token. The token
+   * expires REFRESH_TOKEN_TTL_DAYS from now, but never after its session's absolute end.
+   */
+  async function issue(
+    tx: Queryable,
+    user: UserRow,
+    session: { familyId: string; startedAt: Date },
+    ctx: RequestContext,
+  ): Promise<IssuedSession> {
+    const { familyId } = session;
     const refreshToken = randomBytes(32).toString('base64url');
+    const expiresAt = Math.min(now().getTime() + refreshTtlMs, sessionEnd(session.startedAt).getTime());
     const stored = await insertRefreshToken(tx, {
       userId: user.id,
       familyId,
       tokenHash: sha256(refreshToken),
-      expiresAt: new Date(now().getTime() + refreshTtlMs),
+      sessionStartedAt: session.startedAt,
+      expiresAt: new Date(expiresAt),
       userAgent: ctx.userAgent,
       ip: ctx.ip,
     });
@@ -91,11 +106,12 @@ export function createAuthService(deps: AuthServiceDeps) {
   }
 
   const audit = (ctx: RequestContext) => ({ ip: ctx.ip, requestId: ctx.requestId });
+  const newSession = () => ({ familyId: randomUUID(), startedAt: now() });
 
   /** Revokes one session (a refresh-token family) and audits why, then ends its access tokens at once. */
   async function endFamily(
     token: { userId: string; familyId: string },
-    action: 'auth.logout' | 'auth.refresh_reuse',
+    action: 'auth.logout' | 'auth.refresh_reuse' | 'auth.session_expired',
     ctx: RequestContext,
   ) {
     await db.transaction(async (tx) => {
@@ -119,7 +135,7 @@ export function createAuthService(deps: AuthServiceDeps) {
       return db.transaction(async (tx) => {
         const user = await insertUser(tx, { email: input.email, passwordHash, name: input.name ?? null });
         await auditLog.record(tx, { action: 'auth.register', userId: user.id, ...audit(ctx) });
-        return issue(tx, user, randomUUID(), ctx);
+        return issue(tx, user, newSession(), ctx);
       });
     },
 
@@ -143,7 +159,7 @@ export function createAuthService(deps: AuthServiceDeps) {
       if (user.status !== 'active') throw new ForbiddenError('account-suspended', 'This account is suspended');
       await lockout.clear(input.email);
       return db.transaction(async (tx) => {
-        const session = await issue(tx, user, randomUUID(), ctx);
+        const session = await issue(tx, user, newSession(), ctx);
         await auditLog.record(tx, {
           action: 'auth.login',
           userId: user.id,
@@ -164,6 +180,11 @@ export function createAuthService(deps: AuthServiceDeps) {
         await endFamily(token, 'auth.refresh_reuse', ctx);
         throw invalidRefreshToken();
       }
+      // Past its absolute lifetime, the session ends however recently it was refreshed: sign in again.
+      if (sessionEnd(token.sessionStartedAt) <= now()) {
+        await endFamily(token, 'auth.session_expired', ctx);
+        throw invalidRefreshToken();
+      }
       if (token.expiresAt <= now() || token.user.status !== 'active') throw invalidRefreshToken();
       // A token of this family revoked earlier (a revocation that raced a refresh) ends the whole session.
       if (!(await isSessionLive(db, token.familyId, now()))) throw invalidRefreshToken();
@@ -171,7 +192,7 @@ export function createAuthService(deps: AuthServiceDeps) {
         return await db.transaction(async (tx) => {
           const user = await findCredentialsById(tx, token.userId);
           if (!user) throw invalidRefreshToken();
-          const session = await issue(tx, user, token.familyId, ctx);
+          const session = await issue(tx, user, { familyId: token.familyId, startedAt: token.sessionStartedAt }, ctx);
           if (!(await markSpent(tx, token.id, session.refreshTokenId, now()))) throw new RefreshTokenReplayed();
           return session;
         });
@@ -240,7 +261,8 @@ export function createAuthService(deps: AuthServiceDeps) {
     async resumableSession(refreshToken: string): Promise<string | undefined> {
       const token = await findRefreshToken(db, sha256(refreshToken));
       if (!token || token.revokedAt || token.replacedById) return undefined;
-      if (token.expiresAt <= now() || token.user.status !== 'active') return undefined;
+      if (token.expiresAt <= now() || sessionEnd(token.sessionStartedAt) <= now()) return undefined;
+      if (token.user.status !== 'active') return undefined;
       return (await isSessionLive(db, token.familyId, now())) ? token.familyId : undefined;
     },
 
