@@ -20,6 +20,7 @@ import { securityHeaders } from './http/security-headers.js';
 import { beforeRetryOf, createAdminJobsService } from './modules/admin/admin.jobs.service.js';
 import { adminRoutes } from './modules/admin/admin.routes.js';
 import { createAdminService } from './modules/admin/admin.service.js';
+import { createApiKeyRevocation } from './modules/api-keys/api-keys.port.js';
 import { createApiKeysPrivacySection } from './modules/api-keys/api-keys.privacy.js';
 import { apiKeysRoutes } from './modules/api-keys/api-keys.routes.js';
 import { createApiKeysService } from './modules/api-keys/api-keys.service.js';
@@ -160,6 +161,7 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
     tokens,
     sessions,
     lockout,
+    apiKeys: createApiKeyRevocation({ auditLog, now }),
     emailHash,
     refreshTokenTtlDays: config.auth.refreshTokenTtlDays,
     sessionMaxDays: config.auth.sessionMaxDays,
@@ -185,7 +187,16 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
     cursors,
     hasher: createPasswordHasher(config.auth.bcryptCost),
   });
-  const apiKeys = createApiKeysService({ db, auditLog, cursors, redis: guarded, keyPrefix, logger, now });
+  const apiKeys = createApiKeysService({
+    db,
+    auditLog,
+    cursors,
+    redis: guarded,
+    keyPrefix,
+    logger,
+    confirmPassword: (userId, password) => auth.confirmPassword(userId, password),
+    now,
+  });
   const cipher = createFieldCipher(config.fieldEncryption);
   const idempotent = createIdempotency({ db, cipher, now, logger });
   const profiles = createProfilesService({ db, auditLog, cipher });
@@ -278,7 +289,7 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
     jsonBody(config.http.bodyLimitBytes),
     authenticateRequest.confirm,
   );
-  api.mount('/auth/api-keys', apiKeysRoutes(apiKeys, { csrf }));
+  api.mount('/auth/api-keys', apiKeysRoutes(apiKeys, { csrf, limits }));
   api.mount('/auth', authRoutes(auth, { csrf, limits, refreshTokenTtlDays: config.auth.refreshTokenTtlDays }));
   api.mount('/users', privacyRoutes(privacy, { csrf, limits }));
   api.mount('/users', pushRoutes(push, { csrf, idempotent }));

@@ -5,6 +5,7 @@ import type { RequestContext } from '../../http/request-context.js';
 import type { Db, Queryable } from '../../platform/db-handle.js';
 import type { EmailHash } from '../../platform/email-hash.js';
 import type { PasswordHasher } from '../../platform/password-hash.js';
+import type { ApiKeyRevocation } from '../api-keys/api-keys.port.js';
 import type { AuditLog } from '../audit/audit.port.js';
 import { toUser, type User, type UserRow } from '../users/users.schemas.js';
 import type { AccessTokens } from './access-tokens.js';
@@ -34,6 +35,8 @@ export interface AuthServiceDeps {
   tokens: AccessTokens;
   sessions: SessionState;
   lockout: LoginLockout;
+  /** Revokes every API key of an account, in the caller's transaction (the API keys module's port). */
+  apiKeys: ApiKeyRevocation;
   /** What stands for an email that has no account in the audit log. */
   emailHash: EmailHash;
   refreshTokenTtlDays: number;
@@ -68,7 +71,7 @@ class RefreshTokenReplayed extends Error {}
 export type AuthService = ReturnType<typeof createAuthService>;
 
 export function createAuthService(deps: AuthServiceDeps) {
-  const { db, auditLog, hasher, tokens, sessions, lockout, emailHash, now } = deps;
+  const { db, auditLog, hasher, tokens, sessions, lockout, apiKeys, emailHash, now } = deps;
   const refreshTtlMs = deps.refreshTokenTtlDays * 86_400_000;
   const sessionMaxMs = deps.sessionMaxDays * 86_400_000;
   const sessionEnd = (startedAt: Date) => new Date(startedAt.getTime() + sessionMaxMs);
@@ -107,6 +110,17 @@ export function createAuthService(deps: AuthServiceDeps) {
 
   const audit = (ctx: RequestContext) => ({ ip: ctx.ip, requestId: ctx.requestId });
   const newSession = () => ({ familyId: randomUUID(), startedAt: now() });
+
+  /**
+   * Ends every way into the account — every session but `keep`, every API key — in `tx`, for the events after which
+   * whoever else held access must lose it: signing out everywhere, a password change, a password reset. Answers the
+   * sessions ended, to pass to `sessions.markEnded` once `tx` committed (so their access tokens stop at once).
+   */
+  async function revokeAllAccess(tx: Queryable, userId: string, ctx: RequestContext, keep?: string) {
+    const ended = await revokeUserSessions(tx, userId, now(), keep);
+    await apiKeys.revokeAllOf(tx, userId, ctx);
+    return ended;
+  }
 
   /** Revokes one session (a refresh-token family) and audits why, then ends its access tokens at once. */
   async function endFamily(
@@ -212,7 +226,7 @@ export function createAuthService(deps: AuthServiceDeps) {
 
     async logoutAll(principal: Principal, ctx: RequestContext): Promise<void> {
       const ended = await db.transaction(async (tx) => {
-        const sids = await revokeUserSessions(tx, principal.userId, now());
+        const sids = await revokeAllAccess(tx, principal.userId, ctx);
         await auditLog.record(tx, { action: 'auth.logout_all', userId: principal.userId, ...audit(ctx) });
         return sids;
       });
@@ -236,7 +250,7 @@ export function createAuthService(deps: AuthServiceDeps) {
       const keep = principal.kind === 'session' ? principal.sessionId : undefined;
       const ended = await db.transaction(async (tx) => {
         await updatePasswordHash(tx, user.id, passwordHash, now());
-        const sids = await revokeUserSessions(tx, user.id, now(), keep);
+        const sids = await revokeAllAccess(tx, user.id, ctx, keep);
         await auditLog.record(tx, {
           action: 'auth.password_change',
           userId: user.id,
@@ -246,6 +260,13 @@ export function createAuthService(deps: AuthServiceDeps) {
         return sids;
       });
       await sessions.markEnded(ended);
+    },
+
+    /** Whether `password` is the account's current password; an unknown account costs a comparison too. */
+    async confirmPassword(userId: string, password: string): Promise<boolean> {
+      const user = await findCredentialsById(db, userId);
+      if (!user) return hasher.verifyNothing(password);
+      return hasher.verify(password, user.passwordHash);
     },
 
     /** The session a refresh token belongs to (to check a web client's CSRF token before using the cookie). */
