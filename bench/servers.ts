@@ -56,6 +56,7 @@ const BENCH_SETTINGS = {
   AUTH_RATE_LIMIT_PER_MINUTE: '1000000',
   REGISTER_RATE_LIMIT_PER_HOUR: '1000000',
   LOGIN_LOCKOUT_THRESHOLD: '1000000',
+  LOGIN_ACCOUNT_THRESHOLD: '1000000',
 };
 
 /** Undone in reverse order at exit, whether startup finished or not. */

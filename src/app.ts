@@ -152,6 +152,7 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
     emailHash,
     logger,
     threshold: config.limits.lockoutThreshold,
+    accountThreshold: config.limits.lockoutAccountThreshold,
     lockMinutes: config.limits.lockoutMinutes,
   });
   const auth = createAuthService({
@@ -171,14 +172,7 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
   const csrf = createCsrf(config.auth.csrfSecret, {
     cookieMaxAgeMs: config.auth.refreshTokenTtlDays * 86_400_000,
   });
-  const limits = createRateLimits({
-    redis: guarded,
-    keyPrefix,
-    logger,
-    metrics,
-    limits: config.limits,
-    emailHash,
-  });
+  const limits = createRateLimits({ redis: guarded, keyPrefix, logger, metrics, limits: config.limits });
   const cursors = createCursors(config.auth.jwtSecret);
   const admin = createAdminService({
     db,

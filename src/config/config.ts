@@ -129,6 +129,7 @@ function buildConfig(
       authPerMinute: env.AUTH_RATE_LIMIT_PER_MINUTE,
       registerPerHour: env.REGISTER_RATE_LIMIT_PER_HOUR,
       lockoutThreshold: env.LOGIN_LOCKOUT_THRESHOLD,
+      lockoutAccountThreshold: env.LOGIN_ACCOUNT_THRESHOLD,
       lockoutMinutes: env.LOGIN_LOCKOUT_MINUTES,
     },
     fieldEncryption: fieldEncryptionConfig(env, ctx.devSecrets),

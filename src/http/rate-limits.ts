@@ -21,8 +21,6 @@ export interface RateLimitDeps {
   logger: Logger;
   metrics: Metrics;
   limits: RateLimitSettings;
-  /** What stands for an email in a limiter's key: its HMAC (platform/email-hash.ts), never the address. */
-  emailHash: (email: string) => string;
 }
 
 type KeyOf = (req: Request) => string | undefined;
@@ -51,16 +49,6 @@ const byUserElseIp: KeyOf = (req) => {
   return userId ? `user:${userId}` : byIp(req);
 };
 const byAccount: KeyOf = (req) => (req.auth ? `user:${req.auth.userId}` : undefined);
-/**
- * The email a login names, as its HMAC (no address, nor a digest a dictionary could reverse, is kept in Redis);
- * absent or not a string, the IP limit still holds.
- */
-const byEmail =
-  (emailHash: (email: string) => string): KeyOf =>
-  (req) => {
-    const email = (req.body as { email?: unknown } | undefined)?.email;
-    return typeof email === 'string' ? `email:${emailHash(email)}` : undefined;
-  };
 
 export type RateLimits = ReturnType<typeof createRateLimits>;
 
@@ -76,16 +64,7 @@ export function createRateLimits(deps: RateLimitDeps) {
   return {
     /** Every /api/v1 route: per user when authenticated (mount after `authenticate`), else per IP. */
     api: make({ name: 'api', windowMs: MINUTE, limit: limits.perMinute, key: byUserElseIp, failClosed: false }),
-    login: [
-      make({ name: 'login-ip', windowMs: MINUTE, limit: limits.authPerMinute, key: byIp, failClosed: true }),
-      make({
-        name: 'login-email',
-        windowMs: MINUTE,
-        limit: limits.authPerMinute,
-        key: byEmail(deps.emailHash),
-        failClosed: true,
-      }),
-    ],
+    login: [make({ name: 'login-ip', windowMs: MINUTE, limit: limits.authPerMinute, key: byIp, failClosed: true })],
     refresh: [make({ name: 'refresh-ip', windowMs: MINUTE, limit: limits.authPerMinute, key: byIp, failClosed: true })],
     /** Password change: per IP and per account (the account's email). Mount after `requireAuth`. */
     password: [

@@ -313,9 +313,15 @@ describe('identity and abuse-limit settings', () => {
       authPerMinute: 5,
       registerPerHour: 3,
       lockoutThreshold: 5,
+      lockoutAccountThreshold: 50,
       lockoutMinutes: 15,
     });
-    expect(config.auth).toMatchObject({ bcryptCost: 12, refreshTokenTtlDays: 30, accessTokenTtlSeconds: 900 });
+    expect(config.auth).toMatchObject({
+      bcryptCost: 12,
+      refreshTokenTtlDays: 30,
+      sessionMaxDays: 90,
+      accessTokenTtlSeconds: 900,
+    });
     expect(config.redis.keyPrefix).toBe('mingus:');
   });
 

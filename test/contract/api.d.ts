@@ -104,7 +104,7 @@ export interface paths {
     put?: never;
     /**
      * Sign in with email and password
-     * @description A wrong email and a wrong password get one answer. Repeated failures for an email lock it for a while (`login-locked`, whether or not it has an account).
+     * @description A wrong email and a wrong password get one answer. Repeated failures for an email from one client address lock that address out of it for a while (`login-locked`, whether or not the email has an account); other addresses are not locked.
      */
     post: operations['login'];
     delete?: never;

@@ -154,14 +154,14 @@ export function createAuthService(deps: AuthServiceDeps) {
     },
 
     async login(input: LoginBody, ctx: RequestContext): Promise<IssuedSession> {
-      await lockout.assertNotLocked(input.email);
+      await lockout.assertNotLocked(input.email, ctx.ip);
       const user = await findCredentialsByEmail(db, input.email);
       // An unknown email costs one bcrypt comparison too, so timing does not tell which emails have accounts.
       const valid = user
         ? await hasher.verify(input.password, user.passwordHash)
         : await hasher.verifyNothing(input.password);
       if (!user || !valid) {
-        const locked = await lockout.recordFailure(input.email);
+        const locked = await lockout.recordFailure(input.email, ctx.ip);
         const subject = user
           ? { userId: user.id }
           : { targetType: EMAIL_AUDIT_TARGET, targetId: emailHash(input.email) };
@@ -171,7 +171,7 @@ export function createAuthService(deps: AuthServiceDeps) {
       }
       // Only someone holding the right password learns that the account is suspended.
       if (user.status !== 'active') throw new ForbiddenError('account-suspended', 'This account is suspended');
-      await lockout.clear(input.email);
+      await lockout.clear(input.email, ctx.ip);
       return db.transaction(async (tx) => {
         const session = await issue(tx, user, newSession(), ctx);
         await auditLog.record(tx, {
