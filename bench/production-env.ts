@@ -15,6 +15,7 @@ export function productionEnv() {
     HEALTH_TOKEN: secret(),
     JWT_SECRET: secret(),
     CSRF_SECRET: secret(),
+    EMAIL_HASH_KEY: secret(),
     FIELD_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
     FIELD_ENCRYPTION_KEY_ID: 'k1',
     MAIL_FROM: 'Mingus <no-reply@bench.invalid>',

@@ -20,6 +20,7 @@ import { securityHeaders } from './http/security-headers.js';
 import { beforeRetryOf, createAdminJobsService } from './modules/admin/admin.jobs.service.js';
 import { adminRoutes } from './modules/admin/admin.routes.js';
 import { createAdminService } from './modules/admin/admin.service.js';
+import { createApiKeyRevocation } from './modules/api-keys/api-keys.port.js';
 import { createApiKeysPrivacySection } from './modules/api-keys/api-keys.privacy.js';
 import { apiKeysRoutes } from './modules/api-keys/api-keys.routes.js';
 import { createApiKeysService } from './modules/api-keys/api-keys.service.js';
@@ -76,6 +77,7 @@ import { buildOpenApiDocuments } from './openapi/document.js';
 import { openApiRoutes } from './openapi/openapi.routes.js';
 import { createFieldCipher } from './platform/crypto.js';
 import type { Database } from './platform/db.js';
+import { createEmailHash } from './platform/email-hash.js';
 import { createJobQueues } from './platform/jobs.js';
 import type { Lifecycle } from './platform/lifecycle.js';
 import type { Logger } from './platform/logger.js';
@@ -131,6 +133,7 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
       })
     : undefined;
   const auditLog = createAuditLog();
+  const emailHash = createEmailHash(config.auth.emailHashKey);
   const tokens = createAccessTokens({
     secret: config.auth.jwtSecret,
     issuer: config.auth.issuer,
@@ -148,8 +151,10 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
   const lockout = createLoginLockout({
     redis: guarded,
     keyPrefix,
+    emailHash,
     logger,
     threshold: config.limits.lockoutThreshold,
+    accountThreshold: config.limits.lockoutAccountThreshold,
     lockMinutes: config.limits.lockoutMinutes,
   });
   const auth = createAuthService({
@@ -159,7 +164,10 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
     tokens,
     sessions,
     lockout,
+    apiKeys: createApiKeyRevocation({ auditLog, now }),
+    emailHash,
     refreshTokenTtlDays: config.auth.refreshTokenTtlDays,
+    sessionMaxDays: config.auth.sessionMaxDays,
     now,
   });
   const users = createUsersService({ db });
@@ -175,7 +183,16 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
     cursors,
     hasher: createPasswordHasher(config.auth.bcryptCost),
   });
-  const apiKeys = createApiKeysService({ db, auditLog, cursors, redis: guarded, keyPrefix, logger, now });
+  const apiKeys = createApiKeysService({
+    db,
+    auditLog,
+    cursors,
+    redis: guarded,
+    keyPrefix,
+    logger,
+    confirmPassword: (userId, password) => auth.confirmPassword(userId, password),
+    now,
+  });
   const cipher = createFieldCipher(config.fieldEncryption);
   const idempotent = createIdempotency({ db, cipher, now, logger });
   const profiles = createProfilesService({ db, auditLog, cipher });
@@ -224,7 +241,7 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
   const stripeWebhooks = createStripeWebhooks({ db, auditLog, billing: config.billing, stripe, logger, now });
   const entitlements = createEntitlements({ db, graceDays: config.billing.graceDays, now });
   const privacySections = createPrivacyRegistry([
-    createSessionsPrivacySection(),
+    createSessionsPrivacySection({ auditLog, emailHash }),
     createApiKeysPrivacySection(),
     createAuditLogPrivacySection(),
     createIdempotencyPrivacySection(),
@@ -268,7 +285,7 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
     jsonBody(config.http.bodyLimitBytes),
     authenticateRequest.confirm,
   );
-  api.mount('/auth/api-keys', apiKeysRoutes(apiKeys, { csrf }));
+  api.mount('/auth/api-keys', apiKeysRoutes(apiKeys, { csrf, limits }));
   api.mount('/auth', authRoutes(auth, { csrf, limits, refreshTokenTtlDays: config.auth.refreshTokenTtlDays }));
   api.mount('/users', privacyRoutes(privacy, { csrf, limits }));
   api.mount('/users', pushRoutes(push, { csrf, idempotent }));

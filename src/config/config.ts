@@ -56,6 +56,7 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv, options: LoadConfigOpt
         HEALTH_TOKEN: env.HEALTH_TOKEN,
         JWT_SECRET: env.JWT_SECRET,
         CSRF_SECRET: env.CSRF_SECRET,
+        EMAIL_HASH_KEY: env.EMAIL_HASH_KEY,
         FIELD_ENCRYPTION_KEYS: env.FIELD_ENCRYPTION_KEYS ? 'given' : undefined,
       });
   return buildConfig(env, { ...options, dataDir, devSecrets, envFile: envFile.file });
@@ -113,10 +114,14 @@ function buildConfig(
       // Production has them (required); elsewhere the generated development secrets fill in.
       jwtSecret: env.JWT_SECRET ?? requireDevSecret(ctx.devSecrets, 'JWT_SECRET'),
       csrfSecret: env.CSRF_SECRET ?? requireDevSecret(ctx.devSecrets, 'CSRF_SECRET'),
+      /** Keys the HMAC that stands for an email in audit entries and Redis keys (platform/email-hash.ts). */
+      emailHashKey: env.EMAIL_HASH_KEY ?? requireDevSecret(ctx.devSecrets, 'EMAIL_HASH_KEY'),
       issuer: env.JWT_ISSUER,
       audience: env.JWT_AUDIENCE,
       accessTokenTtlSeconds: 15 * 60,
       refreshTokenTtlDays: env.REFRESH_TOKEN_TTL_DAYS,
+      /** A session ends this long after its sign-in, however often it is refreshed. */
+      sessionMaxDays: env.SESSION_MAX_DAYS,
       bcryptCost: env.BCRYPT_COST,
     },
     limits: {
@@ -124,6 +129,7 @@ function buildConfig(
       authPerMinute: env.AUTH_RATE_LIMIT_PER_MINUTE,
       registerPerHour: env.REGISTER_RATE_LIMIT_PER_HOUR,
       lockoutThreshold: env.LOGIN_LOCKOUT_THRESHOLD,
+      lockoutAccountThreshold: env.LOGIN_ACCOUNT_THRESHOLD,
       lockoutMinutes: env.LOGIN_LOCKOUT_MINUTES,
     },
     fieldEncryption: fieldEncryptionConfig(env, ctx.devSecrets),

@@ -8,6 +8,7 @@ export const DEV_SECRET_NAMES = [
   'HEALTH_TOKEN',
   'JWT_SECRET',
   'CSRF_SECRET',
+  'EMAIL_HASH_KEY',
   'FIELD_ENCRYPTION_KEYS',
   'VAPID_PRIVATE_KEY',
 ] as const;

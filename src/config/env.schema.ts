@@ -10,6 +10,7 @@ export const EXAMPLE_SECRET_VALUES: readonly string[] = [
   'replace-me-with-a-random-health-token-000000',
   'replace-me-with-a-random-jwt-signing-secret-00',
   'replace-me-with-a-random-csrf-signing-secret-0',
+  'replace-me-with-a-random-email-hashing-key-000',
 ];
 
 const MIN_SECRET_BYTES = 32;
@@ -221,7 +222,9 @@ export const EnvSchema = z.object({
   JWT_ISSUER: z.string().min(1).max(200).default('mingus-api'),
   JWT_AUDIENCE: z.string().min(1).max(200).default('mingus-clients'),
   REFRESH_TOKEN_TTL_DAYS: wholeNumber(1, 365, 30),
+  SESSION_MAX_DAYS: wholeNumber(1, 3650, 90),
   CSRF_SECRET: z.preprocess(blank, secret.optional()),
+  EMAIL_HASH_KEY: z.preprocess(blank, secret.optional()),
   // bcrypt's own floor is 4; production refuses anything below MIN_PRODUCTION_BCRYPT_COST (config.ts).
   BCRYPT_COST: wholeNumber(4, 15, 12),
   TRUST_PROXY: trustProxy,
@@ -229,6 +232,7 @@ export const EnvSchema = z.object({
   AUTH_RATE_LIMIT_PER_MINUTE: wholeNumber(1, 1_000_000, 5),
   REGISTER_RATE_LIMIT_PER_HOUR: wholeNumber(1, 1_000_000, 3),
   LOGIN_LOCKOUT_THRESHOLD: wholeNumber(1, 1_000_000, 5),
+  LOGIN_ACCOUNT_THRESHOLD: wholeNumber(1, 1_000_000, 50),
   LOGIN_LOCKOUT_MINUTES: wholeNumber(1, 1440, 15),
   FIELD_ENCRYPTION_KEYS: z.preprocess(blank, fieldKeys.optional()),
   FIELD_ENCRYPTION_KEY_ID: z.preprocess(
@@ -284,6 +288,7 @@ export const SECRET_VARIABLES = [
   'METRICS_TOKEN',
   'JWT_SECRET',
   'CSRF_SECRET',
+  'EMAIL_HASH_KEY',
   'FIELD_ENCRYPTION_KEYS',
   'STRIPE_SECRET_KEY',
   'STRIPE_WEBHOOK_SECRET',
@@ -298,6 +303,7 @@ export const REQUIRED_IN_PRODUCTION = {
   HEALTH_TOKEN: 'operators need /health/detailed; it is protected by this token',
   JWT_SECRET: 'access tokens are signed with it',
   CSRF_SECRET: 'web sessions sign their CSRF tokens with it',
+  EMAIL_HASH_KEY: 'audit entries and limit keys hold emails only as an HMAC under this key',
   FIELD_ENCRYPTION_KEYS: 'income, debts, notes and answers are encrypted with these keys',
   FIELD_ENCRYPTION_KEY_ID: 'names the key of FIELD_ENCRYPTION_KEYS that encrypts new values',
   SMTP_URL: 'reminders are sent by email through this server',

@@ -66,7 +66,7 @@ export const PROBLEMS = {
   },
   'invalid-password': {
     status: 403,
-    when: 'erasing the account (`DELETE /users/me`): the password is wrong; nothing was erased',
+    when: 'erasing the account (`DELETE /users/me`) or creating an API key: the password is wrong; nothing was done',
   },
   'api-key-read-only': {
     status: 403,

@@ -37,7 +37,6 @@ interface LimiterSpec {
 }
 
 const MINUTE = 60_000;
-const hashed = (value: string) => createHash('sha256').update(value).digest('base64url').slice(0, 32);
 
 /** The client, as Express resolved it through TRUST_PROXY; IPv6 clients count per /56, as one household or host. */
 const byIp: KeyOf = (req) => `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`;
@@ -50,11 +49,6 @@ const byUserElseIp: KeyOf = (req) => {
   return userId ? `user:${userId}` : byIp(req);
 };
 const byAccount: KeyOf = (req) => (req.auth ? `user:${req.auth.userId}` : undefined);
-/** The email a login names (hashed: no address is kept in Redis); absent or not a string, the IP limit still holds. */
-const byEmail: KeyOf = (req) => {
-  const email = (req.body as { email?: unknown } | undefined)?.email;
-  return typeof email === 'string' ? `email:${hashed(email.trim().toLowerCase())}` : undefined;
-};
 
 export type RateLimits = ReturnType<typeof createRateLimits>;
 
@@ -70,10 +64,7 @@ export function createRateLimits(deps: RateLimitDeps) {
   return {
     /** Every /api/v1 route: per user when authenticated (mount after `authenticate`), else per IP. */
     api: make({ name: 'api', windowMs: MINUTE, limit: limits.perMinute, key: byUserElseIp, failClosed: false }),
-    login: [
-      make({ name: 'login-ip', windowMs: MINUTE, limit: limits.authPerMinute, key: byIp, failClosed: true }),
-      make({ name: 'login-email', windowMs: MINUTE, limit: limits.authPerMinute, key: byEmail, failClosed: true }),
-    ],
+    login: [make({ name: 'login-ip', windowMs: MINUTE, limit: limits.authPerMinute, key: byIp, failClosed: true })],
     refresh: [make({ name: 'refresh-ip', windowMs: MINUTE, limit: limits.authPerMinute, key: byIp, failClosed: true })],
     /** Password change: per IP and per account (the account's email). Mount after `requireAuth`. */
     password: [

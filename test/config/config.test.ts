@@ -15,6 +15,7 @@ const productionEnv = {
   HEALTH_TOKEN: strongToken,
   JWT_SECRET: 'Jw7tQ2xL9vB4nR8kZ3pS6dF1hG5mC0yT2uE8aW4',
   CSRF_SECRET: 'Cs9rF3kL7xQ1vB5nM8pZ2dT6hG0wY4aJ3uE7iK1',
+  EMAIL_HASH_KEY: 'Eh4mK8sP1xW6qZ3vB9nL2dT7hG5yC0uJ4aR8fN2',
   FIELD_ENCRYPTION_KEYS: 'k1:bWluZ3VzLWNvbmZpZy10ZXN0LWZpZWxkLWtleS0wMDE=',
   FIELD_ENCRYPTION_KEY_ID: 'k1',
   SMTP_URL: 'smtps://mingus:pw@smtp.internal:465',
@@ -47,6 +48,7 @@ describe('production configuration', () => {
       'HEALTH_TOKEN',
       'JWT_SECRET',
       'CSRF_SECRET',
+      'EMAIL_HASH_KEY',
       'FIELD_ENCRYPTION_KEYS',
       'FIELD_ENCRYPTION_KEY_ID',
       'SMTP_URL',
@@ -65,7 +67,7 @@ describe('production configuration', () => {
       load({ NODE_ENV: 'production', PORT: 'eighty' });
     } catch (err) {
       const message = (err as Error).message;
-      expect(message).toMatch(/^Invalid configuration \(13 problems\):/);
+      expect(message).toMatch(/^Invalid configuration \(14 problems\):/);
       expect(message).toContain('  - PORT:');
       expect(message).toContain('  - DATABASE_URL: is required in production');
     }
@@ -160,6 +162,7 @@ describe('development configuration', () => {
       HEALTH_TOKEN: first.health.token,
       JWT_SECRET: first.auth.jwtSecret,
       CSRF_SECRET: first.auth.csrfSecret,
+      EMAIL_HASH_KEY: first.auth.emailHashKey,
       FIELD_ENCRYPTION_KEYS: `dev:${first.fieldEncryption.keys.get('dev')?.toString('base64')}`,
       VAPID_PRIVATE_KEY: first.push.privateKey,
     });
@@ -220,7 +223,7 @@ describe('.env.example', () => {
   });
 
   it('holds only secrets that production refuses', () => {
-    for (const name of ['HEALTH_TOKEN', 'JWT_SECRET', 'CSRF_SECRET']) {
+    for (const name of ['HEALTH_TOKEN', 'JWT_SECRET', 'CSRF_SECRET', 'EMAIL_HASH_KEY']) {
       // Empty (development generates its own), or a placeholder.
       expect(['', ...EXAMPLE_SECRET_VALUES]).toContain(entries.get(name));
       expect(problemsOf({ ...productionEnv, [name]: entries.get(name) ?? '' }), name).toHaveLength(1);
@@ -240,6 +243,7 @@ describe('metrics and error reporting', () => {
       'HEALTH_TOKEN',
       'JWT_SECRET',
       'CSRF_SECRET',
+      'EMAIL_HASH_KEY',
       'FIELD_ENCRYPTION_KEYS',
       'VAPID_PRIVATE_KEY',
     ]);
@@ -309,9 +313,15 @@ describe('identity and abuse-limit settings', () => {
       authPerMinute: 5,
       registerPerHour: 3,
       lockoutThreshold: 5,
+      lockoutAccountThreshold: 50,
       lockoutMinutes: 15,
     });
-    expect(config.auth).toMatchObject({ bcryptCost: 12, refreshTokenTtlDays: 30, accessTokenTtlSeconds: 900 });
+    expect(config.auth).toMatchObject({
+      bcryptCost: 12,
+      refreshTokenTtlDays: 30,
+      sessionMaxDays: 90,
+      accessTokenTtlSeconds: 900,
+    });
     expect(config.redis.keyPrefix).toBe('mingus:');
   });
 

@@ -14,6 +14,7 @@ const productionEnv = {
   HEALTH_TOKEN: strong('health'),
   JWT_SECRET: strong('jwt'),
   CSRF_SECRET: strong('csrf'),
+  EMAIL_HASH_KEY: strong('email'),
   FIELD_ENCRYPTION_KEYS: `k1:${Buffer.from('env-file-test-field-key-01234567').toString('base64')}`,
   FIELD_ENCRYPTION_KEY_ID: 'k1',
   SMTP_URL: 'smtps://mingus:pw@smtp.internal:465',

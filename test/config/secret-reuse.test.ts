@@ -15,6 +15,7 @@ const productionEnv = {
   METRICS_TOKEN: strong('metrics'),
   JWT_SECRET: strong('jwt'),
   CSRF_SECRET: strong('csrf'),
+  EMAIL_HASH_KEY: strong('email'),
   FIELD_ENCRYPTION_KEYS: `k1:${fieldKey}`,
   FIELD_ENCRYPTION_KEY_ID: 'k1',
   SMTP_URL: 'smtps://mingus:pw@smtp.internal:465',

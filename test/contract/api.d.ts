@@ -50,7 +50,7 @@ export interface paths {
     put?: never;
     /**
      * Create a read-only personal API key; the key is shown only in this answer
-     * @description The scope is always `read`: a `scopes` field (or any other unknown field) is a 422.
+     * @description Requires the account's current `password` (a wrong one is 403 `invalid-password`; attempts are limited like password changes). The key expires after `expiresInDays` (default 90, at most 365) and is revoked when the password changes or every session is signed out. The scope is always `read`: a `scopes` field (or any other unknown field) is a 422.
      */
     post: operations['createApiKey'];
     delete?: never;
@@ -104,7 +104,7 @@ export interface paths {
     put?: never;
     /**
      * Sign in with email and password
-     * @description A wrong email and a wrong password get one answer. Repeated failures for an email lock it for a while (`login-locked`, whether or not it has an account).
+     * @description A wrong email and a wrong password get one answer. Repeated failures for an email from one client address lock that address out of it for a while (`login-locked`, whether or not the email has an account); other addresses are not locked.
      */
     post: operations['login'];
     delete?: never;
@@ -680,9 +680,10 @@ export interface components {
       lastUsedAt: string | null;
       /**
        * Format: date-time
+       * @description When the key stops working (401), unless revoked before
        * @example 2026-11-25T09:30:00.000Z
        */
-      expiresAt: string | null;
+      expiresAt: string;
       /**
        * Format: date-time
        * @example 2026-11-25T09:30:00.000Z
@@ -693,8 +694,13 @@ export interface components {
       /** @example Budget spreadsheet */
       name: string;
       /**
+       * @description The account's current password
+       * @example purple-Monkey-dishwasher-88
+       */
+      password: string;
+      /**
        * Format: int32
-       * @description Days until the key stops working; absent: it works until revoked
+       * @description Days until the key stops working (1-365); absent: 90
        * @example 90
        */
       expiresInDays?: number;
@@ -828,7 +834,7 @@ export interface components {
      *             ],
      *             "createdAt": "2026-11-10T12:00:00.000Z",
      *             "lastUsedAt": "2026-11-24T07:58:00.000Z",
-     *             "expiresAt": null,
+     *             "expiresAt": "2027-02-08T12:00:00.000Z",
      *             "revokedAt": null
      *           }
      *         ],
@@ -2739,7 +2745,8 @@ export interface operations {
         };
       };
       /**
-       * @description * `api-key-not-allowed`: a personal API key used on a route that needs a session (API keys, admin, sign-out, password, data export, account erasure)
+       * @description * `invalid-password`: erasing the account (`DELETE /users/me`) or creating an API key: the password is wrong; nothing was done
+       *     * `api-key-not-allowed`: a personal API key used on a route that needs a session (API keys, admin, sign-out, password, data export, account erasure)
        *     * `csrf-token-invalid`: a cookie-authenticated state change without the session's `X-CSRF-Token`
        */
       403: {
@@ -2846,7 +2853,10 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description `database-unavailable`: PostgreSQL cannot be reached (down, restarting, refusing connections); nothing was changed; retry after `Retry-After` */
+      /**
+       * @description * `database-unavailable`: PostgreSQL cannot be reached (down, restarting, refusing connections); nothing was changed; retry after `Retry-After`
+       *     * `auth-unavailable`: Redis (rate limits, lockouts) is failing: credential routes fail closed; retry later
+       */
       503: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
@@ -4441,7 +4451,7 @@ export interface operations {
         };
       };
       /**
-       * @description * `invalid-password`: erasing the account (`DELETE /users/me`): the password is wrong; nothing was erased
+       * @description * `invalid-password`: erasing the account (`DELETE /users/me`) or creating an API key: the password is wrong; nothing was done
        *     * `api-key-not-allowed`: a personal API key used on a route that needs a session (API keys, admin, sign-out, password, data export, account erasure)
        *     * `csrf-token-invalid`: a cookie-authenticated state change without the session's `X-CSRF-Token`
        */

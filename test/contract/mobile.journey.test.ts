@@ -220,7 +220,7 @@ describe('mobile journey (Authorization: Bearer)', () => {
     await signUp(p);
 
     const created = await p.api.POST('/api/v1/auth/api-keys', {
-      body: { name: 'Budget spreadsheet', expiresInDays: 90 },
+      body: { name: 'Budget spreadsheet', password: GOOD_PASSWORD, expiresInDays: 90 },
     });
     expect(created.response.status).toBe(201);
     const keyId = created.data?.apiKey.id ?? '';

@@ -150,9 +150,10 @@ async function seed(url: string): Promise<void> {
        SELECT $1, family_id, 'hash-1', now() + interval '30 days', now(), id FROM newer`,
       [id],
     );
-    await client.query(`INSERT INTO api_keys (user_id, name, prefix, key_hash) VALUES ($1, 'cli', 'mk_ab12', 'h')`, [
-      id,
-    ]);
+    await client.query(
+      `INSERT INTO api_keys (user_id, name, prefix, key_hash, expires_at) VALUES ($1, 'cli', 'mk_ab12', 'h', now() + interval '90 days')`,
+      [id],
+    );
     await client.query(
       `INSERT INTO financial_questionnaire_submissions
          (user_id, questionnaire_slug, definition_version, answers_enc, score, band, recommendations)

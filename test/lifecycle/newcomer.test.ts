@@ -50,6 +50,7 @@ function baseEnv(port: number): Record<string, string> {
     HEALTH_TOKEN: randomBytes(32).toString('base64url'),
     JWT_SECRET: randomBytes(32).toString('base64url'),
     CSRF_SECRET: randomBytes(32).toString('base64url'),
+    EMAIL_HASH_KEY: randomBytes(32).toString('base64url'),
     FIELD_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
     SHUTDOWN_TIMEOUT_MS: '5000',
   };

@@ -217,7 +217,10 @@ describe('database refusals', () => {
   it.each([
     [
       'a Prisma model query',
-      () => db.prisma.apiKey.create({ data: { userId: missingUser, name: 'k', prefix: 'p', keyHash: 'h' } }),
+      () =>
+        db.prisma.apiKey.create({
+          data: { userId: missingUser, name: 'k', prefix: 'p', keyHash: 'h', expiresAt: new Date() },
+        }),
     ],
     [
       'a raw statement through Prisma',

@@ -63,6 +63,7 @@ export async function startTestApp(options: TestAppOptions = {}) {
       METRICS_TOKEN: metricsToken,
       JWT_SECRET: jwtSecret,
       CSRF_SECRET: randomBytes(32).toString('base64url'),
+      EMAIL_HASH_KEY: randomBytes(32).toString('base64url'),
       FIELD_ENCRYPTION_KEYS: `t1:${randomBytes(32).toString('base64')}`,
       FIELD_ENCRYPTION_KEY_ID: 't1',
       // Each app counts in keys of its own: test files run in parallel against one Redis.

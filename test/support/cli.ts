@@ -22,6 +22,7 @@ export function runCli(name: string, args: string[], env: Record<string, string>
       // Given, so the command does not generate development secrets in the checkout's .data/.
       JWT_SECRET: randomBytes(32).toString('base64url'),
       CSRF_SECRET: randomBytes(32).toString('base64url'),
+      EMAIL_HASH_KEY: randomBytes(32).toString('base64url'),
       HEALTH_TOKEN: randomBytes(32).toString('base64url'),
       FIELD_ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
       ...env,

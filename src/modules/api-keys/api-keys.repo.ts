@@ -26,9 +26,7 @@ export async function lockUserForKeyChange(tx: Queryable, userId: string): Promi
 }
 
 export function countLiveKeys(db: Queryable, userId: string, now: Date): Promise<number> {
-  return clientOf(db).apiKey.count({
-    where: { userId, revokedAt: null, OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] },
-  });
+  return clientOf(db).apiKey.count({ where: { userId, revokedAt: null, expiresAt: { gt: now } } });
 }
 
 export interface NewApiKey {
@@ -37,7 +35,7 @@ export interface NewApiKey {
   prefix: string;
   keyHash: string;
   scopes: string[];
-  expiresAt: Date | null;
+  expiresAt: Date;
 }
 
 export function insertApiKey(db: Queryable, key: NewApiKey): Promise<ApiKeyRow> {
@@ -83,6 +81,13 @@ export async function revokeApiKey(db: Queryable, userId: string, id: string, at
 
 export async function apiKeyExists(db: Queryable, userId: string, id: string): Promise<boolean> {
   return (await clientOf(db).apiKey.findFirst({ where: { id, userId }, select: { id: true } })) !== null;
+}
+
+/** Revokes every key of the user not yet revoked (expired ones too: revocation is final); answers their ids. */
+export async function revokeApiKeysOf(db: Queryable, userId: string, at: Date): Promise<string[]> {
+  const rows = await clientOf(db).$queryRaw<{ id: string }[]>`
+    UPDATE api_keys SET revoked_at = ${at} WHERE user_id = ${userId}::uuid AND revoked_at IS NULL RETURNING id`;
+  return rows.map((r) => r.id);
 }
 
 /** updateMany: a key deleted with its user in the meantime is not an error. */

@@ -1,6 +1,7 @@
 import { type ApiRouter, createApiRouter } from '../../http/api-router.js';
 import { principalOf, requireAuth } from '../../http/authenticate.js';
 import type { Csrf } from '../../http/csrf.js';
+import type { RateLimits } from '../../http/rate-limits.js';
 import { requestContext } from '../../http/request-context.js';
 import { validate } from '../../http/validate.js';
 import { json, operation } from '../../openapi/operation.js';
@@ -13,9 +14,13 @@ const CREATE = operation({
   operationId: 'createApiKey',
   tag,
   summary: 'Create a read-only personal API key; the key is shown only in this answer',
-  description: 'The scope is always `read`: a `scopes` field (or any other unknown field) is a 422.',
+  description:
+    "Requires the account's current `password` (a wrong one is 403 `invalid-password`; attempts are limited like " +
+    'password changes). The key expires after `expiresInDays` (default 90, at most 365) and is revoked when the ' +
+    'password changes or every session is signed out. The scope is always `read`: a `scopes` field (or any other ' +
+    'unknown field) is a 422.',
   replies: { 201: json('Created; store `key` now, it cannot be shown again', CreatedApiKey) },
-  problems: ['api-key-limit-reached', 'not-found'],
+  problems: ['invalid-password', 'api-key-limit-reached', 'not-found'],
 });
 const LIST = operation({
   operationId: 'listApiKeys',
@@ -32,14 +37,15 @@ const REVOKE = operation({
   problems: ['not-found'],
 });
 
-export function apiKeysRoutes(svc: ApiKeysService, deps: { csrf: Csrf }): ApiRouter {
+export function apiKeysRoutes(svc: ApiKeysService, deps: { csrf: Csrf; limits: RateLimits }): ApiRouter {
   const r = createApiRouter();
   // Sessions only, even to list: a leaked key must not mint more keys nor learn which others exist.
   r.use(requireAuth({ apiKeys: false }), deps.csrf.protect);
 
   const create = validate({ body: CreateApiKeyBody });
   // No Idempotency-Key: its stored answer would be a second copy of the key, which is shown once and kept hashed.
-  r.post('/', CREATE, create, async (req, res) => {
+  // Limited like a password change (per IP and per account): the password check must not become a guessing oracle.
+  r.post('/', CREATE, ...deps.limits.password, create, async (req, res) => {
     res.status(201).json(await svc.create(principalOf(req).userId, create.input(req).body, requestContext(req)));
   });
 

@@ -1,20 +1,32 @@
 import { z } from 'zod';
 import { Id, Instant, int32, JS_ARRAY_MAX_LENGTH } from '../../http/field-schemas.js';
 import { PageQuery, pageOf } from '../../http/pagination.js';
+import { PresentedPassword } from '../auth/auth.schemas.js';
 
 /** `api_keys.name` is varchar(100). */
 const KEY_NAME_MAX_CHARS = 100;
+/** A key's lifetime when the client names none, and the longest it may ask for. */
+export const API_KEY_DEFAULT_DAYS = 90;
+export const API_KEY_MAX_DAYS = 365;
 
 /**
- * Only a name and an optional lifetime: the scope is always `read`, so a `scopes` field (or anything else) sent
- * along is a 422 rather than silently ignored; a client asking for `write` must learn it did not get it.
+ * A name, the account's current password and an optional lifetime: the scope is always `read`, so a `scopes` field
+ * (or anything else) sent along is a 422 rather than silently ignored; a client asking for `write` must learn it did
+ * not get it. The password keeps a stolen session (a token lifted from a device) from minting a key of its own.
  */
 export const CreateApiKeyBody = z
   .strictObject({
     name: z.string().trim().min(1).max(KEY_NAME_MAX_CHARS).meta({ example: 'Budget spreadsheet' }),
-    expiresInDays: int32(1, 365)
+    password: PresentedPassword.meta({
+      description: "The account's current password",
+      example: 'purple-Monkey-dishwasher-88',
+    }),
+    expiresInDays: int32(1, API_KEY_MAX_DAYS)
       .optional()
-      .meta({ description: 'Days until the key stops working; absent: it works until revoked', example: 90 }),
+      .meta({
+        description: `Days until the key stops working (1-${API_KEY_MAX_DAYS}); absent: ${API_KEY_DEFAULT_DAYS}`,
+        example: API_KEY_DEFAULT_DAYS,
+      }),
   })
   .meta({ id: 'CreateApiKey' });
 export type CreateApiKeyBody = z.infer<typeof CreateApiKeyBody>;
@@ -40,7 +52,7 @@ export const ApiKey = z
       .meta({ example: ['read'] }),
     createdAt: Instant,
     lastUsedAt: Instant.nullable().meta({ description: 'Updated at most once a minute' }),
-    expiresAt: Instant.nullable(),
+    expiresAt: Instant.meta({ description: 'When the key stops working (401), unless revoked before' }),
     revokedAt: Instant.nullable(),
   })
   .meta({ id: 'ApiKey', description: 'A personal API key, without its secret (which is shown only once)' });
@@ -70,7 +82,7 @@ export interface ApiKeyRow {
   scopes: string[];
   createdAt: Date;
   lastUsedAt: Date | null;
-  expiresAt: Date | null;
+  expiresAt: Date;
   revokedAt: Date | null;
 }
 
@@ -83,7 +95,7 @@ export function toApiKey(row: ApiKeyRow): ApiKey {
     scopes: row.scopes,
     createdAt: row.createdAt.toISOString(),
     lastUsedAt: row.lastUsedAt?.toISOString() ?? null,
-    expiresAt: row.expiresAt?.toISOString() ?? null,
+    expiresAt: row.expiresAt.toISOString(),
     revokedAt: row.revokedAt?.toISOString() ?? null,
   };
 }

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { API_KEY_PREFIX, type Principal } from '../../http/authenticate.js';
-import { ConflictError, NotFoundError } from '../../http/errors.js';
+import { ConflictError, ForbiddenError, NotFoundError } from '../../http/errors.js';
 import { type Cursors, createdAtPosition } from '../../http/pagination.js';
 import type { RequestContext } from '../../http/request-context.js';
 import type { Db } from '../../platform/db-handle.js';
@@ -18,6 +18,7 @@ import {
   touchLastUsed,
 } from './api-keys.repo.js';
 import {
+  API_KEY_DEFAULT_DAYS,
   type ApiKey,
   type ApiKeyListQuery,
   type CreateApiKeyBody,
@@ -49,6 +50,8 @@ export interface ApiKeysServiceDeps {
   redis: RedisGuard | undefined;
   keyPrefix: string;
   logger: Logger;
+  /** Whether `password` is the account's current one (the auth service's; a bcrypt comparison either way). */
+  confirmPassword: (userId: string, password: string) => Promise<boolean>;
   now: () => Date;
 }
 
@@ -82,7 +85,14 @@ export function createApiKeysService(deps: ApiKeysServiceDeps) {
       await Promise.all(recording);
     },
 
+    /**
+     * A new key, shown once. The current password is required: a session token stolen from a device could otherwise
+     * mint a key that outlives it. Password change, reset and signing out everywhere revoke every key (port).
+     */
     async create(userId: string, input: CreateApiKeyBody, ctx: RequestContext): Promise<CreatedApiKey> {
+      if (!(await deps.confirmPassword(userId, input.password))) {
+        throw new ForbiddenError('invalid-password', 'The password is incorrect; no key was created');
+      }
       const key = `${API_KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
       const at = now();
       const row = await db.transaction(async (tx) => {
@@ -100,7 +110,7 @@ export function createApiKeysService(deps: ApiKeysServiceDeps) {
           prefix: key.slice(0, API_KEY_PREFIX.length + DISPLAY_CHARS),
           keyHash: sha256(key),
           scopes: ['read'],
-          expiresAt: input.expiresInDays ? new Date(at.getTime() + input.expiresInDays * 86_400_000) : null,
+          expiresAt: new Date(at.getTime() + (input.expiresInDays ?? API_KEY_DEFAULT_DAYS) * 86_400_000),
         });
         await auditLog.record(tx, {
           action: 'auth.api_key_create',
@@ -146,7 +156,7 @@ export function createApiKeysService(deps: ApiKeysServiceDeps) {
     async principalOfKey(key: string): Promise<Principal | undefined> {
       if (!KEY_FORMAT.test(key)) return undefined;
       const row = await findKeyByHash(db, sha256(key));
-      if (!row || row.revokedAt || (row.expiresAt && row.expiresAt <= now()) || row.user.status !== 'active') {
+      if (!row || row.revokedAt || row.expiresAt <= now() || row.user.status !== 'active') {
         return undefined;
       }
       noteUse(row.id);

@@ -1,5 +1,5 @@
 import type { Queryable } from '../../platform/db-handle.js';
-import { auditOfInsertSql, insertAudit, listAudit } from './audit.repo.js';
+import { auditOfInsertSql, deleteAuditOfTargets, insertAudit, listAudit } from './audit.repo.js';
 import type { AuditListQuery, AuditLogRow, AuditOfInsert, AuditRecord } from './audit.schemas.js';
 
 /**
@@ -22,6 +22,11 @@ export interface AuditLog {
    */
   ofInsert(entry: AuditOfInsert): AuditOfInsertStatement;
   list(db: Queryable, query: AuditListQuery): Promise<AuditLogRow[]>;
+  /**
+   * Erases the entries about targets that stand for a person without naming an account (an email's HMAC), for the
+   * erasure of that person's account; entries with a user are erased by the user.
+   */
+  forgetTargets(db: Queryable, targetType: string, targetIds: string[]): Promise<void>;
 }
 
 export function createAuditLog(): AuditLog {
@@ -29,5 +34,6 @@ export function createAuditLog(): AuditLog {
     record: insertAudit,
     ofInsert: (entry) => (relation) => auditOfInsertSql(relation, entry),
     list: listAudit,
+    forgetTargets: deleteAuditOfTargets,
   };
 }

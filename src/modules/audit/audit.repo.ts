@@ -81,6 +81,11 @@ export async function deleteAuditOf(db: Queryable, userId: string): Promise<void
   await clientOf(db).auditLog.deleteMany({ where: { userId } });
 }
 
+/** Deletes the entries about targets that are not users (an email's HMAC, say) of one type and these ids. */
+export async function deleteAuditOfTargets(db: Queryable, targetType: string, targetIds: string[]): Promise<void> {
+  await clientOf(db).auditLog.deleteMany({ where: { targetType, targetId: { in: targetIds } } });
+}
+
 /** Deletes up to `batch` entries older than `days`; answers how many. A short statement, so no lock is held long. */
 export function purgeAuditOlderThan(db: Queryable, days: number, batch: number): Promise<number> {
   return execute(

@@ -14,6 +14,7 @@ export const AUDIT_ACTIONS = [
   'auth.logout',
   'auth.logout_all',
   'auth.refresh_reuse',
+  'auth.session_expired',
   'auth.password_change',
   'auth.api_key_create',
   'auth.api_key_revoke',

@@ -13,7 +13,11 @@ export interface AccessClaims {
   sid: string;
 }
 
-const Claims = z.object({ sub: z.uuid(), role: z.enum(ROLES), sid: z.uuid() });
+/**
+ * The claims a token must carry. `exp` is required here because jsonwebtoken checks it only when it is present: a
+ * token minted without one (a leaked key, a test tool, another service sharing it) would never expire.
+ */
+const Claims = z.object({ sub: z.uuid(), role: z.enum(ROLES), sid: z.uuid(), exp: z.number().int() });
 
 export interface AccessTokenOptions {
   secret: string;
@@ -91,9 +95,9 @@ export function createAccessTokens(options: AccessTokenOptions) {
         });
         const parsed = Claims.safeParse(payload);
         if (!parsed.success) return undefined;
-        // Every token this service signs has an expiry (`sign` sets it); one without is verified every time.
-        if (typeof payload === 'object' && typeof payload.exp === 'number') remember(token, parsed.data, payload.exp);
-        return parsed.data;
+        const { exp, ...claims } = parsed.data;
+        remember(token, claims, exp);
+        return claims;
       } catch {
         return undefined;
       }

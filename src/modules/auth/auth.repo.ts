@@ -39,6 +39,7 @@ export interface NewRefreshToken {
   userId: string;
   familyId: string;
   tokenHash: string;
+  sessionStartedAt: Date;
   expiresAt: Date;
   userAgent?: string | undefined;
   ip?: string | undefined;
@@ -58,6 +59,7 @@ export function findRefreshToken(db: Queryable, tokenHash: string) {
       id: true,
       userId: true,
       familyId: true,
+      sessionStartedAt: true,
       expiresAt: true,
       revokedAt: true,
       replacedById: true,
@@ -97,12 +99,17 @@ export async function revokeUserSessions(db: Queryable, userId: string, at: Date
  * would otherwise stay a live head. Revoked rows sort first, so one row answers both questions.
  */
 export async function isSessionLive(db: Queryable, familyId: string, now: Date): Promise<boolean> {
+  return (await liveSessionOwner(db, familyId, now)) !== undefined;
+}
+
+/** The user of a live session (as `isSessionLive` decides), or undefined when the session is not live. */
+export async function liveSessionOwner(db: Queryable, familyId: string, now: Date): Promise<string | undefined> {
   const first = await clientOf(db).refreshToken.findFirst({
     where: { familyId, OR: [{ revokedAt: { not: null } }, { replacedById: null, expiresAt: { gt: now } }] },
     orderBy: { revokedAt: { sort: 'asc', nulls: 'last' } },
-    select: { revokedAt: true },
+    select: { revokedAt: true, userId: true },
   });
-  return first !== null && first.revokedAt === null;
+  return first !== null && first.revokedAt === null ? first.userId : undefined;
 }
 
 export async function sessionOfRefreshToken(db: Queryable, tokenHash: string): Promise<string | undefined> {

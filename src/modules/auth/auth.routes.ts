@@ -55,8 +55,9 @@ const LOGIN = operation({
   tag,
   summary: 'Sign in with email and password',
   description:
-    'A wrong email and a wrong password get one answer. Repeated failures for an email lock it for a while ' +
-    '(`login-locked`, whether or not it has an account).',
+    'A wrong email and a wrong password get one answer. Repeated failures for an email from one client address ' +
+    'lock that address out of it for a while (`login-locked`, whether or not the email has an account); other ' +
+    'addresses are not locked.',
   headers: ['X-Client'],
   replies: { 200: json(`Signed in. ${SIGNED_IN}`, SignedIn, ['Set-Cookie']) },
   problems: ['invalid-credentials', 'account-suspended', 'login-locked', 'auth-unavailable'],

@@ -14,7 +14,7 @@ const NewPassword = z
     example: 'purple-Monkey-dishwasher-88',
   });
 /** A presented password is only bounded; policy applies when one is chosen, not when one is typed. */
-const PresentedPassword = z.string().min(1).max(1024);
+export const PresentedPassword = z.string().min(1).max(1024);
 
 // Strict objects: a `role`, `status` or `id` sent along is a 422, so nothing can be mass-assigned.
 export const RegisterBody = z

@@ -3,7 +3,9 @@ import type { Principal, SessionClaim } from '../../http/authenticate.js';
 import { ForbiddenError, UnauthorizedError, UnprocessableError } from '../../http/errors.js';
 import type { RequestContext } from '../../http/request-context.js';
 import type { Db, Queryable } from '../../platform/db-handle.js';
+import type { EmailHash } from '../../platform/email-hash.js';
 import type { PasswordHasher } from '../../platform/password-hash.js';
+import type { ApiKeyRevocation } from '../api-keys/api-keys.port.js';
 import type { AuditLog } from '../audit/audit.port.js';
 import { toUser, type User, type UserRow } from '../users/users.schemas.js';
 import type { AccessTokens } from './access-tokens.js';
@@ -33,7 +35,13 @@ export interface AuthServiceDeps {
   tokens: AccessTokens;
   sessions: SessionState;
   lockout: LoginLockout;
+  /** Revokes every API key of an account, in the caller's transaction (the API keys module's port). */
+  apiKeys: ApiKeyRevocation;
+  /** What stands for an email that has no account in the audit log. */
+  emailHash: EmailHash;
   refreshTokenTtlDays: number;
+  /** The absolute lifetime of a session, from its sign-in, whatever its refreshes. */
+  sessionMaxDays: number;
   now: () => Date;
 }
 
@@ -48,6 +56,9 @@ export interface IssuedSession {
   expiresIn: number;
 }
 
+/** The audit target type of an email without an account: its HMAC (platform/email-hash.ts). */
+export const EMAIL_AUDIT_TARGET = 'email-hmac';
+
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
 
 const invalidCredentials = () => new UnauthorizedError('invalid-credentials', 'Email or password is incorrect');
@@ -60,17 +71,30 @@ class RefreshTokenReplayed extends Error {}
 export type AuthService = ReturnType<typeof createAuthService>;
 
 export function createAuthService(deps: AuthServiceDeps) {
-  const { db, auditLog, hasher, tokens, sessions, lockout, now } = deps;
+  const { db, auditLog, hasher, tokens, sessions, lockout, apiKeys, emailHash, now } = deps;
   const refreshTtlMs = deps.refreshTokenTtlDays * 86_400_000;
+  const sessionMaxMs = deps.sessionMaxDays * 86_400_000;
+  const sessionEnd = (startedAt: Date) => new Date(startedAt.getTime() + sessionMaxMs);
 
-  /** A new refresh token (256 random bits; only its SHA-256 is stored) in `familyId`, and its access token. */
-  async function issue(tx: Queryable, user: UserRow, familyId: string, ctx: RequestContext): Promise<IssuedSession> {
+  /**
+   * A new refresh token (256 random bits; only its SHA-256 is stored) in `familyId`, and its access token. The token
+   * expires REFRESH_TOKEN_TTL_DAYS from now, but never after its session's absolute end.
+   */
+  async function issue(
+    tx: Queryable,
+    user: UserRow,
+    session: { familyId: string; startedAt: Date },
+    ctx: RequestContext,
+  ): Promise<IssuedSession> {
+    const { familyId } = session;
     const refreshToken = randomBytes(32).toString('base64url');
+    const expiresAt = Math.min(now().getTime() + refreshTtlMs, sessionEnd(session.startedAt).getTime());
     const stored = await insertRefreshToken(tx, {
       userId: user.id,
       familyId,
       tokenHash: sha256(refreshToken),
-      expiresAt: new Date(now().getTime() + refreshTtlMs),
+      sessionStartedAt: session.startedAt,
+      expiresAt: new Date(expiresAt),
       userAgent: ctx.userAgent,
       ip: ctx.ip,
     });
@@ -85,11 +109,23 @@ export function createAuthService(deps: AuthServiceDeps) {
   }
 
   const audit = (ctx: RequestContext) => ({ ip: ctx.ip, requestId: ctx.requestId });
+  const newSession = () => ({ familyId: randomUUID(), startedAt: now() });
+
+  /**
+   * Ends every way into the account — every session but `keep`, every API key — in `tx`, for the events after which
+   * whoever else held access must lose it: signing out everywhere, a password change, a password reset. Answers the
+   * sessions ended, to pass to `sessions.markEnded` once `tx` committed (so their access tokens stop at once).
+   */
+  async function revokeAllAccess(tx: Queryable, userId: string, ctx: RequestContext, keep?: string) {
+    const ended = await revokeUserSessions(tx, userId, now(), keep);
+    await apiKeys.revokeAllOf(tx, userId, ctx);
+    return ended;
+  }
 
   /** Revokes one session (a refresh-token family) and audits why, then ends its access tokens at once. */
   async function endFamily(
     token: { userId: string; familyId: string },
-    action: 'auth.logout' | 'auth.refresh_reuse',
+    action: 'auth.logout' | 'auth.refresh_reuse' | 'auth.session_expired',
     ctx: RequestContext,
   ) {
     await db.transaction(async (tx) => {
@@ -113,31 +149,31 @@ export function createAuthService(deps: AuthServiceDeps) {
       return db.transaction(async (tx) => {
         const user = await insertUser(tx, { email: input.email, passwordHash, name: input.name ?? null });
         await auditLog.record(tx, { action: 'auth.register', userId: user.id, ...audit(ctx) });
-        return issue(tx, user, randomUUID(), ctx);
+        return issue(tx, user, newSession(), ctx);
       });
     },
 
     async login(input: LoginBody, ctx: RequestContext): Promise<IssuedSession> {
-      await lockout.assertNotLocked(input.email);
+      await lockout.assertNotLocked(input.email, ctx.ip);
       const user = await findCredentialsByEmail(db, input.email);
       // An unknown email costs one bcrypt comparison too, so timing does not tell which emails have accounts.
       const valid = user
         ? await hasher.verify(input.password, user.passwordHash)
         : await hasher.verifyNothing(input.password);
       if (!user || !valid) {
-        const locked = await lockout.recordFailure(input.email);
+        const locked = await lockout.recordFailure(input.email, ctx.ip);
         const subject = user
           ? { userId: user.id }
-          : { targetType: 'email-sha256', targetId: sha256(input.email).slice(0, 32) };
+          : { targetType: EMAIL_AUDIT_TARGET, targetId: emailHash(input.email) };
         await auditLog.record(db, { action: 'auth.login_failed', ...subject, ...audit(ctx) });
         if (locked) await auditLog.record(db, { action: 'auth.login_locked', ...subject, ...audit(ctx) });
         throw invalidCredentials();
       }
       // Only someone holding the right password learns that the account is suspended.
       if (user.status !== 'active') throw new ForbiddenError('account-suspended', 'This account is suspended');
-      await lockout.clear(input.email);
+      await lockout.clear(input.email, ctx.ip);
       return db.transaction(async (tx) => {
-        const session = await issue(tx, user, randomUUID(), ctx);
+        const session = await issue(tx, user, newSession(), ctx);
         await auditLog.record(tx, {
           action: 'auth.login',
           userId: user.id,
@@ -158,6 +194,11 @@ export function createAuthService(deps: AuthServiceDeps) {
         await endFamily(token, 'auth.refresh_reuse', ctx);
         throw invalidRefreshToken();
       }
+      // Past its absolute lifetime, the session ends however recently it was refreshed: sign in again.
+      if (sessionEnd(token.sessionStartedAt) <= now()) {
+        await endFamily(token, 'auth.session_expired', ctx);
+        throw invalidRefreshToken();
+      }
       if (token.expiresAt <= now() || token.user.status !== 'active') throw invalidRefreshToken();
       // A token of this family revoked earlier (a revocation that raced a refresh) ends the whole session.
       if (!(await isSessionLive(db, token.familyId, now()))) throw invalidRefreshToken();
@@ -165,7 +206,7 @@ export function createAuthService(deps: AuthServiceDeps) {
         return await db.transaction(async (tx) => {
           const user = await findCredentialsById(tx, token.userId);
           if (!user) throw invalidRefreshToken();
-          const session = await issue(tx, user, token.familyId, ctx);
+          const session = await issue(tx, user, { familyId: token.familyId, startedAt: token.sessionStartedAt }, ctx);
           if (!(await markSpent(tx, token.id, session.refreshTokenId, now()))) throw new RefreshTokenReplayed();
           return session;
         });
@@ -185,7 +226,7 @@ export function createAuthService(deps: AuthServiceDeps) {
 
     async logoutAll(principal: Principal, ctx: RequestContext): Promise<void> {
       const ended = await db.transaction(async (tx) => {
-        const sids = await revokeUserSessions(tx, principal.userId, now());
+        const sids = await revokeAllAccess(tx, principal.userId, ctx);
         await auditLog.record(tx, { action: 'auth.logout_all', userId: principal.userId, ...audit(ctx) });
         return sids;
       });
@@ -209,7 +250,7 @@ export function createAuthService(deps: AuthServiceDeps) {
       const keep = principal.kind === 'session' ? principal.sessionId : undefined;
       const ended = await db.transaction(async (tx) => {
         await updatePasswordHash(tx, user.id, passwordHash, now());
-        const sids = await revokeUserSessions(tx, user.id, now(), keep);
+        const sids = await revokeAllAccess(tx, user.id, ctx, keep);
         await auditLog.record(tx, {
           action: 'auth.password_change',
           userId: user.id,
@@ -219,6 +260,13 @@ export function createAuthService(deps: AuthServiceDeps) {
         return sids;
       });
       await sessions.markEnded(ended);
+    },
+
+    /** Whether `password` is the account's current password; an unknown account costs a comparison too. */
+    async confirmPassword(userId: string, password: string): Promise<boolean> {
+      const user = await findCredentialsById(db, userId);
+      if (!user) return hasher.verifyNothing(password);
+      return hasher.verify(password, user.passwordHash);
     },
 
     /** The session a refresh token belongs to (to check a web client's CSRF token before using the cookie). */
@@ -234,7 +282,8 @@ export function createAuthService(deps: AuthServiceDeps) {
     async resumableSession(refreshToken: string): Promise<string | undefined> {
       const token = await findRefreshToken(db, sha256(refreshToken));
       if (!token || token.revokedAt || token.replacedById) return undefined;
-      if (token.expiresAt <= now() || token.user.status !== 'active') return undefined;
+      if (token.expiresAt <= now() || sessionEnd(token.sessionStartedAt) <= now()) return undefined;
+      if (token.user.status !== 'active') return undefined;
       return (await isSessionLive(db, token.familyId, now())) ? token.familyId : undefined;
     },
 
@@ -244,7 +293,8 @@ export function createAuthService(deps: AuthServiceDeps) {
       if (!claims) return undefined;
       return {
         principal: { kind: 'session', userId: claims.sub, role: claims.role, sessionId: claims.sid, via },
-        live: sessions.isLive(claims.sid),
+        // The session must be live AND the user's own: a token joining one user's id to another's session is refused.
+        live: sessions.isLive(claims.sid, claims.sub),
       };
     },
   };

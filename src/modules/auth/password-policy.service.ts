@@ -15,8 +15,22 @@ const MIN_SCORE = 3;
  */
 const commonPasswords = new Set(common.dictionary['passwords-common'].map((p) => p.toLowerCase()));
 
+/**
+ * zxcvbn's matching grows much faster than the password: on 128 digits its l33t matcher alone ran for over a second
+ * of CPU, blocking the event loop (and every other request of the process) for that long. It therefore judges only
+ * the first STRENGTH_JUDGED_CHARS characters (UTF-16 units), and tries at most L33T_VARIANTS readings of l33t
+ * substitutions (its default is 100: each is matched again against every dictionary). Both bounds keep any allowed
+ * password under a few tens of milliseconds (test/modules/auth/password-policy.test.ts) and lose little: the
+ * characters after the judged ones only add guesses, so a password judged strong by its start is at least that
+ * strong; and the first reading substitutes every l33t character at once, which is what finds `p4ssw0rd`.
+ */
+export const STRENGTH_JUDGED_CHARS = 32;
+const L33T_VARIANTS = 3;
+
 // Built once: loading the dictionaries takes tens of milliseconds.
 const zxcvbn = new ZxcvbnFactory({
+  maxLength: STRENGTH_JUDGED_CHARS,
+  l33tMaxSubstitutions: L33T_VARIANTS,
   dictionary: { ...common.dictionary, ...english.dictionary },
   graphs: common.adjacencyGraphs,
   translations: english.translations,
@@ -44,7 +58,14 @@ export function passwordProblems(password: string, related: readonly (string | n
     .flatMap((value) => {
       if (!value) return [];
       const local = value.split('@')[0] ?? value;
-      return [value, local.replace(/[\s._+-]+/g, ''), ...value.split(/[@\s._+-]+/)];
+      // Cut as the password is, so a long email given as the password still matches it where it is judged.
+      return [
+        value,
+        value.slice(0, STRENGTH_JUDGED_CHARS),
+        local,
+        local.replace(/[\s._+-]+/g, ''),
+        ...value.split(/[@\s._+-]+/),
+      ];
     })
     .filter((v) => v.length >= 3);
   const result = zxcvbn.check(normalized, inputs);

@@ -2,13 +2,15 @@ import { UnavailableError } from '../../http/errors.js';
 import type { Db, Queryable } from '../../platform/db-handle.js';
 import type { Logger } from '../../platform/logger.js';
 import { type RedisGuard, RedisUnavailableError } from '../../platform/redis-guard.js';
-import { isSessionLive, revokeUserSessions } from './auth.repo.js';
+import { liveSessionOwner, revokeUserSessions } from './auth.repo.js';
 
 /**
  * How a live session stays cached: short, so that a revocation whose Redis write was lost (Redis failing at that
  * moment) still takes effect within a minute, from the database.
  */
 const LIVE_CACHE_SECONDS = 60;
+/** A live session's cache value is this and its owner's id; a value without the owner (`live`) is read as a miss. */
+const LIVE = 'live:';
 
 export interface SessionStateOptions {
   db: Db;
@@ -25,7 +27,7 @@ export type SessionState = ReturnType<typeof createSessionState>;
 /**
  * Answers "is this session still live?" for every authenticated request, so logout, logout-all, password change and
  * suspension end access tokens at once rather than at expiry. The database (refresh_tokens) is the truth; Redis
- * holds one key per session (`live` or `ended`), so the common case costs one GET. A miss, or Redis failing, reads
+ * holds one key per session (`live:<owner>` or `ended`), so the common case costs one GET. A miss, or Redis failing, reads
  * the database: a Redis outage never lets a revoked token through.
  *
  * Races: the cache is filled with SET NX and an ending overwrites with a plain SET, so a slow reader cannot put
@@ -49,15 +51,20 @@ export function createSessionState(options: SessionStateOptions) {
   }
 
   return {
-    async isLive(sid: string): Promise<boolean> {
+    /**
+     * Whether session `sid` is live and belongs to `userId`. The cache holds `live:<owner>`, so a token that joins
+     * one user's id to another user's live session is refused from the cache too, and never marks that session ended.
+     */
+    async isLive(sid: string, userId: string): Promise<boolean> {
       const state = await cached(sid);
-      if (state === 'live') return true;
       if (state === 'ended') return false;
-      const live = await isSessionLive(db, sid, now());
+      if (state?.startsWith(LIVE)) return state === `${LIVE}${userId}`;
+      const owner = await liveSessionOwner(db, sid, now());
+      const value = owner === undefined ? 'ended' : `${LIVE}${owner}`;
       redis
-        ?.run((r) => r.set(key(sid), live ? 'live' : 'ended', 'EX', live ? LIVE_CACHE_SECONDS : endedTtl, 'NX'))
+        ?.run((r) => r.set(key(sid), value, 'EX', owner === undefined ? endedTtl : LIVE_CACHE_SECONDS, 'NX'))
         .catch(() => undefined); // the next request reads the database again
-      return live;
+      return owner === userId;
     },
 
     /**

@@ -101,7 +101,7 @@ const EXAMPLE = {
         scopes: ['read'],
         createdAt: '2026-11-10T12:00:00.000Z',
         lastUsedAt: '2026-11-24T07:58:00.000Z',
-        expiresAt: null,
+        expiresAt: '2027-02-08T12:00:00.000Z',
         revokedAt: null,
       },
     ],

@@ -47,7 +47,10 @@ describe('who may call the admin routes', () => {
   });
 
   it('when an admin presents a personal API key, answers 403 api-key-not-allowed on every admin route', async () => {
-    const created = await request(t.app).post('/api/v1/auth/api-keys').set(asAdmin()).send({ name: 'admin script' });
+    const created = await request(t.app)
+      .post('/api/v1/auth/api-keys')
+      .set(asAdmin())
+      .send({ name: 'admin script', password: admin.password });
     expect(created.status).toBe(201);
     for (const route of routes) {
       const res = await request(t.app)[route.method](route.path).set(bearer(created.body.key)).send(route.body);

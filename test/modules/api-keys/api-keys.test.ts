@@ -18,7 +18,10 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 async function createKey(user: SignedInUser, body: Record<string, unknown> = { name: 'Spreadsheet' }) {
-  const res = await request(t.app).post(PATH).set(bearer(user.accessToken)).send(body);
+  const res = await request(t.app)
+    .post(PATH)
+    .set(bearer(user.accessToken))
+    .send({ password: user.password, ...body });
   if (res.status !== 201) throw new Error(`create failed: ${res.status} ${JSON.stringify(res.body)}`);
   return { id: res.body.apiKey.id as string, key: res.body.key as string, body: res.body };
 }
@@ -40,13 +43,19 @@ const keysService = (app: TestApp) =>
     redis: app.redisGuard,
     keyPrefix: app.config.redis.keyPrefix,
     logger: createLogger({ level: 'silent' }),
+    // These tests use the service to authenticate keys, never to create them.
+    confirmPassword: () => Promise.reject(new Error('creating keys is tested through the API')),
     now: () => new Date(),
   });
 
 describe('POST /api/v1/auth/api-keys', () => {
   it('when signed in, answers 201 with the key once, and stores only its SHA-256 and a display prefix', async () => {
     const user = await registerUser(t);
-    const res = await request(t.app).post(PATH).set(bearer(user.accessToken)).send({ name: '  Spreadsheet  ' });
+    const before = Date.now();
+    const res = await request(t.app)
+      .post(PATH)
+      .set(bearer(user.accessToken))
+      .send({ name: '  Spreadsheet  ', password: user.password });
     expect(res.status).toBe(201);
     expect(res.body.key).toMatch(/^mk_[A-Za-z0-9_-]{43}$/);
     expect(res.body.apiKey).toEqual({
@@ -56,9 +65,13 @@ describe('POST /api/v1/auth/api-keys', () => {
       scopes: ['read'],
       createdAt: expect.any(String),
       lastUsedAt: null,
-      expiresAt: null,
+      expiresAt: expect.any(String),
       revokedAt: null,
     });
+    // Without expiresInDays, a key lives 90 days.
+    const lifetime = Date.parse(res.body.apiKey.expiresAt) - before;
+    expect(lifetime).toBeGreaterThanOrEqual(90 * 86_400_000 - 1_000);
+    expect(lifetime).toBeLessThanOrEqual(90 * 86_400_000 + 60_000);
     const row = await t.db.prisma.apiKey.findUniqueOrThrow({ where: { id: res.body.apiKey.id } });
     expect(row.keyHash).toBe(sha256(res.body.key));
     expect(row.userId).toBe(user.id);
@@ -75,6 +88,20 @@ describe('POST /api/v1/auth/api-keys', () => {
     expect(expiresAt - Date.now()).toBeLessThanOrEqual(30 * 86_400_000);
   });
 
+  it('when the current password is missing or wrong, refuses (422, 403 invalid-password) and stores nothing', async () => {
+    const user = await registerUser(t);
+    const missing = await request(t.app).post(PATH).set(bearer(user.accessToken)).send({ name: 'x' });
+    expect(missing.status).toBe(422);
+    expect(JSON.stringify(missing.body.errors)).toContain('body.password');
+    for (const password of ['not-the-password-1', `${user.password} `]) {
+      const wrong = await request(t.app).post(PATH).set(bearer(user.accessToken)).send({ name: 'x', password });
+      expect(wrong.status, password).toBe(403);
+      expect(wrong.body.type).toMatch(/\/invalid-password$/);
+    }
+    expect(await t.db.prisma.apiKey.count({ where: { userId: user.id } })).toBe(0);
+    expect(await t.db.prisma.auditLog.count({ where: { userId: user.id, action: 'auth.api_key_create' } })).toBe(0);
+  });
+
   it('when the body asks for scopes or has invalid fields, answers 422 and stores nothing', async () => {
     const user = await registerUser(t);
     const bodies = [
@@ -89,7 +116,10 @@ describe('POST /api/v1/auth/api-keys', () => {
       { name: 'x', expiresInDays: '30' },
     ];
     for (const body of bodies) {
-      const res = await request(t.app).post(PATH).set(bearer(user.accessToken)).send(body);
+      const res = await request(t.app)
+        .post(PATH)
+        .set(bearer(user.accessToken))
+        .send({ password: user.password, ...body });
       expect(res.status, JSON.stringify(body)).toBe(422);
       expect(res.type).toBe('application/problem+json');
     }
@@ -100,7 +130,10 @@ describe('POST /api/v1/auth/api-keys', () => {
     const user = await registerUser(t);
     const keys = [];
     for (let i = 0; i < MAX_LIVE_KEYS_PER_USER; i++) keys.push(await createKey(user, { name: `k${i}` }));
-    const refused = await request(t.app).post(PATH).set(bearer(user.accessToken)).send({ name: 'one more' });
+    const refused = await request(t.app)
+      .post(PATH)
+      .set(bearer(user.accessToken))
+      .send({ name: 'one more', password: user.password });
     expect(refused.status).toBe(409);
     expect(refused.body.type).toMatch(/\/api-key-limit-reached$/);
     expect(await t.db.prisma.apiKey.count({ where: { userId: user.id } })).toBe(MAX_LIVE_KEYS_PER_USER);
@@ -109,7 +142,10 @@ describe('POST /api/v1/auth/api-keys', () => {
     await t.db.prisma.apiKey.update({ where: { id: keys[1]?.id }, data: { expiresAt: new Date(Date.now() - 1000) } });
     await createKey(user, { name: 'after revoke' });
     await createKey(user, { name: 'after expiry' });
-    const again = await request(t.app).post(PATH).set(bearer(user.accessToken)).send({ name: 'too many' });
+    const again = await request(t.app)
+      .post(PATH)
+      .set(bearer(user.accessToken))
+      .send({ name: 'too many', password: user.password });
     expect(again.status).toBe(409);
   });
 
@@ -120,7 +156,7 @@ describe('POST /api/v1/auth/api-keys', () => {
         request(t.app)
           .post(PATH)
           .set(bearer(user.accessToken))
-          .send({ name: `k${i}` }),
+          .send({ name: `k${i}`, password: user.password }),
       ),
     );
     expect(results.filter((r) => r.status === 201)).toHaveLength(MAX_LIVE_KEYS_PER_USER);
@@ -149,6 +185,52 @@ describe('POST /api/v1/auth/api-keys', () => {
     const text = JSON.stringify(rows);
     expect(text).not.toContain(key.slice(3, 11));
     expect(text).not.toContain(sha256(key));
+  });
+});
+
+describe('API keys end with the credentials that made them', () => {
+  const liveKeysOf = (userId: string) => t.db.prisma.apiKey.count({ where: { userId, revokedAt: null } });
+
+  it('when the password is changed, every API key of the account stops working at once and is revoked', async () => {
+    const user = await registerUser(t);
+    const [first, second] = [await createKey(user, { name: 'one' }), await createKey(user, { name: 'two' })];
+    const other = await registerUser(t);
+    const bystander = await createKey(other);
+    const changed = await request(t.app)
+      .post('/api/v1/auth/password')
+      .set(bearer(user.accessToken))
+      .send({ currentPassword: user.password, newPassword: 'violet-Tiger-toaster-1977' });
+    expect(changed.status).toBe(204);
+    for (const { key } of [first, second]) expect((await me(key)).status).toBe(401);
+    expect(await liveKeysOf(user.id)).toBe(0);
+    const revoked = await t.db.prisma.auditLog.findMany({ where: { userId: user.id, action: 'auth.api_key_revoke' } });
+    expect(revoked.map((r) => r.targetId).sort()).toEqual([first.id, second.id].sort());
+    expect((await me(bystander.key)).status).toBe(200);
+  });
+
+  it('when every session is signed out (logout-all), every API key of the account is revoked too', async () => {
+    const user = await registerUser(t);
+    const { key } = await createKey(user);
+    expect((await me(key)).status).toBe(200);
+    await request(t.app).post('/api/v1/auth/logout-all').set(bearer(user.accessToken)).expect(204);
+    expect((await me(key)).status).toBe(401);
+    expect(await liveKeysOf(user.id)).toBe(0);
+  });
+
+  it('when key creation is used to guess the password, the attempts are limited like a password change', async () => {
+    const limited = await startTestApp({ env: { AUTH_RATE_LIMIT_PER_MINUTE: '2' } });
+    try {
+      const user = await registerUser(limited);
+      const attempt = () =>
+        request(limited.app)
+          .post(PATH)
+          .set(bearer(user.accessToken))
+          .send({ name: 'x', password: 'a-guess-at-the-password' });
+      expect([(await attempt()).status, (await attempt()).status, (await attempt()).status]).toEqual([403, 403, 429]);
+      expect(await limited.db.prisma.apiKey.count({ where: { userId: user.id } })).toBe(0);
+    } finally {
+      await limited.close();
+    }
   });
 });
 
@@ -268,7 +350,10 @@ describe('managing keys with a cookie session', () => {
   it('when X-CSRF-Token is missing, answers 403 and creates nothing; with it, 201', async () => {
     const user = await registerUser(t);
     const web = await webSession(user);
-    const refused = await request(t.app).post(PATH).set('Cookie', web.cookie).send({ name: 'x' });
+    const refused = await request(t.app)
+      .post(PATH)
+      .set('Cookie', web.cookie)
+      .send({ name: 'x', password: user.password });
     expect(refused.status).toBe(403);
     expect(refused.body.type).toMatch(/\/csrf-token-invalid$/);
     expect(await t.db.prisma.apiKey.count({ where: { userId: user.id } })).toBe(0);
@@ -276,7 +361,7 @@ describe('managing keys with a cookie session', () => {
       .post(PATH)
       .set('Cookie', web.cookie)
       .set('X-CSRF-Token', web.csrfToken)
-      .send({ name: 'x' });
+      .send({ name: 'x', password: user.password });
     expect(ok.status).toBe(201);
   });
 });
@@ -367,7 +452,10 @@ describe('without Redis (development)', () => {
 
   it('when a key is used, lastUsedAt is still recorded, once a minute, from memory', async () => {
     const user = await registerUser(dev);
-    const created = await request(dev.app).post(PATH).set(bearer(user.accessToken)).send({ name: 'dev' });
+    const created = await request(dev.app)
+      .post(PATH)
+      .set(bearer(user.accessToken))
+      .send({ name: 'dev', password: user.password });
     const { id } = created.body.apiKey;
     const keys = keysService(dev);
     expect(await keys.principalOfKey(created.body.key)).toMatchObject({ apiKeyId: id });

@@ -60,17 +60,6 @@ describe('credential limits (AUTH_RATE_LIMIT_PER_MINUTE, REGISTER_RATE_LIMIT_PER
     expect(res.headers.ratelimit).toContain('"login-ip"');
   });
 
-  it('when one email is tried from many IPs (behind a trusted proxy), the per-email limit still holds', async () => {
-    const a = await app({ AUTH_RATE_LIMIT_PER_MINUTE: '5', LOGIN_LOCKOUT_THRESHOLD: '100', TRUST_PROXY: 'loopback' });
-    const target = email();
-    for (let i = 0; i < 5; i += 1) expect((await wrongLogin(a, target, `203.0.113.${i + 1}`)).status).toBe(401);
-    const res = await wrongLogin(a, target, '203.0.113.99');
-    expect(res.status).toBe(429);
-    expect(res.headers.ratelimit).toContain('"login-email"');
-    // Another email from a fresh IP is not affected.
-    expect((await wrongLogin(a, email(), '203.0.113.100')).status).toBe(401);
-  });
-
   it('when X-Forwarded-For is forged and no proxy is trusted, one client is still one client', async () => {
     const a = await app({ AUTH_RATE_LIMIT_PER_MINUTE: '5', LOGIN_LOCKOUT_THRESHOLD: '100' });
     const statuses: number[] = [];
@@ -101,7 +90,7 @@ describe('credential limits (AUTH_RATE_LIMIT_PER_MINUTE, REGISTER_RATE_LIMIT_PER
 });
 
 describe('login lockout (LOGIN_LOCKOUT_THRESHOLD, LOGIN_LOCKOUT_MINUTES)', () => {
-  it('when an account fails five times, even the right password is refused with 429 and Retry-After', async () => {
+  it('when an account fails five times from one address, even the right password from there is refused with 429 and Retry-After', async () => {
     const a = await app({ LOGIN_LOCKOUT_THRESHOLD: '5', LOGIN_LOCKOUT_MINUTES: '15' });
     const user = await registerUser(a);
     for (let i = 0; i < 5; i += 1) expect((await wrongLogin(a, user.email)).status).toBe(401);
@@ -137,7 +126,7 @@ describe('login lockout (LOGIN_LOCKOUT_THRESHOLD, LOGIN_LOCKOUT_MINUTES)', () =>
     for (let i = 0; i < 2; i += 1) await wrongLogin(a, user.email);
     expect((await login(a, user.email, user.password)).status).toBe(429);
     // Let the lock run out instead of waiting a minute: the counter's own TTL is what ends it.
-    const keys = await a.redis?.keys(`${a.config.redis.keyPrefix}login-failures:*`);
+    const keys = await a.redis?.keys(`${a.config.redis.keyPrefix}login-failures:*:from:*`);
     expect(keys).toHaveLength(1);
     await a.redis?.pexpire(keys?.[0] as string, 1);
     await expect.poll(() => a.redis?.exists(keys?.[0] as string)).toBe(0);
@@ -152,6 +141,62 @@ describe('login lockout (LOGIN_LOCKOUT_THRESHOLD, LOGIN_LOCKOUT_MINUTES)', () =>
     expect((await login(a, user.email, user.password)).status).toBe(200);
     for (let i = 0; i < 2; i += 1) await wrongLogin(a, user.email);
     expect((await login(a, user.email, user.password)).status).toBe(200);
+  });
+});
+
+describe('an attacker who knows only the email cannot keep its owner out', () => {
+  const behindProxy = { TRUST_PROXY: 'loopback', LOGIN_LOCKOUT_THRESHOLD: '5', AUTH_RATE_LIMIT_PER_MINUTE: '5' };
+  const loginFrom = (a: TestApp, address: string, password: string, ip: string) =>
+    request(a.app).post('/api/v1/auth/login').set('X-Forwarded-For', ip).send({ email: address, password });
+
+  it('when one address keeps failing for an email, it is locked out while the owner signs in from another', async () => {
+    const a = await app(behindProxy);
+    const user = await registerUser(a);
+    const attacker = '203.0.113.7';
+    for (let round = 0; round < 2; round += 1) {
+      for (let i = 0; i < 5; i += 1) {
+        const res = await wrongLogin(a, user.email, attacker);
+        expect([401, 429]).toContain(res.status);
+      }
+      const locked = await loginFrom(a, user.email, user.password, attacker);
+      expect(locked.status).toBe(429);
+      expect(locked.body.type).toMatch(/(login-locked|rate-limited)$/);
+
+      const owner = await loginFrom(a, user.email, user.password, `198.51.100.${20 + round}`);
+      expect(owner.status, `owner, round ${round}`).toBe(200);
+      expect(owner.body.user.id).toBe(user.id);
+    }
+    expect(await a.db.prisma.auditLog.count({ where: { userId: user.id, action: 'auth.login' } })).toBe(2);
+  });
+
+  it('when an email fails from many addresses past LOGIN_ACCOUNT_THRESHOLD, each address gets one try, and the owner still signs in', async () => {
+    const a = await app({ ...behindProxy, AUTH_RATE_LIMIT_PER_MINUTE: '100000', LOGIN_ACCOUNT_THRESHOLD: '6' });
+    const user = await registerUser(a);
+    for (const ip of ['203.0.113.1', '203.0.113.2']) {
+      for (let i = 0; i < 3; i += 1) expect((await wrongLogin(a, user.email, ip)).status).toBe(401);
+    }
+    // Six failures for the email: from now on one failure locks an address (for this email only).
+    expect((await wrongLogin(a, user.email, '203.0.113.3')).status).toBe(401);
+    expect((await wrongLogin(a, user.email, '203.0.113.3')).status).toBe(429);
+    expect((await wrongLogin(a, user.email, '203.0.113.1')).status).toBe(429);
+    // Another email from a slowed address is not affected.
+    expect((await wrongLogin(a, email(), '203.0.113.3')).status).toBe(401);
+    // The owner's first try from an address of their own succeeds.
+    expect((await loginFrom(a, user.email, user.password, '198.51.100.9')).status).toBe(200);
+  });
+
+  it('when a slowed email has no account, the answers are the same as for one that has', async () => {
+    const a = await app({ ...behindProxy, AUTH_RATE_LIMIT_PER_MINUTE: '100000', LOGIN_ACCOUNT_THRESHOLD: '2' });
+    const user = await registerUser(a);
+    const ghost = email();
+    for (const target of [user.email, ghost]) {
+      await wrongLogin(a, target, '203.0.113.1');
+      await wrongLogin(a, target, '203.0.113.2');
+    }
+    const [real, missing] = [await wrongLogin(a, user.email, '203.0.113.1'), await wrongLogin(a, ghost, '203.0.113.1')];
+    expect([real.status, missing.status]).toEqual([429, 429]);
+    expect(missing.body.type).toBe(real.body.type);
+    expect(missing.body.detail).toBe(real.body.detail);
   });
 });
 

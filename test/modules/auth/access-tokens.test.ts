@@ -111,7 +111,7 @@ describe('access token verification', () => {
     expect(second.verify(token)).toBeUndefined();
   });
 
-  it('a token without an expiry is never remembered', () => {
+  it('a token without an expiry is refused, though correctly signed for this issuer and audience', () => {
     const tokens = createAccessTokens(SETTINGS);
     const { sub, role, sid } = claims();
     const eternal = jwt.sign({ role, sid }, SETTINGS.secret, {
@@ -121,9 +121,9 @@ describe('access token verification', () => {
       audience: SETTINGS.audience,
     });
     const verify = vi.spyOn(jwt, 'verify');
-    expect(tokens.verify(eternal)).toBeDefined();
-    expect(tokens.verify(eternal)).toBeDefined();
-    expect(verify).toHaveBeenCalledTimes(2);
+    expect(tokens.verify(eternal)).toBeUndefined();
+    expect(tokens.verify(eternal)).toBeUndefined();
+    expect(verify).toHaveBeenCalledTimes(2); // refused every time, never remembered
   });
 
   it('the memory is bounded: past its size the oldest token is forgotten, and verified again when it returns', () => {

@@ -121,7 +121,7 @@ describe('POST /auth/login', () => {
     expect(strip(unknown.body)).toEqual(strip(wrong.body));
     expect(await t.db.prisma.auditLog.count({ where: { userId: user.id, action: 'auth.login_failed' } })).toBe(1);
     const anonymous = await t.db.prisma.auditLog.findFirst({ where: { action: 'auth.login_failed', userId: null } });
-    expect(anonymous?.targetType).toBe('email-sha256');
+    expect(anonymous?.targetType).toBe('email-hmac');
     expect(anonymous?.targetId).not.toContain('@');
   });
 

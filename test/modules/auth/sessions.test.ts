@@ -78,10 +78,51 @@ describe('access tokens', () => {
     const user = await registerUser(t);
     const { sub, role, sid } = claimsOf(user.accessToken);
     const sign = (issuer: string, audience: string) =>
-      jwt.sign({ role, sid }, t.config.auth.jwtSecret, { algorithm: 'HS256', subject: sub, issuer, audience });
+      jwt.sign({ role, sid }, t.config.auth.jwtSecret, {
+        algorithm: 'HS256',
+        subject: sub,
+        issuer,
+        audience,
+        expiresIn: 900,
+      });
     expect((await me(bearer(sign(t.config.auth.issuer, 'another-audience')))).status).toBe(401);
     expect((await me(bearer(sign('another-issuer', t.config.auth.audience)))).status).toBe(401);
     expect((await me(bearer(sign(t.config.auth.issuer, t.config.auth.audience)))).status).toBe(200);
+  });
+
+  it('when the token has no exp, it is refused even with a good signature and a live session', async () => {
+    const user = await registerUser(t);
+    const { sub, role, sid } = claimsOf(user.accessToken);
+    const { issuer, audience, jwtSecret } = t.config.auth;
+    const eternal = jwt.sign({ role, sid }, jwtSecret, { algorithm: 'HS256', subject: sub, issuer, audience });
+    expect((jwt.decode(eternal) as jwt.JwtPayload).exp).toBeUndefined();
+    const res = await me(bearer(eternal));
+    expect(res.status).toBe(401);
+    expect(res.body.type).toMatch(/invalid-token$/);
+    expect((await me(bearer(user.accessToken))).status).toBe(200);
+  });
+
+  it("when the token joins one user's sub to another user's live session, it is refused for both", async () => {
+    const [ann, bob] = [await registerUser(t), await registerUser(t)];
+    const { issuer, audience, jwtSecret } = t.config.auth;
+    const sign = (sub: string, sid: string) =>
+      jwt.sign({ role: 'user', sid }, jwtSecret, {
+        algorithm: 'HS256',
+        subject: sub,
+        issuer,
+        audience,
+        expiresIn: 900,
+      });
+    const annWithBobsSession = sign(ann.id, claimsOf(bob.accessToken).sid);
+    const res = await me(bearer(annWithBobsSession));
+    expect(res.status).toBe(401);
+    expect(res.body.type).toMatch(/invalid-token$/);
+    // Asked again (a cached answer about the session, if any, must not decide differently), and for the other way.
+    expect((await me(bearer(annWithBobsSession))).status).toBe(401);
+    expect((await me(bearer(sign(bob.id, claimsOf(ann.accessToken).sid)))).status).toBe(401);
+    // Each own pair still works.
+    expect((await me(bearer(sign(ann.id, claimsOf(ann.accessToken).sid)))).body.id).toBe(ann.id);
+    expect((await me(bearer(bob.accessToken))).body.id).toBe(bob.id);
   });
 
   it('when the claims are not ours (no sid, unknown role), the token is refused even with a good signature', async () => {

@@ -139,7 +139,11 @@ describe('GET /api/v1/checkins', () => {
   it('when given a genuine cursor of another list (API keys), answers 400', async () => {
     const user = await registerUser(t);
     for (const name of ['a', 'b']) {
-      await request(t.app).post('/api/v1/auth/api-keys').set(bearer(user.accessToken)).send({ name }).expect(201);
+      await request(t.app)
+        .post('/api/v1/auth/api-keys')
+        .set(bearer(user.accessToken))
+        .send({ name, password: user.password })
+        .expect(201);
     }
     const keys = await request(t.app).get('/api/v1/auth/api-keys?limit=1').set(bearer(user.accessToken));
     const res = await list(user, { cursor: keys.body.nextCursor });

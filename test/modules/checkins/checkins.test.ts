@@ -377,7 +377,7 @@ describe('DELETE /api/v1/checkins/:id', () => {
     const { body } = await request(t.app)
       .post('/api/v1/auth/api-keys')
       .set(bearer(user.accessToken))
-      .send({ name: 'sheet' });
+      .send({ name: 'sheet', password: user.password });
     expect((await request(t.app).get(`${PATH}/${id}`).set(bearer(body.key))).status).toBe(200);
     expect((await request(t.app).delete(`${PATH}/${id}`).set(bearer(body.key))).status).toBe(403);
     expect(await rows(user.id)).toBe(1);

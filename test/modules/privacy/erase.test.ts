@@ -169,7 +169,10 @@ describe('DELETE /api/v1/users/me', () => {
 
   it('when called with an API key, answers 403 api-key-not-allowed and erases nothing', async () => {
     const ann = await registerUser(t);
-    const created = await request(t.app).post('/api/v1/auth/api-keys').set(bearer(ann.accessToken)).send({ name: 'k' });
+    const created = await request(t.app)
+      .post('/api/v1/auth/api-keys')
+      .set(bearer(ann.accessToken))
+      .send({ name: 'k', password: ann.password });
     const res = await erase(created.body.key, { password: ann.password });
     expect(res.status).toBe(403);
     expect(res.body.type).toMatch(/\/api-key-not-allowed$/);

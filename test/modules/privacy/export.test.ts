@@ -148,7 +148,7 @@ describe('GET /api/v1/users/me/export', () => {
     const created = await request(t.app)
       .post('/api/v1/auth/api-keys')
       .set(bearer(ann.accessToken))
-      .send({ name: 'script' });
+      .send({ name: 'script', password: ann.password });
     const res = await request(t.app).get(EXPORT).set(bearer(created.body.key));
     expect(res.status).toBe(403);
     expect(res.body.type).toMatch(/\/api-key-not-allowed$/);

@@ -27,11 +27,10 @@ export async function seedPersonalData(t: TestApp, userId: string): Promise<Seed
      VALUES ($1, gen_random_uuid(), $2, now() + interval '1 day', $3, '198.51.100.9')`,
     [userId, `seed-token-hash-${tag}`, userAgent],
   );
-  await q(`INSERT INTO api_keys (user_id, name, prefix, key_hash) VALUES ($1, $2, 'mk_seed0000', $3)`, [
-    userId,
-    `seed key ${tag}`,
-    `seed-key-hash-${tag}`,
-  ]);
+  await q(
+    `INSERT INTO api_keys (user_id, name, prefix, key_hash, expires_at) VALUES ($1, $2, 'mk_seed0000', $3, now() + interval '90 days')`,
+    [userId, `seed key ${tag}`, `seed-key-hash-${tag}`],
+  );
   const income = String(100_000 + Number.parseInt(tag.slice(0, 4), 16));
   await q(
     `INSERT INTO user_profiles (user_id, monthly_income_enc, current_savings_enc, current_debt_enc, household_size, city, state, zip_code, timezone, goals)

@@ -8,6 +8,7 @@ import { createErasurePseudonym } from '../../../src/modules/privacy/erasure-pse
 import { createIdempotencyPrivacySection } from '../../../src/modules/privacy/idempotency.privacy.js';
 import { createPrivacyRegistry, type PersonalDataSection } from '../../../src/modules/privacy/privacy.port.js';
 import { createPrivacyService } from '../../../src/modules/privacy/privacy.service.js';
+import { createEmailHash } from '../../../src/platform/email-hash.js';
 import { createLogger } from '../../../src/platform/logger.js';
 import { createPasswordHasher } from '../../../src/platform/password-hash.js';
 import { startTestApp, type TestApp } from '../../support/app.js';
@@ -29,7 +30,10 @@ function serviceWith(extra: PersonalDataSection) {
     db: t.db,
     auditLog: createAuditLog(),
     sections: createPrivacyRegistry([
-      createSessionsPrivacySection(),
+      createSessionsPrivacySection({
+        auditLog: createAuditLog(),
+        emailHash: createEmailHash(t.config.auth.emailHashKey),
+      }),
       createApiKeysPrivacySection(),
       createAuditLogPrivacySection(),
       createIdempotencyPrivacySection(),

@@ -62,7 +62,7 @@ describe('GET /api/v1/profile', () => {
     const created = await request(t.app)
       .post('/api/v1/auth/api-keys')
       .set(bearer(user.accessToken))
-      .send({ name: 'sheet' });
+      .send({ name: 'sheet', password: user.password });
     const key = created.body.key as string;
     const read = await request(t.app).get(PATH).set(bearer(key));
     expect(read.status).toBe(200);

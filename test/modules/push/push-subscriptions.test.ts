@@ -385,7 +385,7 @@ describe('who may call the push-subscription routes', () => {
     const created = await request(t.app)
       .post('/api/v1/auth/api-keys')
       .set(bearer(user.accessToken))
-      .send({ name: 'script' });
+      .send({ name: 'script', password: user.password });
     const key = created.body.key as string;
     const listed = await request(t.app).get(PATH).set(bearer(key));
     const posted = await request(t.app).post(PATH).set(bearer(key)).send(browserSubscription());

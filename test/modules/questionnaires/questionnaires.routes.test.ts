@@ -217,7 +217,10 @@ describe('POST /api/v1/questionnaires/:slug/submissions', () => {
 
   it('when authenticated with an API key, answers 403 (keys are read-only)', async () => {
     const user = await registerUser(t);
-    const key = await request(t.app).post('/api/v1/auth/api-keys').set(bearer(user.accessToken)).send({ name: 'read' });
+    const key = await request(t.app)
+      .post('/api/v1/auth/api-keys')
+      .set(bearer(user.accessToken))
+      .send({ name: 'read', password: user.password });
     const res = await request(t.app)
       .post(`${BASE}/financial-wellbeing/submissions`)
       .set(bearer(key.body.key))

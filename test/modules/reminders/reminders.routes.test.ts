@@ -128,7 +128,10 @@ describe('POST /api/v1/reminders', () => {
 
   it('when authenticated with an API key, can list but not create (403)', async () => {
     const user = await registerUser(t);
-    const key = await request(t.app).post('/api/v1/auth/api-keys').set(bearer(user.accessToken)).send({ name: 'k' });
+    const key = await request(t.app)
+      .post('/api/v1/auth/api-keys')
+      .set(bearer(user.accessToken))
+      .send({ name: 'k', password: user.password });
     const post = await request(t.app).post(BASE).set(bearer(key.body.key)).send({ title: 'x', dueDate: '2026-12-01' });
     expect(post.status).toBe(403);
     expect((await request(t.app).get(BASE).set(bearer(key.body.key))).status).toBe(200);

@@ -162,7 +162,7 @@ describe('POST /api/v1/subscriptions/checkout', () => {
     const key = await request(app.t.app)
       .post('/api/v1/auth/api-keys')
       .set(bearer(user.accessToken))
-      .send({ name: 'k' });
+      .send({ name: 'k', password: user.password });
     expect((await checkout(key.body.key, { plan: 'budget' })).status).toBe(403);
   });
 });
