@@ -142,3 +142,13 @@ describe('docs/deployment.md followed literally', () => {
     }
   });
 });
+
+describe('what the README says production refuses', () => {
+  it('when the README lists the settings production cannot start without, it names every one the schema requires', () => {
+    const readme = readRepoFile('README.md').replace(/\s+/g, ' ');
+    const sentence =
+      /With `NODE_ENV=production` the service refuses to start[^.]*\bis missing\b/.exec(readme)?.[0] ?? '';
+    expect(sentence).not.toBe('');
+    for (const name of Object.keys(REQUIRED_IN_PRODUCTION)) expect(sentence, name).toContain(`\`${name}\``);
+  });
+});
