@@ -76,6 +76,7 @@ async function start(logger: Logger): Promise<ServersReady> {
     {
       NODE_ENV: 'production',
       DATABASE_URL: databaseUrl,
+      DATABASE_LOCAL_CONNECTION: 'true',
       REDIS_URL: process.env.REDIS_URL ?? DEFAULT_REDIS,
       // Its own keys: the bench's counters (its account's registrations among them) must not reach the limits of a
       // development server sharing this Redis under the default prefix.

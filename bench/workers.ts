@@ -49,6 +49,7 @@ async function start(workers: number, databaseUrl: string): Promise<{ child: Chi
       HOST: '127.0.0.1',
       WEB_CONCURRENCY: String(workers),
       DATABASE_URL: databaseUrl,
+      DATABASE_LOCAL_CONNECTION: 'true',
       REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
       CORS_ORIGINS: 'https://bench.invalid',
       HEALTH_TOKEN: randomBytes(32).toString('base64url'),

@@ -107,6 +107,7 @@ async function start(config: Config, logger: Logger, lifecycle: Lifecycle, runni
     poolMax: config.db.poolMax,
     logger,
     timeouts: { statementMs: config.db.statementTimeoutMs, connectionWaitMs: config.db.connectionWaitMs },
+    maxLifetimeSeconds: config.db.maxLifetimeSeconds,
   });
   if (config.redis.url) {
     running.redis = createRedis({ url: config.redis.url, logger });

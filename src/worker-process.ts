@@ -41,6 +41,7 @@ export async function createJobWorkerProcess(config: Config, logger: Logger) {
     poolMax: config.db.poolMax,
     logger,
     timeouts: { statementMs: config.db.statementTimeoutMs, connectionWaitMs: config.db.connectionWaitMs },
+    maxLifetimeSeconds: config.db.maxLifetimeSeconds,
   });
   const redis = createRedis({ url: redisUrl, logger });
   await waitForRedis(redis, 2_000);
