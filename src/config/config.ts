@@ -176,6 +176,8 @@ function buildConfig(
       environment: env.SENTRY_ENVIRONMENT ?? env.NODE_ENV,
       release: env.SENTRY_RELEASE ?? version,
     },
+    /** No endpoint, no traces: OpenTelemetry is not even loaded (platform/telemetry.ts). */
+    telemetry: { otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT, environment: env.SENTRY_ENVIRONMENT ?? env.NODE_ENV },
     paths: { root: ctx.rootDir, data: ctx.dataDir },
   };
 }

@@ -257,6 +257,7 @@ export const EnvSchema = z.object({
   BILLING_PORTAL_RETURN_URL: z.preprocess(blank, httpUrl.optional()),
   BILLING_GRACE_DAYS: wholeNumber(0, 30, 3),
   SENTRY_DSN: z.preprocess(blank, sentryDsn.optional()),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess(blank, httpUrl.optional()),
   SENTRY_ENVIRONMENT: z.preprocess(blank, z.string().max(64).optional()),
   SENTRY_RELEASE: z.preprocess(blank, z.string().max(200).optional()),
   APP_VERSION: z.preprocess(blank, z.string().max(64).optional()),
