@@ -11,6 +11,8 @@ export function productionEnv() {
   const vapid = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
   return {
     NODE_ENV: 'production',
+    // The bench's PostgreSQL is on this machine: no TLS to require.
+    DATABASE_LOCAL_CONNECTION: 'true',
     CORS_ORIGINS: 'https://bench.invalid',
     HEALTH_TOKEN: secret(),
     JWT_SECRET: secret(),

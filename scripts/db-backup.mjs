@@ -1,13 +1,15 @@
 #!/usr/bin/env node
-// npm run db:backup [-- --check]
+// npm run db:backup [-- --check] [-- --keep <n>]
 // Dumps DATABASE_URL (unset outside production: the development database `npm start` runs) with
 // `pg_dump --format=custom` to BACKUP_DIR (default ./backups) as mingus-<UTC time>.dump and prints the file's path
 // on stdout (nothing else goes to stdout). The dump is written to a hidden
 // `.….partial` file, checked with `pg_restore --list`, then renamed: a file named mingus-*.dump is always complete.
 // --check: connect and pick the client tools, dump nothing (for a CronJob's first run, or a CI probe).
+// --keep <n>: once the new dump is complete, delete the oldest complete dumps of BACKUP_DIR beyond the newest n (the
+// CronJob's retention). Nothing is deleted when the dump fails.
 // Runbook: docs/operations.md, "Backups".
 
-import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -23,7 +25,8 @@ import {
 } from './pg-tools.mjs';
 
 const USAGE =
-  'usage: npm run db:backup [-- --check]   (reads DATABASE_URL, else the development database, and BACKUP_DIR)';
+  'usage: npm run db:backup [-- --check] [-- --keep <n>]   (reads DATABASE_URL, else the development database, and BACKUP_DIR)';
+const DUMP_NAME = /^mingus-\d{8}T\d{6}Z\.dump$/;
 
 main(async () => {
   // Every file and directory this process creates is private to its user, whatever the caller's umask.
@@ -32,6 +35,10 @@ main(async () => {
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     return;
+  }
+  const keep = values.keep === undefined ? undefined : Number(values.keep);
+  if (keep !== undefined && !(Number.isInteger(keep) && keep >= 1 && /^\d+$/.test(values.keep))) {
+    throw new CliError(`--keep must be a whole number of dumps, 1 or more\n${USAGE}`, EXIT.usage);
   }
   const source = await targetDatabase('npm run db:backup', USAGE);
 
@@ -81,14 +88,26 @@ main(async () => {
 
   const { size } = await stat(file);
   console.warn(`db:backup: ${source.label} → ${file} (${formatBytes(size)}, ${pgDump.text})`);
+  if (keep !== undefined) await prune(dir, keep);
   process.stdout.write(`${file}\n`);
 });
 
 function parseCli() {
   try {
-    return parseArgs({ options: { check: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+    return parseArgs({
+      options: { check: { type: 'boolean' }, keep: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    });
   } catch (err) {
     throw new CliError(`${err.message}\n${USAGE}`, EXIT.usage);
+  }
+}
+
+/** Deletes the complete dumps beyond the newest `keep`; their names are UTC timestamps, so they sort by age. */
+async function prune(dir, keep) {
+  const dumps = (await readdir(dir)).filter((name) => DUMP_NAME.test(name)).sort();
+  for (const name of dumps.slice(0, Math.max(0, dumps.length - keep))) {
+    await unlink(path.join(dir, name));
+    console.warn(`db:backup: deleted ${name} (keeping the newest ${keep})`);
   }
 }
 

@@ -12,6 +12,7 @@ import type { Logger } from './platform/logger.js';
 import { createMailer } from './platform/mailer.js';
 import type { Metrics } from './platform/metrics.js';
 import type { ErrorReporter } from './platform/sentry.js';
+import type { Telemetry } from './platform/telemetry.js';
 import { PushGoneError, PushRefusedError, type PushSender } from './platform/web-push.js';
 import { retentionPurges } from './retention.js';
 
@@ -78,6 +79,8 @@ export interface JobWorkerDeps {
   push: PushChannel;
   queues: JobQueues;
   now?: () => Date;
+  /** Present when tracing is on: each job runs in a span. */
+  telemetry?: Pick<Telemetry, 'traceJob'> | undefined;
 }
 
 /** The job worker as `npm run worker` runs it, and `npm start` in development (in-process). */
@@ -94,6 +97,7 @@ export async function startJobWorker(deps: JobWorkerDeps) {
     logger,
     onFinished: (name, seconds, outcome) => metrics.jobFinished(name, seconds, outcome),
     onUnexpected: (err, job) => errors.captureJobError(err, job),
+    ...(deps.telemetry ? { trace: deps.telemetry.traceJob } : {}),
   });
   return {
     jobs,

@@ -18,6 +18,7 @@ import type { Logger } from './platform/logger.js';
 import { createMetrics, type Metrics } from './platform/metrics.js';
 import { closeRedis, createRedis, pingRedis, waitForRedis } from './platform/redis.js';
 import { createErrorReporter, type ErrorReporter } from './platform/sentry.js';
+import type { Telemetry } from './platform/telemetry.js';
 import { createPushSender } from './platform/web-push.js';
 
 /**
@@ -25,7 +26,7 @@ import { createPushSender } from './platform/web-push.js';
  * WORKER_PORT. Refuses to start without what jobs need: Redis (where they wait) and a database URL (`npm run worker`
  * does not start the embedded PostgreSQL; in development `npm start` runs the jobs itself).
  */
-export async function createJobWorkerProcess(config: Config, logger: Logger) {
+export async function createJobWorkerProcess(config: Config, logger: Logger, telemetry?: Telemetry) {
   const redisUrl = config.redis.url;
   if (!redisUrl) throw new Error('REDIS_URL is not set: jobs wait in Redis, so the worker cannot run without it');
   const databaseUrl = config.db.url;
@@ -41,6 +42,7 @@ export async function createJobWorkerProcess(config: Config, logger: Logger) {
     poolMax: config.db.poolMax,
     logger,
     timeouts: { statementMs: config.db.statementTimeoutMs, connectionWaitMs: config.db.connectionWaitMs },
+    maxLifetimeSeconds: config.db.maxLifetimeSeconds,
   });
   const redis = createRedis({ url: redisUrl, logger });
   await waitForRedis(redis, 2_000);
@@ -55,7 +57,7 @@ export async function createJobWorkerProcess(config: Config, logger: Logger) {
   });
   // Jobs written for this build's tables must not run against an older schema: wait, as the API's startup does.
   await waitForMigrations(db, config, logger);
-  const jobs = await startJobs({ config, redisUrl, logger, db, errors, metrics, queues });
+  const jobs = await startJobs({ config, redisUrl, logger, db, errors, metrics, queues, telemetry });
   lifecycle.markStarted();
   logger.info({ concurrency: config.jobs.concurrency }, 'worker started');
   let server: Server | undefined;
@@ -87,6 +89,7 @@ export async function createJobWorkerProcess(config: Config, logger: Logger) {
         if (server) await closeServer(server, 1_000);
         health.close();
         await errors.close(2_000);
+        await telemetry?.shutdown(2_000);
         await db.close();
         await closeRedis(redis);
         logger.info({ exitCode: code }, 'worker stopped');
@@ -100,6 +103,7 @@ export async function createJobWorkerProcess(config: Config, logger: Logger) {
 }
 
 interface JobsDeps {
+  telemetry?: Telemetry | undefined;
   config: Config;
   redisUrl: string;
   logger: Logger;

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { onShutdownSignal, readConfig } from './platform/entry.js';
 import { createLogger } from './platform/logger.js';
-import { createJobWorkerProcess } from './worker-process.js';
+import { startTelemetry } from './platform/telemetry.js';
 
 const ROOT_DIR = path.resolve(import.meta.dirname, '..');
 
@@ -12,8 +12,16 @@ const ROOT_DIR = path.resolve(import.meta.dirname, '..');
  */
 async function main() {
   const config = readConfig(ROOT_DIR);
-  const logger = createLogger(config.log).child({ process: 'worker' });
-  const worker = await createJobWorkerProcess(config, logger).catch((err: unknown) => {
+  // Before the worker's modules (pg, ioredis, BullMQ) are imported, so that tracing can instrument them.
+  const telemetry = await startTelemetry({
+    endpoint: config.telemetry.otlpEndpoint,
+    serviceName: 'mingus-worker',
+    serviceVersion: config.version,
+    environment: config.telemetry.environment,
+  });
+  const logger = createLogger({ ...config.log, fields: telemetry?.logFields }).child({ process: 'worker' });
+  const { createJobWorkerProcess } = await import('./worker-process.js');
+  const worker = await createJobWorkerProcess(config, logger, telemetry).catch((err: unknown) => {
     logger.fatal({ err }, 'worker did not start');
     logger.flush(() => process.exit(1));
     return undefined;

@@ -98,6 +98,8 @@ function buildConfig(
       statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS,
       /** The longest a request waits for a pooled connection, or for a new one to open. */
       connectionWaitMs: env.DATABASE_CONNECTION_WAIT_MS,
+      /** A connection is closed and replaced once this old (pg's `maxLifetimeSeconds`), between queries. */
+      maxLifetimeSeconds: env.DATABASE_CONNECTION_MAX_LIFETIME_SECONDS,
       embeddedDir: path.resolve(ctx.rootDir, env.EMBEDDED_POSTGRES_DIR),
       migrationsDir: path.join(ctx.rootDir, 'prisma', 'migrations'),
     },
@@ -180,6 +182,8 @@ function buildConfig(
       environment: env.SENTRY_ENVIRONMENT ?? env.NODE_ENV,
       release: env.SENTRY_RELEASE ?? version,
     },
+    /** No endpoint, no traces: OpenTelemetry is not even loaded (platform/telemetry.ts). */
+    telemetry: { otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT, environment: env.SENTRY_ENVIRONMENT ?? env.NODE_ENV },
     paths: { root: ctx.rootDir, data: ctx.dataDir },
   };
 }
@@ -200,6 +204,8 @@ function productionProblems(rawEnv: NodeJS.ProcessEnv): string[] {
       .find((earlier) => earlier.value === secret.value && earlier.group !== secret.group);
     if (first) problems.push(`${secret.name}: must differ from ${first.name}`);
   }
+  const tls = databaseTlsProblem(rawEnv);
+  if (tls) problems.push(tls);
   for (const name of ['DATABASE_URL', 'REDIS_URL', 'SMTP_URL'] as const) {
     if (hasPlaceholderPassword(rawEnv[name])) problems.push(`${name}: its password is an example placeholder`);
   }
@@ -212,6 +218,23 @@ function productionProblems(rawEnv: NodeJS.ProcessEnv): string[] {
     problems.push(`BCRYPT_COST: must be at least ${MIN_PRODUCTION_BCRYPT_COST} in production`);
   }
   return problems;
+}
+
+/** The `sslmode` values with which the client refuses a connection that is not encrypted. */
+const TLS_SSLMODES = ['require', 'verify-ca', 'verify-full'];
+
+/**
+ * In production the database connection carries personal data and the password: it must be encrypted, unless the
+ * operator says it never leaves the machine or pod (a sidecar proxy that itself speaks TLS, Compose's own container).
+ */
+function databaseTlsProblem(rawEnv: NodeJS.ProcessEnv): string | undefined {
+  const url = rawEnv.DATABASE_URL?.trim();
+  // A URL that is not PostgreSQL's is reported by the schema.
+  if (!url || !/^postgres(ql)?:\/\//.test(url) || !URL.canParse(url)) return undefined;
+  if (rawEnv.DATABASE_LOCAL_CONNECTION?.trim() === 'true') return undefined;
+  const sslmode = new URL(url).searchParams.get('sslmode');
+  if (sslmode && TLS_SSLMODES.includes(sslmode)) return undefined;
+  return `DATABASE_URL: must require TLS in production (add ?sslmode=verify-full, or ${TLS_SSLMODES.slice(0, 2).join(' or ')}; ${sslmode ? `sslmode=${sslmode} allows a plain connection` : 'it sets no sslmode'}), or set DATABASE_LOCAL_CONNECTION=true if the connection never leaves the machine or pod (a sidecar proxy)`;
 }
 
 /**

@@ -40,6 +40,11 @@ const secret = z
 /** Empty strings count as unset: `FOO=` in an env file must not become a value. */
 const blank = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 
+/** `true` or `false`, nothing else (`1`, `yes` and `on` read differently to different people); unset is false. */
+const flag = z
+  .preprocess(blank, z.enum(['true', 'false'], { message: 'must be true or false' }).optional())
+  .transform((v) => v === 'true');
+
 const origin = z.string().refine(
   (s) => {
     try {
@@ -200,6 +205,8 @@ export const EnvSchema = z.object({
   DATABASE_POOL_MAX: wholeNumber(1, 100, 10),
   DATABASE_STATEMENT_TIMEOUT_MS: wholeNumber(100, 600_000, 5_000),
   DATABASE_CONNECTION_WAIT_MS: wholeNumber(50, 60_000, 1_000),
+  DATABASE_CONNECTION_MAX_LIFETIME_SECONDS: wholeNumber(60, 86_400, 1_800),
+  DATABASE_LOCAL_CONNECTION: flag,
   REDIS_URL: z.preprocess(blank, redisUrl.optional()),
   REDIS_KEY_PREFIX: z
     .string()
@@ -254,6 +261,7 @@ export const EnvSchema = z.object({
   BILLING_PORTAL_RETURN_URL: z.preprocess(blank, httpUrl.optional()),
   BILLING_GRACE_DAYS: wholeNumber(0, 30, 3),
   SENTRY_DSN: z.preprocess(blank, sentryDsn.optional()),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess(blank, httpUrl.optional()),
   SENTRY_ENVIRONMENT: z.preprocess(blank, z.string().max(64).optional()),
   SENTRY_RELEASE: z.preprocess(blank, z.string().max(200).optional()),
   APP_VERSION: z.preprocess(blank, z.string().max(64).optional()),

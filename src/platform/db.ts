@@ -20,6 +20,11 @@ export interface DatabaseOptions {
    * long statements on purpose (key rotation, maintenance, migrations) leave them unset.
    */
   timeouts?: { statementMs: number; connectionWaitMs: number };
+  /**
+   * A connection older than this is closed once it is released, and a new one opens when needed: a failover or a
+   * rotated certificate or password reaches every connection within this time. Unset: connections live on.
+   */
+  maxLifetimeSeconds?: number;
 }
 
 /**
@@ -64,7 +69,7 @@ export function statementNames(max: number, onExhausted: () => void = () => {}):
 /** How much longer than the server's statement timeout the client waits: the server's own error comes first. */
 const STATEMENT_GRACE_MS = 500;
 
-export function createDatabase({ url, poolMax, logger, timeouts }: DatabaseOptions) {
+export function createDatabase({ url, poolMax, logger, timeouts, maxLifetimeSeconds }: DatabaseOptions) {
   const pool = new pg.Pool({
     connectionString: url,
     max: poolMax,
@@ -76,6 +81,7 @@ export function createDatabase({ url, poolMax, logger, timeouts }: DatabaseOptio
       ? { statement_timeout: timeouts.statementMs, query_timeout: timeouts.statementMs + STATEMENT_GRACE_MS }
       : {}),
     idleTimeoutMillis: 30_000,
+    ...(maxLifetimeSeconds ? { maxLifetimeSeconds } : {}),
     application_name: 'mingus-api',
   });
   // An idle client losing its connection emits here; unhandled, it would crash the process. Once `close` has begun

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { type Config, ConfigError, loadConfig } from '../config/config.js';
 import type { Database } from './db.js';
 import type { Logger } from './logger.js';
-import { isClean, readMigrationStatus } from './migrations.js';
+import { isClean, postgresVersionProblem, readMigrationStatus } from './migrations.js';
 
 const MIGRATION_POLL_MS = 2_000;
 
@@ -42,10 +42,22 @@ export function onShutdownSignal(handler: (signal: NodeJS.Signals) => void) {
   process.on('SIGINT', onSignal);
 }
 
-/** Startup stays 503 until the database holds every migration of this build, so traffic never meets old tables. */
+/**
+ * Startup stays 503 until the server is a supported PostgreSQL and holds every migration of this build, so traffic
+ * never meets old tables.
+ */
 export async function waitForMigrations(db: Database, config: Config, logger: Logger) {
   let reported = '';
   for (;;) {
+    // A server too old for the service needs a person, like a failed migration: startup stays 503 and says why.
+    // An unreachable server is reported by the migration check below.
+    const tooOld = await postgresVersionProblem(db.pool).catch(() => undefined);
+    if (tooOld) {
+      if (tooOld !== reported) logger.error({ err: { message: tooOld } }, 'unsupported PostgreSQL version');
+      reported = tooOld;
+      await new Promise((resolve) => setTimeout(resolve, MIGRATION_POLL_MS));
+      continue;
+    }
     const status = await readMigrationStatus(db.pool, config.db.migrationsDir).catch((err: Error) => {
       logger.warn({ err }, 'could not read migration status');
       return undefined;

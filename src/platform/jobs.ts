@@ -208,6 +208,8 @@ export interface JobWorkerOptions {
   onFinished?: (name: string, seconds: number, outcome: 'completed' | 'failed' | 'retried') => void;
   /** Told of a failure that is not a declared one (a bug): Sentry. */
   onUnexpected?: (err: unknown, job: { id: string; name: string }) => void;
+  /** Runs each job inside a trace span when tracing is on (platform/telemetry.ts). */
+  trace?: <T>(job: { name: string; queue: string; attempt: number }, run: () => Promise<T>) => Promise<T>;
 }
 
 /**
@@ -222,7 +224,11 @@ export function startJobWorkers(options: JobWorkerOptions) {
   connection.on('error', () => undefined); // the worker's readiness reports Redis
   const prefix = `${options.keyPrefix}jobs`;
 
-  const processor = async (job: Job) => {
+  const processor = (job: Job) =>
+    options.trace
+      ? options.trace({ name: job.name, queue: job.queueName, attempt: job.attemptsMade + 1 }, () => runJob(job))
+      : runJob(job);
+  const runJob = async (job: Job) => {
     const spec = byName.get(job.name);
     if (!spec) throw new UnrecoverableError(failure('unknown-job', `no job is named ${job.name}`));
     const parsed = spec.payload.safeParse(job.data);

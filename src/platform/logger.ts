@@ -32,6 +32,8 @@ export interface LoggerOptions {
   level: string;
   /** Where lines go; stdout when absent. Tests and the bench pass a stream or a file destination. */
   destination?: DestinationStream;
+  /** Fields added to every line at the time it is written: the active trace and span, when tracing is on. */
+  fields?: () => Record<string, string> | undefined;
 }
 
 /**
@@ -64,6 +66,7 @@ export function createLogger(options: LoggerOptions): Logger {
       // pino's standard error serializer copies every property of an error; driver errors carry the command and its
       // arguments (ioredis) or the offending row (PostgreSQL's `detail`). Keep what diagnoses, never the data.
       serializers: { err: serializeError },
+      ...(options.fields ? { mixin: () => options.fields?.() ?? {} } : {}),
     },
     // One write(2) per line, on this thread: a startup, crash or shutdown line is out at once, and nothing is lost
     // in a crash. `sync: false` without a buffer sent every line through libuv's thread pool and back, which at a

@@ -107,14 +107,15 @@ export function createMetrics(deps: {
   const jobDuration = new Histogram({
     name: 'mingus_job_duration_seconds',
     help: 'Time a job run took, by job name and outcome (completed, retried, failed)',
-    labelNames: ['job', 'outcome'] as const,
+    // Not `job`: Prometheus sets `job` on every series to the scrape job's name and would rename ours `exported_job`.
+    labelNames: ['job_name', 'outcome'] as const,
     buckets: JOB_DURATION_BUCKETS,
     registers,
   });
   const jobFailures = new Counter({
     name: 'mingus_job_failures_total',
     help: 'Job runs that failed for good (no attempt left, or refused permanently), by job name',
-    labelNames: ['job'] as const,
+    labelNames: ['job_name'] as const,
     registers,
   });
   if (deps.jobCounts) {
@@ -186,8 +187,8 @@ export function createMetrics(deps: {
 
     /** `job`: a job's name from its definition (`reminders.deliver`), never payload data. */
     jobFinished(job: string, seconds: number, outcome: 'completed' | 'retried' | 'failed') {
-      jobDuration.observe({ job, outcome }, seconds);
-      if (outcome === 'failed') jobFailures.inc({ job });
+      jobDuration.observe({ job_name: job, outcome }, seconds);
+      if (outcome === 'failed') jobFailures.inc({ job_name: job });
     },
 
     dependencyUnavailable(dependency: 'postgresql') {

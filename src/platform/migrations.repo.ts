@@ -19,3 +19,9 @@ export async function appliedMigrations(pool: pg.Pool): Promise<AppliedMigration
   );
   return rows;
 }
+
+/** The server's version as PostgreSQL numbers it (`150004` for 15.4, `170002` for 17.2). */
+export async function serverVersionNum(pool: pg.Pool): Promise<number> {
+  const { rows } = await pool.query<{ server_version_num: string }>('SHOW server_version_num');
+  return Number(rows[0]?.server_version_num);
+}

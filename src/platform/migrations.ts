@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type pg from 'pg';
-import { appliedMigrations } from './migrations.repo.js';
+import { appliedMigrations, serverVersionNum } from './migrations.repo.js';
 
 export interface MigrationStatus {
   /** In the repository, not applied (or rolled back) in the database. */
@@ -34,6 +34,25 @@ export async function readMigrationStatus(pool: pg.Pool, migrationsDir: string):
     else status.pending.push(name);
   }
   return status;
+}
+
+/**
+ * The oldest PostgreSQL major version the service is tested on (CI runs 15; the embedded server and Compose run 17).
+ * Older servers are refused at start rather than left to fail on the first statement they do not know.
+ */
+export const MIN_POSTGRES_MAJOR = 15;
+
+/** Why the server cannot be used, or undefined when its version is one the service supports. */
+export async function postgresVersionProblem(pool: pg.Pool): Promise<string | undefined> {
+  return versionProblem(await serverVersionNum(pool));
+}
+
+/** The verdict on a `server_version_num`. */
+export function versionProblem(versionNum: number): string | undefined {
+  const major = Math.floor(versionNum / 10_000);
+  return major >= MIN_POSTGRES_MAJOR
+    ? undefined
+    : `PostgreSQL ${major} is older than ${MIN_POSTGRES_MAJOR}, the oldest version this service supports: upgrade the server`;
 }
 
 export function isClean(status: MigrationStatus): boolean {

@@ -9,7 +9,7 @@ import { ROOT } from '../support/app.js';
 const strongToken = 'k3J9v0s1Qm7Zt2Xw8Lr5Pd4Hn6Bc0Ye9Fa1Gu3Ti5Ko7';
 const productionEnv = {
   NODE_ENV: 'production',
-  DATABASE_URL: 'postgresql://mingus:pw@db.internal:5432/mingus',
+  DATABASE_URL: 'postgresql://mingus:pw@db.internal:5432/mingus?sslmode=verify-full',
   REDIS_URL: 'rediss://cache.internal:6380',
   CORS_ORIGINS: 'https://app.mingus.app,https://www.mingus.app',
   HEALTH_TOKEN: strongToken,
@@ -103,7 +103,7 @@ describe('production configuration', () => {
   it('when a URL carries the example placeholder password, refuses it', () => {
     const problems = problemsOf({
       ...productionEnv,
-      DATABASE_URL: 'postgresql://mingus:replace-me@db.internal:5432/mingus',
+      DATABASE_URL: 'postgresql://mingus:replace-me@db.internal:5432/mingus?sslmode=require',
       REDIS_URL: 'rediss://default:change-me@cache.internal:6380',
     });
     expect(problems).toEqual([
@@ -422,6 +422,49 @@ describe('billing configuration', () => {
     expect(problemsOf({ STRIPE_SECRET_KEY: 'pk_test_publishable', STRIPE_WEBHOOK_SECRET: 'secret' })).toEqual([
       expect.stringMatching(/^STRIPE_SECRET_KEY: must be a Stripe secret key/),
       expect.stringMatching(/^STRIPE_WEBHOOK_SECRET: must be a Stripe webhook signing secret/),
+    ]);
+  });
+});
+
+describe('the database connection in production', () => {
+  const plain = 'postgresql://mingus:pw@db.internal:5432/mingus';
+  const tlsRefusal = expect.stringMatching(
+    /^DATABASE_URL: must require TLS in production .*DATABASE_LOCAL_CONNECTION=true/,
+  );
+
+  it('when DATABASE_URL asks for no TLS or lets the connection fall back to plain text, refuses it and names the setting for a local connection', () => {
+    for (const url of [plain, `${plain}?sslmode=disable`, `${plain}?sslmode=prefer`, `${plain}?sslmode=allow`]) {
+      expect(problemsOf({ ...productionEnv, DATABASE_URL: url }), url).toEqual([tlsRefusal]);
+    }
+  });
+
+  it('when DATABASE_URL requires TLS, accepts it', () => {
+    for (const mode of ['require', 'verify-ca', 'verify-full']) {
+      const url = `${plain}?sslmode=${mode}`;
+      expect(load({ ...productionEnv, DATABASE_URL: url }).db.url, mode).toBe(url);
+    }
+  });
+
+  it('when DATABASE_LOCAL_CONNECTION=true says the connection stays on the machine, accepts a plain one', () => {
+    const config = load({ ...productionEnv, DATABASE_URL: plain, DATABASE_LOCAL_CONNECTION: 'true' });
+    expect(config.db.url).toBe(plain);
+  });
+
+  it('when DATABASE_LOCAL_CONNECTION is not true or false, refuses it', () => {
+    expect(problemsOf({ ...productionEnv, DATABASE_LOCAL_CONNECTION: 'yes' })).toEqual([
+      'DATABASE_LOCAL_CONNECTION: must be true or false',
+    ]);
+  });
+
+  it('when outside production, accepts a plain connection to a local database', () => {
+    expect(load({ DATABASE_URL: plain }).db.url).toBe(plain);
+  });
+
+  it('when nothing is set, connections are replaced after 30 minutes; a bound outside 60 s..24 h is refused', () => {
+    expect(load({}).db.maxLifetimeSeconds).toBe(1_800);
+    expect(load({ DATABASE_CONNECTION_MAX_LIFETIME_SECONDS: '600' }).db.maxLifetimeSeconds).toBe(600);
+    expect(problemsOf({ DATABASE_CONNECTION_MAX_LIFETIME_SECONDS: '10' })).toEqual([
+      expect.stringMatching(/^DATABASE_CONNECTION_MAX_LIFETIME_SECONDS: /),
     ]);
   });
 });

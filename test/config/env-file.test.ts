@@ -8,7 +8,7 @@ import { ROOT } from '../support/app.js';
 const strong = (seed: string) => `${seed}-k3J9v0s1Qm7Zt2Xw8Lr5Pd4Hn6Bc0Ye9Fa1`;
 const productionEnv = {
   NODE_ENV: 'production',
-  DATABASE_URL: 'postgresql://mingus:pw@db.internal:5432/mingus',
+  DATABASE_URL: 'postgresql://mingus:pw@db.internal:5432/mingus?sslmode=verify-full',
   REDIS_URL: 'rediss://cache.internal:6380',
   CORS_ORIGINS: 'https://app.mingus.app',
   HEALTH_TOKEN: strong('health'),

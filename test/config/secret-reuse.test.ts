@@ -8,7 +8,7 @@ const strong = (seed: string) => `${seed}-Qm7Zt2Xw8Lr5Pd4Hn6Bc0Ye9Fa1k3J9v0s1`;
 const fieldKey = Buffer.from('secret-reuse-test-field-key-0123').toString('base64');
 const productionEnv = {
   NODE_ENV: 'production',
-  DATABASE_URL: 'postgresql://mingus:pw@db.internal:5432/mingus',
+  DATABASE_URL: 'postgresql://mingus:pw@db.internal:5432/mingus?sslmode=verify-full',
   REDIS_URL: 'rediss://cache.internal:6380',
   CORS_ORIGINS: 'https://app.mingus.app',
   HEALTH_TOKEN: strong('health'),

@@ -313,6 +313,36 @@ describe.skipIf(toolsMissing)('db:backup and db:restore', () => {
     }
   });
 
+  it('when --keep is given, deletes the oldest complete dumps beyond that many once the new one is written, and nothing else', async () => {
+    const dir = path.join(workDir, 'retention');
+    await mkdir(dir, { recursive: true });
+    const old = ['mingus-20200101T031700Z.dump', 'mingus-20200102T031700Z.dump', 'mingus-20200103T031700Z.dump'];
+    for (const name of [...old, 'notes.txt', '.mingus-20200104T031700Z.dump.partial']) {
+      await writeFile(path.join(dir, name), 'x');
+    }
+
+    const res = await node('db-backup.mjs', ['--keep', '2'], { DATABASE_URL: source.url, BACKUP_DIR: dir });
+
+    expect(res.code, res.stderr).toBe(0);
+    const newest = path.basename(res.stdout.trim());
+    expect((await readdir(dir)).sort()).toEqual(
+      ['.mingus-20200104T031700Z.dump.partial', old[2], newest, 'notes.txt'].sort(),
+    );
+    expect(res.stderr).toContain(`deleted ${old[0]}`);
+  });
+
+  it('when --keep is not a whole number of at least 1, refuses before connecting and deletes nothing', async () => {
+    const dir = path.join(workDir, 'retention-refused');
+    await mkdir(dir, { recursive: true });
+    await writeFile(path.join(dir, 'mingus-20200101T031700Z.dump'), 'x');
+    for (const keep of ['0', '-1', 'all', '1.5']) {
+      const res = await node('db-backup.mjs', [`--keep=${keep}`], { DATABASE_URL: source.url, BACKUP_DIR: dir });
+      expect(res.code, keep).toBe(2);
+      expect(res.stderr, keep).toMatch(/--keep must be a whole number/);
+    }
+    expect(await readdir(dir)).toEqual(['mingus-20200101T031700Z.dump']);
+  });
+
   it('when the only pg_dump is older than the server, explains which version is needed and writes nothing', async () => {
     const bin = path.join(workDir, 'old-bin');
     const dir = path.join(workDir, 'too-old');

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { EnvSchema, REQUIRED_IN_PRODUCTION } from '../../src/config/env.schema.js';
+import { MIN_POSTGRES_MAJOR } from '../../src/platform/migrations.js';
 import { productionExample, ROOT, readRepoFile, schemaNames, servedProbePaths } from './delivery.helpers.js';
 
 interface Service {
@@ -46,9 +47,9 @@ const seconds = (duration: string | undefined) => {
 };
 
 describe('docker-compose.yml', () => {
-  it('when started, runs the api and the worker with PostgreSQL 16+ and Redis 7+ on pinned images, and a one-shot migration', () => {
+  it('when started, runs the api and the worker with a supported PostgreSQL and Redis 7+ on pinned images, and a one-shot migration', () => {
     expect(Object.keys(services).sort()).toEqual(['api', 'migrate', 'postgres', 'redis', 'worker']);
-    expect(majorMinor(services.postgres?.image, 'postgres')).toBeGreaterThanOrEqual(16);
+    expect(majorMinor(services.postgres?.image, 'postgres')).toBeGreaterThanOrEqual(MIN_POSTGRES_MAJOR);
     expect(majorMinor(services.redis?.image, 'redis')).toBeGreaterThanOrEqual(7);
     expect(services.migrate?.image).toBe(services.api?.image);
     expect(services.api?.build).toEqual({ context: '.', dockerfile: 'Dockerfile.production' });
@@ -56,6 +57,14 @@ describe('docker-compose.yml', () => {
     expect(services.migrate?.restart).toBe('no');
     expect(services.worker?.image).toBe(services.api?.image);
     expect(services.worker?.build).toEqual(services.api?.build);
+  });
+
+  it('when the api is reached through the reverse proxy on the same machine, the example trusts that one hop', () => {
+    // Published on 127.0.0.1 only: every client arrives through the local proxy, so without a trusted hop they would
+    // all share the proxy's address and one rate-limit bucket.
+    expect(services.api?.ports).toEqual(['127.0.0.1:3000:3000']);
+    const trustProxy = productionExample().service.get('TRUST_PROXY') ?? '';
+    expect(EnvSchema.shape.TRUST_PROXY.parse(trustProxy)).toBe(1);
   });
 
   it('when the worker runs, it is the compiled src/worker.ts, as `npm run worker` runs it from source', () => {

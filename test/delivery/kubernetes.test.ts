@@ -79,6 +79,80 @@ const secretData = secret.stringData ?? {};
 const drainSeconds = () =>
   Number(configMapData.SHUTDOWN_TIMEOUT_MS ?? EnvSchema.shape.SHUTDOWN_TIMEOUT_MS.parse(undefined)) / 1000;
 
+const backupCronJob = () => one('CronJob');
+
+interface SecurityContext {
+  runAsNonRoot?: boolean;
+  runAsUser?: number;
+  privileged?: boolean;
+  allowPrivilegeEscalation?: boolean;
+  seccompProfile?: { type: string };
+  capabilities?: { add?: string[]; drop?: string[] };
+}
+interface PodSpec {
+  hostNetwork?: boolean;
+  hostPID?: boolean;
+  hostIPC?: boolean;
+  securityContext?: SecurityContext;
+  volumes?: Array<Record<string, unknown> & { name: string }>;
+  containers: Array<{ name: string; securityContext?: SecurityContext; ports?: Array<{ hostPort?: number }> }>;
+  initContainers?: PodSpec['containers'];
+}
+
+/** Every pod template of the manifests, with where it comes from. */
+function podTemplates(): Array<[string, PodSpec]> {
+  return objects.flatMap((o): Array<[string, PodSpec]> => {
+    const where = `${o.kind} ${o.metadata?.name}`;
+    if (o.kind === 'CronJob') return [[where, o.spec.jobTemplate.spec.template.spec]];
+    if (['Deployment', 'Job', 'StatefulSet', 'DaemonSet'].includes(o.kind)) return [[where, o.spec.template.spec]];
+    return [];
+  });
+}
+
+/** Volume types the restricted profile allows. */
+const RESTRICTED_VOLUMES = [
+  'configMap',
+  'csi',
+  'downwardAPI',
+  'emptyDir',
+  'ephemeral',
+  'persistentVolumeClaim',
+  'projected',
+  'secret',
+];
+
+/**
+ * What the Pod Security "restricted" profile (kubernetes.io/docs/concepts/security/pod-security-standards, which
+ * includes "baseline") refuses in a pod spec: the rules that concern what these manifests can set.
+ */
+function restrictedViolations(spec: PodSpec): string[] {
+  const out: string[] = [];
+  for (const host of ['hostNetwork', 'hostPID', 'hostIPC'] as const) if (spec[host]) out.push(host);
+  for (const volume of spec.volumes ?? []) {
+    const type = Object.keys(volume).find((k) => k !== 'name');
+    if (!type || !RESTRICTED_VOLUMES.includes(type)) out.push(`volume ${volume.name} is ${type}`);
+  }
+  const pod = spec.securityContext ?? {};
+  if (pod.runAsUser === 0) out.push('runAsUser 0 (pod)');
+  for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
+    const sc = c.securityContext ?? {};
+    if (sc.privileged) out.push(`${c.name}: privileged`);
+    if (sc.allowPrivilegeEscalation !== false) out.push(`${c.name}: allowPrivilegeEscalation is not false`);
+    if ((sc.runAsNonRoot ?? pod.runAsNonRoot) !== true) out.push(`${c.name}: runAsNonRoot is not true`);
+    if (sc.runAsUser === 0) out.push(`${c.name}: runAsUser 0`);
+    const seccomp = (sc.seccompProfile ?? pod.seccompProfile)?.type;
+    if (seccomp !== 'RuntimeDefault' && seccomp !== 'Localhost') {
+      out.push(`${c.name}: seccompProfile is not RuntimeDefault or Localhost`);
+    }
+    if (!sc.capabilities?.drop?.includes('ALL')) out.push(`${c.name}: capabilities do not drop ALL`);
+    for (const cap of sc.capabilities?.add ?? []) {
+      if (cap !== 'NET_BIND_SERVICE') out.push(`${c.name}: adds capability ${cap}`);
+    }
+    for (const port of c.ports ?? []) if (port.hostPort) out.push(`${c.name}: hostPort ${port.hostPort}`);
+  }
+  return out;
+}
+
 describe('Kubernetes manifests', () => {
   it('when applied with kustomize, lists every manifest but the Secret example, which would overwrite the real one', () => {
     const kustomization = one('Kustomization');
@@ -227,8 +301,77 @@ describe('Kubernetes manifests', () => {
     expect(selects(deployment.spec.selector, job.spec.template.metadata.labels)).toBe(false);
   });
 
-  it('when work is scheduled, the worker keeps the schedules: no CronJob runs it a second time', () => {
-    expect(objects.filter((o) => o.kind === 'CronJob').map((o) => o.file)).toEqual([]);
+  it('when work is scheduled, the worker keeps the schedules: the only CronJob is the database backup', () => {
+    const cronJobs = objects.filter((o) => o.kind === 'CronJob');
+    expect(cronJobs.map((o) => o.file)).toEqual(['backup-cronjob.yaml']);
+    const [backup] = backupCronJob().spec.jobTemplate.spec.template.spec.containers;
+    expect(backup.args.slice(0, 2)).toEqual(['node', 'scripts/db-backup.mjs']);
+  });
+
+  it('when the database is backed up, the CronJob runs the backup image of the same release into its own volume, keeping a bounded number of dumps', () => {
+    const cronJob = backupCronJob();
+    expect(cronJob.spec.concurrencyPolicy).toBe('Forbid');
+    const podSpec = cronJob.spec.jobTemplate.spec.template.spec;
+    const [backup] = podSpec.containers;
+    // The API's registry path with -backup: `kustomize edit set image` and the docs' build commands name both alike.
+    expect(backup.image.split(':')[0]).toBe(`${api.image.split(':')[0]}-backup`);
+    const images = (one('Kustomization') as K8sObject & { images: Array<{ name: string; newTag: string }> }).images;
+    const tagOf = (image: string) => images.find((i) => i.name === image.split(':')[0])?.newTag;
+    expect(tagOf(backup.image)).toBeDefined();
+    expect(tagOf(backup.image)).toBe(tagOf(api.image));
+    expect(existsSync(path.join(ROOT, 'Dockerfile.backup'))).toBe(true);
+    expect(existsSync(path.join(ROOT, backup.args[1]))).toBe(true);
+    // Retention: a whole number of dumps, so the volume cannot fill up.
+    const keepAt = backup.args.indexOf('--keep');
+    expect(Number(backup.args[keepAt + 1])).toBeGreaterThanOrEqual(7);
+    // Dumps go to the claimed volume; the database URL comes from the service's Secret.
+    const dir = backup.env.find((e: { name: string }) => e.name === 'BACKUP_DIR')?.value;
+    const mount = backup.volumeMounts.find((m: { mountPath: string }) => m.mountPath === dir);
+    const volume = podSpec.volumes.find((v: { name: string }) => v.name === mount?.name);
+    const claim = one('PersistentVolumeClaim');
+    expect(volume?.persistentVolumeClaim?.claimName).toBe(claim.metadata.name);
+    expect(backup.env.find((e: { name: string }) => e.name === 'DATABASE_URL')?.valueFrom?.secretKeyRef).toEqual({
+      name: secret.metadata.name,
+      key: 'DATABASE_URL',
+    });
+  });
+
+  it('when the namespace enforces Pod Security "restricted", every pod template of the manifests is admitted', () => {
+    const namespace = one('Namespace');
+    expect(namespace.metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
+    const templates = podTemplates();
+    expect(templates.map(([where]) => where).sort()).toEqual(
+      [
+        'CronJob mingus-db-backup',
+        'Deployment mingus-api',
+        'Deployment mingus-api-worker',
+        'Job mingus-api-migrate',
+      ].sort(),
+    );
+    for (const [where, podSpec] of templates) expect(restrictedViolations(podSpec), where).toEqual([]);
+  });
+
+  it('when a pod template breaks the restricted profile, the check names each violation (it can fail)', () => {
+    const [, podSpec] = podTemplates().find(([where]) => where.startsWith('CronJob')) as [string, PodSpec];
+    const broken: PodSpec = structuredClone(podSpec);
+    broken.securityContext = { runAsUser: 0 };
+    broken.hostNetwork = true;
+    broken.volumes = [...(broken.volumes ?? []), { name: 'host', hostPath: { path: '/' } }];
+    const [container] = broken.containers;
+    if (!container) throw new Error('no container');
+    container.securityContext = { capabilities: { add: ['SYS_ADMIN'] } };
+    expect(restrictedViolations(broken).sort()).toEqual(
+      [
+        'hostNetwork',
+        'volume host is hostPath',
+        'runAsUser 0 (pod)',
+        'backup: allowPrivilegeEscalation is not false',
+        'backup: runAsNonRoot is not true',
+        'backup: seccompProfile is not RuntimeDefault or Localhost',
+        'backup: capabilities do not drop ALL',
+        'backup: adds capability SYS_ADMIN',
+      ].sort(),
+    );
   });
 
   it('when load changes or nodes are drained, the HPA and the PodDisruptionBudget keep at least one pod serving', () => {

@@ -25,6 +25,7 @@ describe.runIf(inject('redisUrl'))('production start on an unmigrated database',
       {
         NODE_ENV: 'production',
         DATABASE_URL: database.url,
+        DATABASE_LOCAL_CONNECTION: 'true',
         REDIS_URL: inject('redisUrl') ?? '',
         CORS_ORIGINS: 'https://app.mingus.test',
         HEALTH_TOKEN: 'startup-test-token-0123456789abcdefghijklmnop',

@@ -175,6 +175,28 @@ describe('queries on a connection', () => {
   });
 });
 
+describe('connection lifetime', () => {
+  it('when a connection reaches its maximum lifetime, the pool closes it and the next query runs on a new one', async () => {
+    const database = await createTestDatabase();
+    const db = createDatabase({
+      url: database.url,
+      poolMax: 1,
+      logger: createLogger({ level: 'silent' }),
+      maxLifetimeSeconds: 1,
+    });
+    try {
+      const pid = async () => (await db.pool.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
+      const removed = new Promise((resolve) => db.pool.once('remove', resolve));
+      const first = await pid();
+      await removed; // the pool's own timer ends the connection once it is a second old
+      expect(await pid()).not.toBe(first);
+    } finally {
+      await db.close();
+      await database.drop();
+    }
+  });
+});
+
 describe('database refusals', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
   let db: Database;

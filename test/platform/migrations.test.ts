@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readMigrationStatus } from '../../src/platform/migrations.js';
+import {
+  MIN_POSTGRES_MAJOR,
+  postgresVersionProblem,
+  readMigrationStatus,
+  versionProblem,
+} from '../../src/platform/migrations.js';
 import { ROOT } from '../support/app.js';
 import { createTestDatabase } from '../support/postgres.js';
 
@@ -73,5 +78,19 @@ describe('readMigrationStatus', () => {
       await emptyPool.end();
       await empty.drop();
     }
+  });
+});
+
+describe('the PostgreSQL version check', () => {
+  it('when the server is the one the tests run on, reports no problem', async () => {
+    expect(await postgresVersionProblem(pool)).toBeUndefined();
+  });
+
+  it('when a server is older than the oldest supported major version, names both versions', () => {
+    expect(versionProblem(MIN_POSTGRES_MAJOR * 10_000)).toBeUndefined();
+    expect(versionProblem(180_000)).toBeUndefined();
+    expect(versionProblem((MIN_POSTGRES_MAJOR - 1) * 10_000 + 12)).toBe(
+      `PostgreSQL ${MIN_POSTGRES_MAJOR - 1} is older than ${MIN_POSTGRES_MAJOR}, the oldest version this service supports: upgrade the server`,
+    );
   });
 });

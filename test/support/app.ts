@@ -77,6 +77,8 @@ export async function startTestApp(options: TestAppOptions = {}) {
       // Files run in parallel on a loaded machine, each app with a pool of five: waiting a second for a connection
       // would refuse requests that production, with its own machine, would serve. The bound's own test sets it.
       DATABASE_CONNECTION_WAIT_MS: '5000',
+      // The test server is on this machine: production-mode apps (NODE_ENV given by a test) reach it without TLS.
+      DATABASE_LOCAL_CONNECTION: 'true',
       // What production requires of email and push; the API itself sends neither (the job tests point the worker at
       // their own SMTP server).
       SMTP_URL: 'smtp://127.0.0.1:2525',
