@@ -348,7 +348,7 @@ export async function startPlaidServer(): Promise<PlaidServer> {
         const secret = JSON.stringify(keys.get(currentKid)?.jwk);
         return {
           payload,
-          verification: jwt.sign(claims, secret, { algorithm: 'HS256', keyid: kid, noTimestamp: true }),
+          verification: jwt.sign(claims, secret, { algorithm: 'HS256', keyid: kid }),
         };
       }
       const signer = options.foreignKey
@@ -357,7 +357,7 @@ export async function startPlaidServer(): Promise<PlaidServer> {
       if (!signer) throw new Error('no key');
       return {
         payload,
-        verification: jwt.sign(claims, signer, { algorithm: 'ES256', keyid: kid, noTimestamp: true }),
+        verification: jwt.sign(claims, signer, { algorithm: 'ES256', keyid: kid }),
       };
     },
     expireKey(kid) {
