@@ -190,7 +190,14 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
     cursors,
     catalog: createCatalog(QUESTIONNAIRES),
   });
-  const reminders = createRemindersService({ db, auditLog, cursors, now });
+  const entitlements = createEntitlements({ db, graceDays: config.billing.graceDays, now });
+  const reminders = createRemindersService({
+    db,
+    auditLog,
+    cursors,
+    now,
+    requireUnlimited: (userId) => entitlements.assertFeature(userId, 'unlimited-reminders'),
+  });
   // The API's side of the job queues (enqueueing, finding and removing jobs); the worker process runs them.
   const jobQueues = config.redis.url
     ? createJobQueues({ redisUrl: config.redis.url, keyPrefix: config.redis.keyPrefix })
@@ -225,7 +232,6 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
     now,
   });
   const stripeWebhooks = createStripeWebhooks({ db, auditLog, billing: config.billing, stripe, logger, now });
-  const entitlements = createEntitlements({ db, graceDays: config.billing.graceDays, now });
   const plaidSettings = config.banking.plaid;
   const plaid = plaidSettings ? createPlaid(plaidSettings) : undefined;
   const syncJob = { ...SYNC_JOB, backoffMs: config.jobs.retryDelayMs };

@@ -78,7 +78,7 @@ export const PROBLEMS = {
   },
   'plan-required': {
     status: 403,
-    when: 'the route needs a plan feature you do not have now (no plan, a plan without it, canceled/unpaid, or past_due beyond the grace period); `detail` names the cheapest plan that has it (docs/billing.md)',
+    when: 'the route needs a plan feature you do not have now (no plan, a plan without it, canceled/unpaid, or past_due beyond the grace period), or an 11th active reminder without `unlimited-reminders`; `detail` names the cheapest plan that has it (docs/billing.md)',
   },
   'csrf-token-invalid': {
     status: 403,

@@ -478,7 +478,10 @@ export interface paths {
     /** Your reminders, soonest due first (due date, then id) */
     get: operations['listReminders'];
     put?: never;
-    /** Create a reminder */
+    /**
+     * Create a reminder
+     * @description Without the `unlimited-reminders` plan feature an account holds at most 10 active reminders.
+     */
     post: operations['createReminder'];
     delete?: never;
     options?: never;
@@ -2329,8 +2332,6 @@ export interface components {
         | 'unlimited-reminders'
         | 'wellness-insights'
         | 'bank-links'
-        | 'data-export'
-        | 'priority-support'
       )[];
     };
     MySubscription: {
@@ -2366,8 +2367,6 @@ export interface components {
         | 'unlimited-reminders'
         | 'wellness-insights'
         | 'bank-links'
-        | 'data-export'
-        | 'priority-support'
       )[];
     };
     StripeRedirect: {
@@ -6066,7 +6065,7 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description `plan-required`: the route needs a plan feature you do not have now (no plan, a plan without it, canceled/unpaid, or past_due beyond the grace period); `detail` names the cheapest plan that has it (docs/billing.md) */
+      /** @description `plan-required`: the route needs a plan feature you do not have now (no plan, a plan without it, canceled/unpaid, or past_due beyond the grace period), or an 11th active reminder without `unlimited-reminders`; `detail` names the cheapest plan that has it (docs/billing.md) */
       403: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
@@ -7622,7 +7621,8 @@ export interface operations {
         };
       };
       /**
-       * @description * `api-key-read-only`: a personal API key used on a method other than GET/HEAD
+       * @description * `plan-required`: the route needs a plan feature you do not have now (no plan, a plan without it, canceled/unpaid, or past_due beyond the grace period), or an 11th active reminder without `unlimited-reminders`; `detail` names the cheapest plan that has it (docs/billing.md)
+       *     * `api-key-read-only`: a personal API key used on a method other than GET/HEAD
        *     * `csrf-token-invalid`: a cookie-authenticated state change without the session's `X-CSRF-Token`
        */
       403: {
@@ -8925,7 +8925,7 @@ export interface operations {
       /**
        * @description * `api-key-read-only`: a personal API key used on a method other than GET/HEAD
        *     * `csrf-token-invalid`: a cookie-authenticated state change without the session's `X-CSRF-Token`
-       *     * `plan-required`: the route needs a plan feature you do not have now (no plan, a plan without it, canceled/unpaid, or past_due beyond the grace period); `detail` names the cheapest plan that has it (docs/billing.md)
+       *     * `plan-required`: the route needs a plan feature you do not have now (no plan, a plan without it, canceled/unpaid, or past_due beyond the grace period), or an 11th active reminder without `unlimited-reminders`; `detail` names the cheapest plan that has it (docs/billing.md)
        */
       403: {
         headers: {
@@ -9125,7 +9125,7 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description `plan-required`: the route needs a plan feature you do not have now (no plan, a plan without it, canceled/unpaid, or past_due beyond the grace period); `detail` names the cheapest plan that has it (docs/billing.md) */
+      /** @description `plan-required`: the route needs a plan feature you do not have now (no plan, a plan without it, canceled/unpaid, or past_due beyond the grace period), or an 11th active reminder without `unlimited-reminders`; `detail` names the cheapest plan that has it (docs/billing.md) */
       403: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
@@ -9294,7 +9294,7 @@ export interface operations {
       /**
        * @description * `api-key-read-only`: a personal API key used on a method other than GET/HEAD
        *     * `csrf-token-invalid`: a cookie-authenticated state change without the session's `X-CSRF-Token`
-       *     * `plan-required`: the route needs a plan feature you do not have now (no plan, a plan without it, canceled/unpaid, or past_due beyond the grace period); `detail` names the cheapest plan that has it (docs/billing.md)
+       *     * `plan-required`: the route needs a plan feature you do not have now (no plan, a plan without it, canceled/unpaid, or past_due beyond the grace period), or an 11th active reminder without `unlimited-reminders`; `detail` names the cheapest plan that has it (docs/billing.md)
        */
       403: {
         headers: {
@@ -9490,7 +9490,7 @@ export interface operations {
       /**
        * @description * `api-key-read-only`: a personal API key used on a method other than GET/HEAD
        *     * `csrf-token-invalid`: a cookie-authenticated state change without the session's `X-CSRF-Token`
-       *     * `plan-required`: the route needs a plan feature you do not have now (no plan, a plan without it, canceled/unpaid, or past_due beyond the grace period); `detail` names the cheapest plan that has it (docs/billing.md)
+       *     * `plan-required`: the route needs a plan feature you do not have now (no plan, a plan without it, canceled/unpaid, or past_due beyond the grace period), or an 11th active reminder without `unlimited-reminders`; `detail` names the cheapest plan that has it (docs/billing.md)
        */
       403: {
         headers: {
@@ -9667,7 +9667,7 @@ export interface operations {
       /**
        * @description * `api-key-read-only`: a personal API key used on a method other than GET/HEAD
        *     * `csrf-token-invalid`: a cookie-authenticated state change without the session's `X-CSRF-Token`
-       *     * `plan-required`: the route needs a plan feature you do not have now (no plan, a plan without it, canceled/unpaid, or past_due beyond the grace period); `detail` names the cheapest plan that has it (docs/billing.md)
+       *     * `plan-required`: the route needs a plan feature you do not have now (no plan, a plan without it, canceled/unpaid, or past_due beyond the grace period), or an 11th active reminder without `unlimited-reminders`; `detail` names the cheapest plan that has it (docs/billing.md)
        */
       403: {
         headers: {
@@ -9842,7 +9842,7 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description `plan-required`: the route needs a plan feature you do not have now (no plan, a plan without it, canceled/unpaid, or past_due beyond the grace period); `detail` names the cheapest plan that has it (docs/billing.md) */
+      /** @description `plan-required`: the route needs a plan feature you do not have now (no plan, a plan without it, canceled/unpaid, or past_due beyond the grace period), or an 11th active reminder without `unlimited-reminders`; `detail` names the cheapest plan that has it (docs/billing.md) */
       403: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
@@ -10010,7 +10010,7 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description `plan-required`: the route needs a plan feature you do not have now (no plan, a plan without it, canceled/unpaid, or past_due beyond the grace period); `detail` names the cheapest plan that has it (docs/billing.md) */
+      /** @description `plan-required`: the route needs a plan feature you do not have now (no plan, a plan without it, canceled/unpaid, or past_due beyond the grace period), or an 11th active reminder without `unlimited-reminders`; `detail` names the cheapest plan that has it (docs/billing.md) */
       403: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
