@@ -32,7 +32,11 @@ import { authRoutes } from './modules/auth/auth.routes.js';
 import { createAuthService } from './modules/auth/auth.service.js';
 import { createLoginLockout } from './modules/auth/login-lockout.js';
 import { createSessionState } from './modules/auth/session-state.service.js';
+import { SYNC_JOB } from './modules/banking/banking.jobs.js';
 import { createBankingPrivacySection } from './modules/banking/banking.privacy.js';
+import { bankingRoutes, plaidWebhookRoutes } from './modules/banking/banking.routes.js';
+import { createBankingService, type SyncRequests } from './modules/banking/banking.service.js';
+import { createPlaidWebhooks } from './modules/banking/banking.webhooks.js';
 import { createCheckinsPrivacySection } from './modules/checkins/checkins.privacy.js';
 import { checkinsRoutes } from './modules/checkins/checkins.routes.js';
 import { createCheckinsService } from './modules/checkins/checkins.service.js';
@@ -83,6 +87,7 @@ import type { Lifecycle } from './platform/lifecycle.js';
 import type { Logger } from './platform/logger.js';
 import { createMetrics } from './platform/metrics.js';
 import { createPasswordHasher } from './platform/password-hash.js';
+import { createPlaid } from './platform/plaid.js';
 import { pingRedis, type RedisClient } from './platform/redis.js';
 import { guardRedis } from './platform/redis-guard.js';
 import type { ErrorReporter } from './platform/sentry.js';
@@ -204,7 +209,14 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
     cursors,
     catalog: createCatalog(QUESTIONNAIRES),
   });
-  const reminders = createRemindersService({ db, auditLog, cursors, now });
+  const entitlements = createEntitlements({ db, graceDays: config.billing.graceDays, now });
+  const reminders = createRemindersService({
+    db,
+    auditLog,
+    cursors,
+    now,
+    requireUnlimited: (userId) => entitlements.assertFeature(userId, 'unlimited-reminders'),
+  });
   // The API's side of the job queues (enqueueing, finding and removing jobs); the worker process runs them.
   const jobQueues = config.redis.url
     ? createJobQueues({ redisUrl: config.redis.url, keyPrefix: config.redis.keyPrefix })
@@ -215,7 +227,7 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
     cursors,
     queues: jobQueues,
     redisTimeoutMs: config.redis.commandTimeoutMs,
-    queueNames: [...REMINDER_QUEUES, MAINTENANCE_JOB.queue, RECONCILE_JOB.queue],
+    queueNames: [...REMINDER_QUEUES, MAINTENANCE_JOB.queue, RECONCILE_JOB.queue, SYNC_JOB.queue],
     beforeRetry: {
       [DELIVER_JOB.name]: beforeRetryOf(DELIVER_JOB.payload, createDeliveryRetries({ db }).reopen),
     },
@@ -239,7 +251,27 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
     now,
   });
   const stripeWebhooks = createStripeWebhooks({ db, auditLog, billing: config.billing, stripe, logger, now });
-  const entitlements = createEntitlements({ db, graceDays: config.billing.graceDays, now });
+  const plaidSettings = config.banking.plaid;
+  const plaid = plaidSettings ? createPlaid(plaidSettings) : undefined;
+  const syncJob = { ...SYNC_JOB, backoffMs: config.jobs.retryDelayMs };
+  const syncs: SyncRequests | undefined = jobQueues && {
+    async request(itemId, key) {
+      await jobQueues.enqueue(syncJob, { itemId }, `${itemId}.${key}`);
+      return { jobId: `${syncJob.name}.${itemId}.${key}`, state: await jobQueues.stateOf(syncJob, `${itemId}.${key}`) };
+    },
+  };
+  const banking = createBankingService({
+    db,
+    auditLog,
+    cipher,
+    cursors,
+    plaid,
+    settings: plaidSettings,
+    syncs,
+    logger,
+    now,
+  });
+  const plaidWebhooks = createPlaidWebhooks({ db, plaid, syncs, auditLog, metrics, logger, now });
   const privacySections = createPrivacyRegistry([
     createSessionsPrivacySection({ auditLog, emailHash }),
     createApiKeysPrivacySection(),
@@ -258,7 +290,7 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
     createRemindersPrivacySection(),
     createPushPrivacySection(),
     subscriptionsPrivacySection({ stripe, logger }),
-    createBankingPrivacySection(),
+    createBankingPrivacySection({ plaid, cipher, logger }),
   ]);
   const privacy = createPrivacyService({
     db,
@@ -308,6 +340,10 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
   api.mount('/questionnaires', questionnairesRoutes(questionnaires, { csrf, idempotent }));
   api.mount('/reminders', remindersRoutes(reminders, { csrf, idempotent }));
   api.mount('/subscriptions', subscriptionsRoutes(subscriptions, { csrf, idempotent }));
+  api.mount(
+    '/banking',
+    bankingRoutes(banking, { csrf, idempotent, entitled: entitlements.requireEntitlement('bank-links') }),
+  );
   api.mount('/admin', adminRoutes(admin, { csrf, jobs: adminJobs }));
 
   const root = createApiRouter();
@@ -326,6 +362,7 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
   );
   // Raw body (the signature covers its bytes) and outside the per-IP API limit (Stripe delivers in bursts).
   root.mount('/api/v1/webhooks/stripe', stripeWebhookRoutes(stripeWebhooks));
+  root.mount('/api/v1/webhooks/plaid', plaidWebhookRoutes(plaidWebhooks, limits.plaidWebhook));
   root.use(cookieParser());
   root.mount(
     '/health',

@@ -1,4 +1,7 @@
 import type { Config } from './config/config.js';
+import { createAuditLog } from './modules/audit/audit.port.js';
+import { bankingJobs } from './modules/banking/banking.jobs.js';
+import { createBankSync } from './modules/banking/banking.sync.js';
 import { MAINTENANCE_EVERY_MS, maintenanceJobs } from './modules/maintenance/maintenance.jobs.js';
 import { createMaintenance } from './modules/maintenance/maintenance.service.js';
 import type { PushService } from './modules/push/push.service.js';
@@ -6,11 +9,13 @@ import { createReminderDelivery, type PushChannel } from './modules/reminders/re
 import { DISPATCH_EVERY_MS, reminderJobs } from './modules/reminders/reminders.jobs.js';
 import { billingJobs, RECONCILE_EVERY_MS } from './modules/subscriptions/subscriptions.jobs.js';
 import { createBillingReconciler } from './modules/subscriptions/subscriptions.reconciler.js';
+import { createFieldCipher } from './platform/crypto.js';
 import type { Db } from './platform/db-handle.js';
 import { type JobQueues, startJobWorkers } from './platform/jobs.js';
 import type { Logger } from './platform/logger.js';
 import { createMailer } from './platform/mailer.js';
 import type { Metrics } from './platform/metrics.js';
+import { createPlaid } from './platform/plaid.js';
 import type { ErrorReporter } from './platform/sentry.js';
 import type { Telemetry } from './platform/telemetry.js';
 import { PushGoneError, PushRefusedError, type PushSender } from './platform/web-push.js';
@@ -54,11 +59,31 @@ export function createJobs(deps: JobDeps) {
   );
   const stripe = config.billing.stripe;
   const billing = billingJobs(stripe ? createBillingReconciler({ db, billing: stripe, now }) : undefined);
+  const plaid = config.banking.plaid;
+  const banking = bankingJobs(
+    plaid
+      ? createBankSync({
+          db,
+          plaid: createPlaid(plaid),
+          cipher: createFieldCipher(config.fieldEncryption),
+          auditLog: createAuditLog(),
+          now,
+        })
+      : undefined,
+    { retryDelayMs: config.jobs.retryDelayMs },
+  );
   return {
-    specs: [reminders.dispatch, reminders.deliver, maintenance.run, ...(billing.enabled ? [billing.reconcile] : [])],
+    specs: [
+      reminders.dispatch,
+      reminders.deliver,
+      maintenance.run,
+      ...(billing.enabled ? [billing.reconcile] : []),
+      ...(banking.enabled ? [banking.sync] : []),
+    ],
     reminders,
     maintenance,
     billing,
+    banking,
     /** Creates or updates the schedulers; idempotent, so every worker that starts may call it. */
     async schedule() {
       await queues.schedule(reminders.dispatch, DISPATCH_EVERY_MS, {});

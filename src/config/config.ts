@@ -7,6 +7,7 @@ import {
   EnvSchema,
   MIN_PRODUCTION_BCRYPT_COST,
   PLACEHOLDER,
+  REQUIRED_FOR_BANKING,
   REQUIRED_FOR_BILLING,
   REQUIRED_IN_PRODUCTION,
   SECRET_VARIABLES,
@@ -46,7 +47,8 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv, options: LoadConfigOpt
   const production = (rawEnv.NODE_ENV ?? 'development') === 'production';
 
   if (production) problems.push(...productionProblems(rawEnv));
-  if (env) problems.push(...billingProblems(env, production), ...fieldKeyProblems(env));
+  if (env)
+    problems.push(...billingProblems(env, production), ...bankingProblems(env, production), ...fieldKeyProblems(env));
   if (problems.length > 0 || !env) throw new ConfigError(problems.map((p) => withSource(p, envFile.fromFile)));
 
   const dataDir = path.join(options.rootDir, '.data');
@@ -155,6 +157,21 @@ function buildConfig(
             successUrl: env.BILLING_SUCCESS_URL as string,
             cancelUrl: env.BILLING_CANCEL_URL as string,
             portalReturnUrl: env.BILLING_PORTAL_RETURN_URL ?? (env.BILLING_SUCCESS_URL as string),
+          }
+        : undefined,
+    },
+    /** Bank links (Plaid). Absent: not configured, and `/banking/*` and the Plaid webhook answer 503. */
+    banking: {
+      plaid: env.PLAID_CLIENT_ID
+        ? {
+            clientId: env.PLAID_CLIENT_ID,
+            secret: env.PLAID_SECRET as string,
+            environment: env.PLAID_ENV as 'sandbox' | 'production',
+            /** Another Plaid-compatible server (the tests' local one); absent: Plaid's host for `environment`. */
+            apiUrl: env.PLAID_API_URL,
+            /** Where Plaid sends this service's webhooks: `https://<api host>/api/v1/webhooks/plaid`. */
+            webhookUrl: env.PLAID_WEBHOOK_URL as string,
+            countryCodes: env.PLAID_COUNTRY_CODES,
           }
         : undefined,
     },
@@ -320,6 +337,21 @@ function billingProblems(env: Env, production: boolean): string[] {
       'BILLING_CANCEL_URL',
       'BILLING_PORTAL_RETURN_URL',
     ] as const) {
+      if (env[name]?.startsWith('http://')) problems.push(`${name}: must use https in production`);
+    }
+  }
+  return problems;
+}
+
+/** Bank links are all or nothing: any PLAID_* setting (but the country codes) asks for the whole set. */
+function bankingProblems(env: Env, production: boolean): string[] {
+  const given = [...REQUIRED_FOR_BANKING, 'PLAID_API_URL' as const].filter((name) => env[name] !== undefined);
+  if (given.length === 0) return [];
+  const problems = REQUIRED_FOR_BANKING.filter((name) => env[name] === undefined).map(
+    (name) => `${name}: is required when ${given[0]} is set (bank links are all or nothing)`,
+  );
+  if (production) {
+    for (const name of ['PLAID_API_URL', 'PLAID_WEBHOOK_URL'] as const) {
       if (env[name]?.startsWith('http://')) problems.push(`${name}: must use https in production`);
     }
   }

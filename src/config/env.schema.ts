@@ -164,6 +164,58 @@ const httpUrl = z
   .string()
   .refine((s) => URL.canParse(s) && /^https?:$/.test(new URL(s).protocol), { message: 'must be an http(s) URL' });
 
+/** Plaid's client id: 24 hexadecimal characters in the dashboard (Team settings → Keys). */
+const plaidClientId = z
+  .string()
+  .regex(/^[A-Za-z0-9]{16,64}$/, { message: 'must be a Plaid client id (the 24 characters of the dashboard)' });
+/** Plaid's secrets are 30 characters (one per environment): shorter than our own 32-byte floor, so checked apart. */
+const plaidSecret = z
+  .string()
+  .refine((s) => !PLACEHOLDER.test(s), { message: 'is an example placeholder; copy the real secret', abort: true })
+  .regex(/^[A-Za-z0-9]{20,128}$/, { message: 'must be a Plaid secret (the 30 characters of the dashboard)' });
+/**
+ * ISO 3166-1 alpha-2 codes Plaid Link can show institutions of (its `CountryCode` enum); a comma-separated list.
+ */
+export const PLAID_COUNTRIES = [
+  'US',
+  'GB',
+  'ES',
+  'NL',
+  'FR',
+  'IE',
+  'CA',
+  'DE',
+  'IT',
+  'PL',
+  'DK',
+  'NO',
+  'SE',
+  'EE',
+  'LT',
+  'LV',
+  'PT',
+  'BE',
+  'AT',
+  'FI',
+] as const;
+export type PlaidCountry = (typeof PLAID_COUNTRIES)[number];
+const plaidCountries = z
+  .string()
+  .default('US')
+  .transform((s) =>
+    s
+      .split(',')
+      .map((c) => c.trim().toUpperCase())
+      .filter(Boolean),
+  )
+  .pipe(
+    z
+      .array(
+        z.enum(PLAID_COUNTRIES, { message: `must list country codes Plaid supports (${PLAID_COUNTRIES.join(', ')})` }),
+      )
+      .min(1, { message: 'must list at least one country code' }),
+  );
+
 const smtpUrl = z.string().refine((s) => /^smtps?:\/\//.test(s) && URL.canParse(s), {
   message: 'must be an smtp:// or smtps:// URL',
 });
@@ -260,6 +312,12 @@ export const EnvSchema = z.object({
   BILLING_CANCEL_URL: z.preprocess(blank, httpUrl.optional()),
   BILLING_PORTAL_RETURN_URL: z.preprocess(blank, httpUrl.optional()),
   BILLING_GRACE_DAYS: wholeNumber(0, 30, 3),
+  PLAID_CLIENT_ID: z.preprocess(blank, plaidClientId.optional()),
+  PLAID_SECRET: z.preprocess(blank, plaidSecret.optional()),
+  PLAID_ENV: z.preprocess(blank, z.enum(['sandbox', 'production']).optional()),
+  PLAID_API_URL: z.preprocess(blank, httpUrl.optional()),
+  PLAID_WEBHOOK_URL: z.preprocess(blank, httpUrl.optional()),
+  PLAID_COUNTRY_CODES: z.preprocess(blank, plaidCountries),
   SENTRY_DSN: z.preprocess(blank, sentryDsn.optional()),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess(blank, httpUrl.optional()),
   SENTRY_ENVIRONMENT: z.preprocess(blank, z.string().max(64).optional()),
@@ -290,6 +348,18 @@ export const REQUIRED_FOR_BILLING = [
   'BILLING_CANCEL_URL',
 ] as const satisfies readonly (keyof Env)[];
 
+/**
+ * Bank links are all or nothing too: any one of these set makes every one of them required (in every mode), so that
+ * half a Plaid setup — a secret without its webhook URL, say — is refused at start rather than failing a user later.
+ * `PLAID_API_URL` (another Plaid-compatible server) and `PLAID_COUNTRY_CODES` (default US) stay optional.
+ */
+export const REQUIRED_FOR_BANKING = [
+  'PLAID_CLIENT_ID',
+  'PLAID_SECRET',
+  'PLAID_ENV',
+  'PLAID_WEBHOOK_URL',
+] as const satisfies readonly (keyof Env)[];
+
 /** Secret variables: production refuses any value given to two of them (one leak must not open the others). */
 export const SECRET_VARIABLES = [
   'HEALTH_TOKEN',
@@ -300,6 +370,7 @@ export const SECRET_VARIABLES = [
   'FIELD_ENCRYPTION_KEYS',
   'STRIPE_SECRET_KEY',
   'STRIPE_WEBHOOK_SECRET',
+  'PLAID_SECRET',
   'VAPID_PRIVATE_KEY',
 ] as const satisfies readonly (keyof Env)[];
 

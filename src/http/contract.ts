@@ -9,7 +9,12 @@ export interface OperationShape {
 }
 
 /** Request headers the API reads; src/openapi/headers.ts describes each once. */
-export type RequestHeaderName = 'Idempotency-Key' | 'X-CSRF-Token' | 'X-Client' | 'Stripe-Signature';
+export type RequestHeaderName =
+  | 'Idempotency-Key'
+  | 'X-CSRF-Token'
+  | 'X-Client'
+  | 'Stripe-Signature'
+  | 'Plaid-Verification';
 
 /** Response headers the API sets; src/openapi/headers.ts describes each once. */
 export type ResponseHeaderName =
@@ -32,6 +37,7 @@ export type CredentialName =
   | 'healthToken'
   | 'metricsToken'
   | 'stripeSignature'
+  | 'plaidVerification'
   | 'csrfToken';
 
 /** One way to be let through: a credential, the roles it must carry, and what must come with it. */

@@ -49,6 +49,15 @@ export interface CreatedAtPosition {
   id: string;
 }
 
+/** Where a page of a list ordered newest first on (a calendar date, id) starts. */
+export interface DatedPosition {
+  /** YYYY-MM-DD. */
+  date: string;
+  id: string;
+}
+
+const DATE_KEY = /^\d{4}-\d{2}-\d{2}$/;
+
 export type Cursors = ReturnType<typeof createCursors>;
 
 /**
@@ -91,6 +100,16 @@ export function createCursors(secret: string) {
       const createdAt = new Date(position.key);
       if (Number.isNaN(createdAt.getTime())) throw invalidCursor();
       return { createdAt, id: position.id };
+    },
+    /**
+     * For lists ordered on (a calendar date, id), newest first: check-ins, bank transactions. A genuine cursor of a
+     * list with another sort key (same signing key) does not hold a date and is refused like a forged one.
+     */
+    decodeDated(cursor: string | undefined): DatedPosition | undefined {
+      const position = this.decode(cursor);
+      if (!position) return undefined;
+      if (!DATE_KEY.test(position.key)) throw invalidCursor();
+      return { date: position.key, id: position.id };
     },
     /** Cuts the `limit + 1` rows a query fetched into a page; the extra row only says that more exist. */
     page<T, R = T>(rows: T[], limit: number, position: (row: T) => CursorPosition, view?: (row: T) => R) {

@@ -27,7 +27,7 @@ export const PROBLEMS = {
   },
   'invalid-signature': {
     status: 400,
-    when: 'Stripe webhook: the `Stripe-Signature` header is missing, does not match the raw body under `STRIPE_WEBHOOK_SECRET`, or is older than 300 s; nothing was applied',
+    when: 'Stripe webhook: the `Stripe-Signature` header is missing, does not match the raw body under `STRIPE_WEBHOOK_SECRET`, or is older than 300 s. Plaid webhook: the `Plaid-Verification` JWT is missing, not ES256, signed by a key Plaid does not know or has expired, issued more than 300 s ago, or does not hash the raw body. Nothing was applied',
   },
   'invalid-cursor': {
     status: 400,
@@ -78,7 +78,7 @@ export const PROBLEMS = {
   },
   'plan-required': {
     status: 403,
-    when: 'the route needs a plan feature you do not have now (no plan, a plan without it, canceled/unpaid, or past_due beyond the grace period); `detail` names the cheapest plan that has it (docs/billing.md)',
+    when: 'the route needs a plan feature you do not have now (no plan, a plan without it, canceled/unpaid, or past_due beyond the grace period), or an 11th active reminder without `unlimited-reminders`; `detail` names the cheapest plan that has it (docs/billing.md)',
   },
   'csrf-token-invalid': {
     status: 403,
@@ -117,6 +117,14 @@ export const PROBLEMS = {
     status: 409,
     when: 'billing portal before any checkout: there is no Stripe customer yet',
   },
+  'bank-link-exists': {
+    status: 409,
+    when: 'linking an institution you already linked (also when two links race): `detail` names the existing item; repair it with a Link token in update mode',
+  },
+  'bank-item-revoked': {
+    status: 409,
+    when: 'a Link token in update mode or a sync for a bank link whose access was revoked at the bank: unlink it and link again',
+  },
   'cannot-change-self': {
     status: 409,
     when: 'an admin changing their own role or status',
@@ -145,6 +153,10 @@ export const PROBLEMS = {
     status: 422,
     when: "a check-in `checkinDate` after today in your profile's time zone (UTC when none); `errors` names `body.checkinDate`",
   },
+  'invalid-public-token': {
+    status: 422,
+    when: 'linking a bank: Plaid does not know the `publicToken`, or it was already exchanged or has expired (30 minutes)',
+  },
   'weak-password': {
     status: 422,
     when: 'a new password that is too short or long, common, or too easy to guess; `errors` says why',
@@ -171,6 +183,10 @@ export const PROBLEMS = {
     status: 502,
     when: 'Stripe refused or could not be reached while creating a customer, a Checkout or a portal session, or while ending the Stripe customer of an account being erased; nothing was stored or erased, retry shortly',
   },
+  'banking-upstream-failed': {
+    status: 502,
+    when: 'Plaid refused or could not be reached while creating a Link token, linking, or unlinking a bank (or while revoking the bank links of an account being erased); nothing was stored or deleted, retry shortly. From the Plaid webhook: its verification key could not be fetched, so Plaid retries',
+  },
   'database-unavailable': {
     status: 503,
     when: 'PostgreSQL cannot be reached (down, restarting, refusing connections); nothing was changed; retry after `Retry-After`',
@@ -184,13 +200,17 @@ export const PROBLEMS = {
     status: 503,
     when: '`/subscriptions/*`, the Stripe webhook, or erasing an account that has a Stripe customer, on a server without `STRIPE_SECRET_KEY`; the rest of the API works',
   },
+  'banking-not-configured': {
+    status: 503,
+    when: '`/banking/*` or the Plaid webhook on a server without Plaid settings (`PLAID_CLIENT_ID`, …), or erasing an account that has bank links there; the rest of the API works',
+  },
   'session-store-unavailable': {
     status: 503,
     when: 'the end of a session (sign-out, password change, a replayed refresh token, an admin change) committed but could not be propagated to Redis; retry it',
   },
   'jobs-unavailable': {
     status: 503,
-    when: 'admin failed-jobs routes on a server without `REDIS_URL` (development), or while Redis cannot be reached; the rest of the API works',
+    when: 'admin failed-jobs routes or a bank sync request on a server without `REDIS_URL` (development), or while Redis cannot be reached; the rest of the API works',
   },
 } as const satisfies Record<string, { status: number; when: string; retryAfter?: true; challenge?: true }>;
 

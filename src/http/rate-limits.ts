@@ -37,6 +37,8 @@ interface LimiterSpec {
 }
 
 const MINUTE = 60_000;
+/** Deliveries a minute from one address to a webhook endpoint (docs/security.md). */
+export const WEBHOOK_PER_MINUTE = 600;
 
 /** The client, as Express resolved it through TRUST_PROXY; IPv6 clients count per /56, as one household or host. */
 const byIp: KeyOf = (req) => `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`;
@@ -77,6 +79,17 @@ export function createRateLimits(deps: RateLimitDeps) {
         failClosed: true,
       }),
     ],
+    /**
+     * The Plaid webhook, per IP and generous: Plaid delivers from a few addresses, sometimes in bursts; the bound is
+     * against a flood of forged deliveries, each of which may cost a verification-key lookup at Plaid.
+     */
+    plaidWebhook: make({
+      name: 'webhook-plaid-ip',
+      windowMs: MINUTE,
+      limit: WEBHOOK_PER_MINUTE,
+      key: byIp,
+      failClosed: false,
+    }),
     register: [
       make({ name: 'register-ip', windowMs: 60 * MINUTE, limit: limits.registerPerHour, key: byIp, failClosed: true }),
     ],

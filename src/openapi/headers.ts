@@ -42,6 +42,11 @@ export const REQUEST_HEADERS: Record<RequestHeaderName, z.ZodType> = {
     .max(4096)
     .regex(/^[\x21-\x7e]+$/)
     .meta({ description: "Stripe's signature of the raw body under the webhook's signing secret" }),
+  'Plaid-Verification': z
+    .string()
+    .max(4096)
+    .regex(/^[\x21-\x7e]+$/)
+    .meta({ description: "Plaid's ES256 JWT over the SHA-256 of the raw body (header `kid`: its key's id)" }),
 };
 
 const integerHeader = (description: string): HeaderObject => ({

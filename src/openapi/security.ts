@@ -64,4 +64,15 @@ export const SECURITY_SCHEMES: Record<CredentialName, { name: string; scheme: Re
       description: "Stripe's signature of the raw body under STRIPE_WEBHOOK_SECRET (at most 300 s old)",
     },
   },
+  plaidVerification: {
+    name: 'plaidVerification',
+    scheme: {
+      type: 'apiKey',
+      in: 'header',
+      name: 'Plaid-Verification',
+      description:
+        "Plaid's ES256 JWT: signed by the key Plaid serves for its `kid`, issued at most 300 s ago, its " +
+        '`request_body_sha256` the SHA-256 of the raw body',
+    },
+  },
 };

@@ -13,11 +13,15 @@ export const TAGS = {
   Questionnaires: { audience: 'client', description: 'Financial-health questionnaires, their scores and bands' },
   Reminders: { audience: 'client', description: 'Reminders of bills and money tasks, delivered by email or push' },
   Subscriptions: { audience: 'client', description: 'Plans, Stripe Checkout and the billing portal' },
+  Banking: {
+    audience: 'client',
+    description: 'Bank links through Plaid: linking, syncing, accounts and transactions in integer cents',
+  },
   'Your data': { audience: 'client', description: 'Your data: export everything (GDPR access) or erase the account' },
   Documentation: { audience: 'client', description: 'This document and its interactive page' },
   Admin: { audience: 'operator', description: 'Administration of accounts and the audit log (admins only)' },
   Operations: { audience: 'operator', description: 'Probes, status, metrics and the operator document' },
-  Webhooks: { audience: 'operator', description: 'Calls from Stripe, verified by signature' },
+  Webhooks: { audience: 'operator', description: 'Calls from Stripe and Plaid, verified by signature' },
 } as const satisfies Record<string, { audience: Audience; description: string }>;
 
 export type Audience = 'client' | 'operator';

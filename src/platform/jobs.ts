@@ -35,6 +35,12 @@ export interface JobSpec<P> {
 // biome-ignore lint/suspicious/noExplicitAny: a registry holds jobs of every payload type
 export type AnyJobSpec = JobSpec<any>;
 
+/** What enqueueing needs of a job: its identity and retry policy, not its handler (the API enqueues, the worker runs). */
+export type JobRef<P> = Pick<JobSpec<P>, 'name' | 'queue' | 'payload' | 'attempts' | 'backoffMs'>;
+
+/** Where a job stands, as BullMQ says it. */
+export type JobState = 'waiting' | 'active' | 'delayed' | 'completed' | 'failed' | 'unknown';
+
 export function defineJob<P>(spec: JobSpec<P>): JobSpec<P> {
   if (!/^[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*$/.test(spec.name))
     throw new Error(`job name ${spec.name}: use <queue>.<what>`);
@@ -69,7 +75,7 @@ export function failureCode(failedReason: string | undefined): string {
 }
 
 /** One job per key: the id is `<name>.<key>`, and BullMQ ignores an add whose id exists. */
-function jobOptions(spec: AnyJobSpec, key: string): JobsOptions {
+function jobOptions<P>(spec: JobRef<P>, key: string): JobsOptions {
   return {
     jobId: `${spec.name}.${key}`,
     attempts: spec.attempts ?? DEFAULT_ATTEMPTS,
@@ -126,11 +132,23 @@ export function createJobQueues({ redisUrl, keyPrefix }: JobQueueOptions) {
      * Enqueues `spec` once per `key`: the job id is `<name>.<key>`, and BullMQ ignores an add whose id exists, so the
      * same work enqueued twice (two schedulers, a retried request) is one job.
      */
-    async enqueue<P>(spec: JobSpec<P>, payload: P, key: string, options: { delayMs?: number } = {}) {
+    async enqueue<P>(spec: JobRef<P>, payload: P, key: string, options: { delayMs?: number } = {}) {
       const data = spec.payload.parse(payload);
       const opts = { ...jobOptions(spec, key), ...(options.delayMs ? { delay: options.delayMs } : {}) };
       const job = await queue(spec.queue).add(spec.name, data, opts);
       return job.id as string;
+    },
+    /** The state of the job of `spec` and `key`; `unknown` once it is gone (removed after its retention). */
+    async stateOf<P>(spec: JobRef<P>, key: string): Promise<JobState> {
+      const state = await queue(spec.queue).getJobState(`${spec.name}.${key}`);
+      if (state === 'prioritized' || state === 'waiting-children') return 'waiting';
+      return state === 'waiting' ||
+        state === 'active' ||
+        state === 'delayed' ||
+        state === 'completed' ||
+        state === 'failed'
+        ? state
+        : 'unknown';
     },
     /** `enqueue` for many at once, in one round trip; each is still one job per key. */
     async enqueueMany<P>(spec: JobSpec<P>, items: readonly { payload: P; key: string }[]) {

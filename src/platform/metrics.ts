@@ -103,6 +103,12 @@ export function createMetrics(deps: {
     labelNames: ['provider', 'type', 'outcome'] as const,
     registers,
   });
+  const webhookFailures = new Counter({
+    name: 'mingus_webhook_failures_total',
+    help: 'Webhook deliveries refused before anything was applied, by provider and reason (never a payload value)',
+    labelNames: ['provider', 'reason'] as const,
+    registers,
+  });
 
   const jobDuration = new Histogram({
     name: 'mingus_job_duration_seconds',
@@ -198,6 +204,11 @@ export function createMetrics(deps: {
     /** `type`: the provider's event type once the signature is verified, else `unverified`. */
     webhookEvent(provider: 'stripe' | 'plaid', type: string, outcome: WebhookOutcome) {
       webhookEvents.inc({ provider, type, outcome });
+    },
+
+    /** `reason`: one of a fixed set chosen in code (`stale`, `unknown_key`, …). */
+    webhookFailed(provider: 'stripe' | 'plaid', reason: string) {
+      webhookFailures.inc({ provider, reason });
     },
 
     /** Process and application metrics in the Prometheus text format (summed over the workers, if any). */

@@ -468,3 +468,60 @@ describe('the database connection in production', () => {
     ]);
   });
 });
+
+describe('bank links configuration', () => {
+  const plaid = {
+    PLAID_CLIENT_ID: '5f1a2b3c4d5e6f7a8b9c0d1e',
+    PLAID_SECRET: 'a1b2c3d4e5f60718293a4b5c6d7e8f',
+    PLAID_ENV: 'sandbox',
+    PLAID_WEBHOOK_URL: 'https://api.example.com/api/v1/webhooks/plaid',
+  };
+
+  it('when no PLAID_* variable is set, leaves bank links off', () => {
+    expect(load({}).banking).toEqual({ plaid: undefined });
+  });
+
+  it('when one PLAID_* variable is set alone, names each other one it needs', () => {
+    expect(problemsOf({ PLAID_SECRET: plaid.PLAID_SECRET })).toEqual([
+      'PLAID_CLIENT_ID: is required when PLAID_SECRET is set (bank links are all or nothing)',
+      'PLAID_ENV: is required when PLAID_SECRET is set (bank links are all or nothing)',
+      'PLAID_WEBHOOK_URL: is required when PLAID_SECRET is set (bank links are all or nothing)',
+    ]);
+    expect(problemsOf({ PLAID_API_URL: 'http://127.0.0.1:9' })).toHaveLength(4);
+  });
+
+  it('when complete, passes it through with the country codes (default US)', () => {
+    expect(load(plaid).banking.plaid).toEqual({
+      clientId: plaid.PLAID_CLIENT_ID,
+      secret: plaid.PLAID_SECRET,
+      environment: 'sandbox',
+      apiUrl: undefined,
+      webhookUrl: plaid.PLAID_WEBHOOK_URL,
+      countryCodes: ['US'],
+    });
+    expect(load({ ...plaid, PLAID_COUNTRY_CODES: 'us, ca' }).banking.plaid?.countryCodes).toEqual(['US', 'CA']);
+  });
+
+  it('when a value has the wrong shape, refuses it', () => {
+    expect(
+      problemsOf({ ...plaid, PLAID_ENV: 'development', PLAID_COUNTRY_CODES: 'US,XX', PLAID_SECRET: 'replace-me' }),
+    ).toEqual([
+      expect.stringMatching(/^PLAID_SECRET: is an example placeholder/),
+      expect.stringMatching(/^PLAID_ENV: /),
+      expect.stringMatching(/^PLAID_COUNTRY_CODES.*: must list country codes Plaid supports/),
+    ]);
+  });
+
+  it('when production is given http URLs for Plaid, refuses them', () => {
+    const problems = problemsOf({
+      ...productionEnv,
+      ...plaid,
+      PLAID_API_URL: 'http://plaid.internal',
+      PLAID_WEBHOOK_URL: 'http://api.example.com/api/v1/webhooks/plaid',
+    });
+    expect(problems).toEqual([
+      'PLAID_API_URL: must use https in production',
+      'PLAID_WEBHOOK_URL: must use https in production',
+    ]);
+  });
+});

@@ -35,6 +35,9 @@ export const AUDIT_ACTIONS = [
   'privacy.erase',
   'subscription.checkout',
   'subscription.change',
+  'bank.link',
+  'bank.unlink',
+  'bank.sync_failed',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -1,20 +1,47 @@
+import type { FieldCipher } from '../../platform/crypto.js';
 import type { Queryable } from '../../platform/db-handle.js';
+import type { Logger } from '../../platform/logger.js';
+import type { PlaidClient } from '../../platform/plaid.js';
 import type { PersonalDataSection } from '../privacy/privacy.port.js';
-import { bankDataOf, deleteBankDataOf } from './banking.repo.js';
+import { bankDataOf, credentialsOfUser, deleteBankDataOf } from './banking.repo.js';
+import { bankingNotConfigured, plaidFailed, removeAtPlaid } from './banking.service.js';
 
 /**
- * Bank links (Plaid items), their accounts and transactions. The tables exist ahead of the bank-links routes, so
- * whatever they hold is exported and erased like every other personal datum. Never exported: the Plaid access
- * token (a credential) and the sync cursor (Plaid's bookkeeping, not the user's data). When the bank-links module
- * lands it adds a `beforeErase` that revokes each item at Plaid (`/item/remove`) before the rows go.
+ * Bank links (Plaid items), their accounts and transactions, exported and erased like every other personal datum.
+ * Never exported: the Plaid access token (a credential) and the sync cursors and lease (Plaid's and the sync's
+ * bookkeeping, not the user's data). Erasure first revokes every item at Plaid (`/item/remove`), so an erased
+ * account leaves no live bank link behind; a failure there refuses the erasure with nothing erased.
  */
-export function createBankingPrivacySection(): PersonalDataSection {
+export function createBankingPrivacySection(deps: {
+  /** Absent when bank links are not configured. */
+  plaid: PlaidClient | undefined;
+  cipher: FieldCipher;
+  logger: Logger;
+}): PersonalDataSection {
   return {
     name: 'banking',
+    async beforeErase(db: Queryable, userId: string) {
+      const items = await credentialsOfUser(db, userId);
+      if (items.length === 0) return;
+      // Live links exist at Plaid and nothing here can revoke them: refuse rather than erase and leave them.
+      if (!deps.plaid) throw bankingNotConfigured();
+      for (const item of items) {
+        try {
+          await removeAtPlaid(deps.plaid, deps.cipher, item);
+        } catch (err) {
+          throw plaidFailed(deps.logger, 'item removal for an account erasure', err);
+        }
+      }
+      deps.logger.info({ userId, items: items.length }, 'bank links removed at Plaid for an account erasure');
+    },
     async export(db: Queryable, userId: string) {
       const { items, accounts, transactions } = await bankDataOf(db, userId);
       return {
-        items: items.map((i) => ({ ...i, createdAt: i.createdAt.toISOString() })),
+        items: items.map((i) => ({
+          ...i,
+          lastSyncedAt: i.lastSyncedAt?.toISOString() ?? null,
+          createdAt: i.createdAt.toISOString(),
+        })),
         accounts: accounts.map((a) => ({
           ...a,
           currentBalanceCents: cents(a.currentBalanceCents),

@@ -1,5 +1,5 @@
-import { NotFoundError, UnprocessableError, ValidationError } from '../../http/errors.js';
-import type { Cursors } from '../../http/pagination.js';
+import { NotFoundError, UnprocessableError } from '../../http/errors.js';
+import type { Cursors, DatedPosition } from '../../http/pagination.js';
 import type { RequestContext } from '../../http/request-context.js';
 import { addDays, daysBetween, type LocalDate, localDate } from '../../platform/calendar.js';
 import type { FieldCipher } from '../../platform/crypto.js';
@@ -42,7 +42,8 @@ export interface CheckinsServiceDeps {
 
 export type CheckinsService = ReturnType<typeof createCheckinsService>;
 
-const DATE_KEY = /^\d{4}-\d{2}-\d{2}$/;
+/** The list's own names for the shared (date, id) position. */
+const afterDated = (position: DatedPosition | undefined) => position && { checkinDate: position.date, id: position.id };
 
 export function createCheckinsService(deps: CheckinsServiceDeps) {
   const { db, auditLog, cipher, cursors, profiles, now } = deps;
@@ -63,18 +64,6 @@ export function createCheckinsService(deps: CheckinsServiceDeps) {
     }
   }
 
-  /** A cursor of another list (signed with the same key) would not hold a date: refused like a forged one. */
-  function decodeCursor(cursor: string | undefined) {
-    const position = cursors.decode(cursor);
-    if (!position) return undefined;
-    if (!DATE_KEY.test(position.key)) {
-      throw new ValidationError('invalid-cursor', 'The cursor is not one this API issued', [
-        { path: 'query.cursor', message: 'is not a valid cursor' },
-      ]);
-    }
-    return { checkinDate: position.key, id: position.id };
-  }
-
   return {
     async create(userId: string, body: CreateCheckinBody, ctx: RequestContext): Promise<Checkin> {
       await refuseFuture(userId, body.checkinDate);
@@ -93,7 +82,7 @@ export function createCheckinsService(deps: CheckinsServiceDeps) {
       const rows = await listCheckins(db, userId, {
         from: query.from,
         to: query.to,
-        after: decodeCursor(query.cursor),
+        after: afterDated(cursors.decodeDated(query.cursor)),
         take: query.limit + 1,
       });
       return cursors.page(rows, query.limit, (row) => ({ key: row.checkinDate, id: row.id }), decode(userId));

@@ -1,4 +1,5 @@
-import { clientOf, type Queryable } from '../../platform/db-access.js';
+import { Prisma } from '../../generated/prisma/client.js';
+import { clientOf, type Queryable, rowsOf } from '../../platform/db-access.js';
 import type { ReminderRow } from './reminders.schemas.js';
 
 type Recurrence = ReminderRow['recurrence'];
@@ -118,4 +119,15 @@ export function allReminders(db: Queryable, userId: string): Promise<ReminderRow
 
 export async function deleteReminders(tx: Queryable, userId: string): Promise<void> {
   await clientOf(tx).reminderSchedule.deleteMany({ where: { userId } });
+}
+
+/** Locks the user's account row until the transaction ends, then counts their active (not completed) reminders. */
+export async function lockAndCountActive(tx: Queryable, userId: string): Promise<number> {
+  const rows = await rowsOf<{ active: number }>(
+    tx,
+    Prisma.sql`WITH account AS (SELECT id FROM users WHERE id = ${userId}::uuid FOR UPDATE)
+      SELECT count(r.id)::int AS active FROM account LEFT JOIN reminder_schedules r
+        ON r.user_id = account.id AND r.completed_at IS NULL`,
+  );
+  return rows[0]?.active ?? 0;
 }

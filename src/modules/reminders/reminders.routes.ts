@@ -36,7 +36,9 @@ const CREATE = operation({
   operationId: 'createReminder',
   tag,
   summary: 'Create a reminder',
+  description: 'Without the `unlimited-reminders` plan feature an account holds at most 10 active reminders.',
   replies: { 201: json('Created', Reminder) },
+  problems: ['plan-required'],
 });
 const UPDATE = operation({
   operationId: 'updateReminder',

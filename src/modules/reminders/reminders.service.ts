@@ -11,6 +11,7 @@ import {
   insertNextOccurrence,
   insertReminder,
   listReminders,
+  lockAndCountActive,
   lockReminder,
   type ReminderChanges,
   updateReminder,
@@ -30,12 +31,20 @@ import {
 const CLOCK_SKEW_MS = 5 * 60 * 1000;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
+/** Active (not completed) reminders an account may hold without the `unlimited-reminders` plan feature. */
+export const ACTIVE_REMINDER_CAP = 10;
+
 export interface RemindersServiceDeps {
   db: Db;
   /** Where the service records what it changed (the audit module's port). */
   auditLog: AuditLog;
   cursors: Cursors;
   now: () => Date;
+  /**
+   * The plan gate of the reminder cap (built by app.ts from the entitlements): resolves when the user may hold more
+   * than ACTIVE_REMINDER_CAP active reminders, throws 403 `plan-required` naming the plan that allows it otherwise.
+   */
+  requireUnlimited: (userId: string) => Promise<void>;
 }
 
 export type RemindersService = ReturnType<typeof createRemindersService>;
@@ -104,6 +113,8 @@ export function createRemindersService(deps: RemindersServiceDeps) {
   return {
     async create(userId: string, input: CreateReminderBody, ctx: RequestContext): Promise<Reminder> {
       const row = await db.transaction(async (tx) => {
+        // Counted under the account's lock: two creations racing at the cap cannot both pass.
+        if ((await lockAndCountActive(tx, userId)) >= ACTIVE_REMINDER_CAP) await deps.requireUnlimited(userId);
         const created = await insertReminder(tx, { userId, ...input, anchorDay: dayOfMonth(input.dueDate) });
         await auditLog.record(tx, {
           action: 'reminder.create',

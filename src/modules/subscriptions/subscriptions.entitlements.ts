@@ -50,24 +50,29 @@ export function createEntitlements(deps: { db: Db; graceDays: number; now: () =>
     return planInEffect(await findAccessOfUser(db, userId), graceDays, now());
   }
 
+  /** Resolves when the user's plan has `feature` now; 403 `plan-required` naming the cheapest plan with it if not. */
+  async function assertFeature(userId: string, feature: Feature): Promise<void> {
+    const plan = await planOf(userId);
+    if (!planHas(plan, feature)) {
+      const current = plan ? ` (your plan, ${planById(plan).name}, does not include it)` : '';
+      throw new ForbiddenError(
+        'plan-required',
+        `${FEATURES[feature]} needs the ${cheapestPlanWith(feature).id} plan or a higher one${current}`,
+      );
+    }
+  }
+
   return {
     planOf,
+    assertFeature,
 
     /**
      * Gates a route on a plan feature (mount after requireAuth): 403 `plan-required` naming the cheapest plan that
      * has it. One lookup by the unique user_id index per request, so a plan change or a lapse applies at once.
      */
     requireEntitlement(feature: Feature): RequestHandler {
-      const cheapest = cheapestPlanWith(feature);
       const gate: RequestHandler = async (req, _res, next) => {
-        const plan = await planOf(principalOf(req).userId);
-        if (!planHas(plan, feature)) {
-          const current = plan ? ` (your plan, ${planById(plan).name}, does not include it)` : '';
-          throw new ForbiddenError(
-            'plan-required',
-            `${FEATURES[feature]} needs the ${cheapest.id} plan or a higher one${current}`,
-          );
-        }
+        await assertFeature(principalOf(req).userId, feature);
         next();
       };
       return withContract(gate, { problems: ['plan-required'] });

@@ -5,6 +5,11 @@
 export const PLAN_IDS = ['budget', 'mid_tier', 'professional'] as const;
 export type PlanId = (typeof PLAN_IDS)[number];
 
+/**
+ * What plans sell: each one enforced by the API (a route gated with `requireEntitlement`, or a rule such as the
+ * reminder cap). The data export is everyone's right (GDPR), not a paid feature, and nothing the API cannot enforce
+ * (support levels) is listed. docs/billing.md's table is checked against this list and PLANS.
+ */
 export const FEATURES = {
   'budget-tracking': 'Income, savings and debt profile with monthly budget tracking',
   'financial-questionnaires': 'Financial wellness questionnaires with a score and recommendations',
@@ -12,8 +17,6 @@ export const FEATURES = {
   'unlimited-reminders': 'Unlimited active reminders',
   'wellness-insights': 'Wellness insights: check-in summaries and trends',
   'bank-links': 'Linked bank accounts with transaction sync',
-  'data-export': 'Full data export on demand',
-  'priority-support': 'Priority support',
 } as const;
 export type Feature = keyof typeof FEATURES;
 
@@ -57,8 +60,6 @@ export const PLANS: readonly Plan[] = [
       'unlimited-reminders',
       'wellness-insights',
       'bank-links',
-      'data-export',
-      'priority-support',
     ],
   },
 ];

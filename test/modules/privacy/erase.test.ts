@@ -5,6 +5,7 @@ import { ACCESS_COOKIE, CSRF_COOKIE, REFRESH_COOKIE } from '../../../src/http/se
 import { startTestApp, type TestApp } from '../../support/app.js';
 import { bearer, login, registerUser, type SignedInUser } from '../../support/auth.js';
 import { checkinOn } from '../../support/checkins.js';
+import { type PlaidServer, plaidEnv, startPlaidServer } from '../../support/plaid-server.js';
 import { billingEnv, type StripeServer, startStripeServer } from '../../support/stripe-server.js';
 import { seedPersonalData } from './personal-data.seed.js';
 import { rowsReferring } from './personal-data.tables.js';
@@ -12,16 +13,32 @@ import { rowsReferring } from './personal-data.tables.js';
 const ME = '/api/v1/users/me';
 
 let t: TestApp;
-/** Billing is configured (against a local Stripe-compatible server): its section ends the customer before erasing. */
+/**
+ * Billing and bank links are configured (against local Stripe- and Plaid-compatible servers): their sections end the
+ * customer and revoke the bank links before erasing.
+ */
 let stripe: StripeServer;
+let plaid: PlaidServer;
 beforeAll(async () => {
   stripe = await startStripeServer();
-  t = await startTestApp({ env: billingEnv(stripe) });
+  plaid = await startPlaidServer();
+  t = await startTestApp({ env: { ...billingEnv(stripe), ...plaidEnv(plaid) } });
 });
 afterAll(async () => {
   await t.close();
   await stripe.close();
+  await plaid.close();
 });
+
+/** The plan that sells bank links, as Stripe's webhook would leave it. */
+async function professionalPlan(userId: string) {
+  await t.db.pool.query(
+    `INSERT INTO subscriptions (user_id, stripe_customer_id, stripe_subscription_id, plan, status)
+     VALUES ($1, $2, $3, 'professional', 'active')
+     ON CONFLICT (user_id) DO UPDATE SET plan = 'professional', status = 'active'`,
+    [userId, `cus_erase${userId.slice(0, 8)}`, `sub_erase${userId.slice(0, 8)}`],
+  );
+}
 
 /** Computed here from the documented derivation, not with the app's function. */
 function pseudonymOf(userId: string): string {
@@ -144,6 +161,42 @@ describe('DELETE /api/v1/users/me', () => {
     );
     expect(rows).toEqual([{ actor_id: null }]);
     expect((await me(bob.accessToken)).status).toBe(200);
+  });
+
+  it('when the user has bank links, each is removed at Plaid before the rows go', async () => {
+    const user = await registerUser(t);
+    await seedPersonalData(t, user.id);
+    await professionalPlan(user.id);
+    const linked = await request(t.app)
+      .post('/api/v1/banking/items')
+      .set(bearer(user.accessToken))
+      .send({ publicToken: plaid.publicToken('ins_erase') });
+    expect(linked.status).toBe(201);
+    const plaidItemId = (await t.db.prisma.plaidItem.findUniqueOrThrow({ where: { id: linked.body.id } })).plaidItemId;
+    const res = await request(t.app).delete(ME).set(bearer(user.accessToken)).send({ password: user.password });
+    expect(res.status).toBe(204);
+    expect(plaid.itemOf(plaidItemId).removed).toBe(true);
+    expect(await t.db.prisma.plaidItem.count({ where: { userId: user.id } })).toBe(0);
+  });
+
+  it('when Plaid cannot be reached, the erasure is refused with 502 and nothing is erased', async () => {
+    const user = await registerUser(t);
+    await professionalPlan(user.id);
+    const linked = await request(t.app)
+      .post('/api/v1/banking/items')
+      .set(bearer(user.accessToken))
+      .send({ publicToken: plaid.publicToken('ins_erase_down') });
+    expect(linked.status).toBe(201);
+    plaid.failures.set('/item/remove', { status: 500, error_type: 'API_ERROR', error_code: 'INTERNAL_SERVER_ERROR' });
+    try {
+      const res = await request(t.app).delete(ME).set(bearer(user.accessToken)).send({ password: user.password });
+      expect(res.status).toBe(502);
+      expect(res.body.type).toMatch(/banking-upstream-failed$/);
+    } finally {
+      plaid.failures.clear();
+    }
+    expect(await t.db.prisma.user.count({ where: { id: user.id } })).toBe(1);
+    expect(await t.db.prisma.plaidItem.count({ where: { userId: user.id } })).toBe(1);
   });
 
   it('when the password is wrong, answers 403 invalid-password and erases nothing', async () => {
