@@ -15,7 +15,7 @@ UPDATE "plaid_items" SET "status" = 'healthy' WHERE "status" = 'active';
 
 ALTER TABLE "plaid_items"
     ADD CONSTRAINT "plaid_items_status_check"
-    CHECK ("status" IN ('healthy', 'login_required', 'pending_expiration', 'revoked'));
+    CHECK ("status"::text = ANY (ARRAY['healthy', 'login_required', 'pending_expiration', 'revoked']::text[]));
 
 -- DropIndex: the unique index below leads with user_id.
 DROP INDEX "plaid_items_user_id_idx";
