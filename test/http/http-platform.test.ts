@@ -203,3 +203,40 @@ describe('CORS', () => {
     expect(res.headers['access-control-allow-headers']).toContain('X-CSRF-Token');
   });
 });
+
+describe('the client address in the access log', () => {
+  let proxied: TestApp;
+  beforeAll(async () => {
+    proxied = await startTestApp({ env: { TRUST_PROXY: '1', RATE_LIMIT_PER_MINUTE: '1' } });
+  });
+  afterAll(() => proxied.close());
+
+  const lineOf = (app: TestApp, reqId: string) => app.logs().find((l) => l.reqId === reqId) as { req?: object };
+
+  it('when TRUST_PROXY=1 and the ingress names the client, logs that client: the address its rate limit counts', async () => {
+    // Billing is not configured here (503): any /api/v1 answer will do, the limit runs before it.
+    const PLANS = '/api/v1/subscriptions/plans';
+    const first = await request(proxied.app)
+      .get(PLANS)
+      .set('X-Forwarded-For', '203.0.113.7')
+      .set('X-Request-ID', 'xff-1');
+    const second = await request(proxied.app)
+      .get(PLANS)
+      .set('X-Forwarded-For', '203.0.113.7')
+      .set('X-Request-ID', 'xff-2');
+    const other = await request(proxied.app)
+      .get(PLANS)
+      .set('X-Forwarded-For', '198.51.100.9')
+      .set('X-Request-ID', 'xff-3');
+    expect([first.status, second.status, other.status]).toEqual([503, 429, 503]);
+    expect(lineOf(proxied, 'xff-1')).toMatchObject({ req: { remoteAddress: '203.0.113.7' } });
+    expect(lineOf(proxied, 'xff-2')).toMatchObject({ req: { remoteAddress: '203.0.113.7' }, res: { statusCode: 429 } });
+    expect(lineOf(proxied, 'xff-3')).toMatchObject({ req: { remoteAddress: '198.51.100.9' } });
+  });
+
+  it('when no proxy is trusted, logs the peer and ignores a forged X-Forwarded-For', async () => {
+    await request(t.app).get('/health').set('X-Forwarded-For', '203.0.113.7').set('X-Request-ID', 'xff-forged');
+    const line = lineOf(t, 'xff-forged') as { req: { remoteAddress: string } };
+    expect(line.req.remoteAddress).toMatch(/^(::ffff:)?127\.0\.0\.1$/);
+  });
+});
