@@ -30,6 +30,7 @@ export function accessLog(logger: Logger): RequestHandler {
     log[level](
       {
         reqId: req.id,
+        ...(req.clientRequestId === undefined ? {} : { clientReqId: req.clientRequestId }),
         req: {
           method: req.method,
           url: req.originalUrl.split('?', 1)[0],

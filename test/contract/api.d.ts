@@ -2275,7 +2275,7 @@ export interface components {
     RateLimit: string;
     /** @description The limit itself (IETF draft-ietf-httpapi-ratelimit-headers-08), e.g. `"api";q=120;w=60`: 120 requests per 60 s. */
     'RateLimit-Policy': string;
-    /** @description The request's id, also in a problem's `requestId` and on every log line of the request: quote it when reporting a problem. A client may send its own (at most 64 characters of `A-Z a-z 0-9 . _ -`). */
+    /** @description The request's id, made by the server (a UUID), also in a problem's `requestId` and on every log line of the request: quote it when reporting a problem. A client's own `X-Request-ID` does not replace it: it is logged beside it (its first 64 characters of `A-Z a-z 0-9 . _ - :`). */
     'X-Request-ID': string;
     /** @description Seconds to wait before retrying. */
     'Retry-After': number;
