@@ -571,7 +571,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Open Stripe's billing portal (change plan, payment method, cancel, invoices); answers its URL */
+    /**
+     * Open Stripe's billing portal (change plan, payment method, cancel, invoices); answers its URL
+     * @description The URL is a bearer link to the billing account: each call opens a new session, and no `Idempotency-Key` is honoured, so the URL is never stored or answered twice. Repeating the call has no other effect.
+     */
     post: operations['createPortalSession'];
     delete?: never;
     options?: never;
@@ -8439,8 +8442,6 @@ export interface operations {
       header?: {
         /** @description Web sessions only (a request authenticated by the session cookie): the `csrfToken` of the latest sign-in, refresh or `GET /api/v1/auth/csrf` answer. Refused (403 `csrf-token-invalid`) when missing or not issued for this session. Bearer requests need none. */
         'X-CSRF-Token'?: string;
-        /** @description Makes retries safe: the first answer (status and body) is kept for 24 h and replayed, with `Idempotent-Replayed: true`, to a retry with the same key and the same request. 1 to 255 visible ASCII characters, e.g. a UUID per user action. */
-        'Idempotency-Key'?: string;
       };
       path?: never;
       cookie?: never;
@@ -8451,7 +8452,6 @@ export interface operations {
       201: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
-          'Idempotent-Replayed': components['headers']['Idempotent-Replayed'];
           RateLimit: components['headers']['RateLimit'];
           'RateLimit-Policy': components['headers']['RateLimit-Policy'];
           'X-Request-ID': components['headers']['X-Request-ID'];
@@ -8465,7 +8465,6 @@ export interface operations {
        * @description * `malformed-json`: the body is not JSON, or is a bare value rather than an object or array
        *     * `forbidden-key`: the body holds a key named `__proto__`, `constructor` or `prototype`
        *     * `bad-request`: the body could not be read (aborted, wrong length), or a library refused the request with a 4xx status (its message is not shown; the status may be another 4xx)
-       *     * `invalid-idempotency-key`: the `Idempotency-Key` header is empty, longer than 255 characters or not visible ASCII
        */
       400: {
         headers: {
@@ -8512,16 +8511,12 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /**
-       * @description * `no-billing-account`: billing portal before any checkout: there is no Stripe customer yet
-       *     * `idempotency-in-progress`: the first request with this `Idempotency-Key` is still running; retry after `Retry-After`
-       */
+      /** @description `no-billing-account`: billing portal before any checkout: there is no Stripe customer yet */
       409: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
           'RateLimit-Policy': components['headers']['RateLimit-Policy'];
-          'Retry-After': components['headers']['Retry-After'];
           'X-Request-ID': components['headers']['X-Request-ID'];
           [name: string]: unknown;
         };
@@ -8544,19 +8539,6 @@ export interface operations {
       };
       /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
       415: {
-        headers: {
-          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
-          RateLimit: components['headers']['RateLimit'];
-          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
-          'X-Request-ID': components['headers']['X-Request-ID'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description `idempotency-key-reused`: an `Idempotency-Key` already used (within 24 h) with another method, path or body */
-      422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];

@@ -47,6 +47,9 @@ const PORTAL = operation({
   operationId: 'createPortalSession',
   tag,
   summary: "Open Stripe's billing portal (change plan, payment method, cancel, invoices); answers its URL",
+  description:
+    'The URL is a bearer link to the billing account: each call opens a new session, and no `Idempotency-Key` is ' +
+    'honoured, so the URL is never stored or answered twice. Repeating the call has no other effect.',
   replies: { 201: json('A billing portal session was created', RedirectUrl) },
   problems: ['no-billing-account', 'billing-upstream-failed'],
 });
@@ -99,7 +102,9 @@ export function subscriptionsRoutes(
     },
   );
 
-  r.post('/portal', PORTAL, requireAuth(), deps.csrf.protect, billingConfigured, deps.idempotent, async (req, res) => {
+  // Not idempotent on purpose: a stored answer would be a copy of the portal URL, a bearer link to the customer's
+  // billing, replayed to anyone holding the key for 24 h. Opening a session changes nothing, so a retry may run again.
+  r.post('/portal', PORTAL, requireAuth(), deps.csrf.protect, billingConfigured, async (req, res) => {
     res.status(201).json(await svc.portal(principalOf(req).userId));
   });
 
