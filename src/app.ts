@@ -30,7 +30,7 @@ import { createSessionsPrivacySection } from './modules/auth/auth.privacy.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { createAuthService } from './modules/auth/auth.service.js';
 import { createLoginLockout } from './modules/auth/login-lockout.js';
-import { createSessionState } from './modules/auth/session-state.service.js';
+import { createSessionState, SESSION_ENDED } from './modules/auth/session-state.service.js';
 import { createBankingPrivacySection } from './modules/banking/banking.privacy.js';
 import { createCheckinsPrivacySection } from './modules/checkins/checkins.privacy.js';
 import { checkinsRoutes } from './modules/checkins/checkins.routes.js';
@@ -164,7 +164,14 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
   const csrf = createCsrf(config.auth.csrfSecret, {
     cookieMaxAgeMs: config.auth.refreshTokenTtlDays * 86_400_000,
   });
-  const limits = createRateLimits({ redis: guarded, keyPrefix, logger, metrics, limits: config.limits });
+  const limits = createRateLimits({
+    redis: guarded,
+    keyPrefix,
+    sessions: { cacheKey: sessions.cacheKey, endedMark: SESSION_ENDED },
+    logger,
+    metrics,
+    limits: config.limits,
+  });
   const cursors = createCursors(config.auth.jwtSecret);
   const admin = createAdminService({
     db,

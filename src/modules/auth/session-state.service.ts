@@ -9,6 +9,8 @@ import { isSessionLive, revokeUserSessions } from './auth.repo.js';
  * moment) still takes effect within a minute, from the database.
  */
 const LIVE_CACHE_SECONDS = 60;
+/** The cached state of a session that has ended: read by the API rate limiter's script too (src/http/rate-limits.ts). */
+export const SESSION_ENDED = 'ended';
 
 export interface SessionStateOptions {
   db: Db;
@@ -49,13 +51,16 @@ export function createSessionState(options: SessionStateOptions) {
   }
 
   return {
+    /** The Redis key caching a session's state (`live` or `SESSION_ENDED`), for the API rate limiter's script. */
+    cacheKey: key,
+
     async isLive(sid: string): Promise<boolean> {
       const state = await cached(sid);
       if (state === 'live') return true;
-      if (state === 'ended') return false;
+      if (state === SESSION_ENDED) return false;
       const live = await isSessionLive(db, sid, now());
       redis
-        ?.run((r) => r.set(key(sid), live ? 'live' : 'ended', 'EX', live ? LIVE_CACHE_SECONDS : endedTtl, 'NX'))
+        ?.run((r) => r.set(key(sid), live ? 'live' : SESSION_ENDED, 'EX', live ? LIVE_CACHE_SECONDS : endedTtl, 'NX'))
         .catch(() => undefined); // the next request reads the database again
       return live;
     },
@@ -77,7 +82,7 @@ export function createSessionState(options: SessionStateOptions) {
       try {
         await redis.run(async (r) => {
           const pipeline = r.pipeline();
-          for (const sid of sids) pipeline.set(key(sid), 'ended', 'EX', endedTtl);
+          for (const sid of sids) pipeline.set(key(sid), SESSION_ENDED, 'EX', endedTtl);
           const failed = ((await pipeline.exec()) ?? []).find(([err]) => err);
           if (failed) throw failed[0];
         });
