@@ -226,7 +226,7 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
     logger,
     now,
   });
-  const stripeWebhooks = createStripeWebhooks({ db, auditLog, billing: config.billing, stripe, logger, now });
+  const stripeWebhooks = createStripeWebhooks({ db, auditLog, billing: config.billing, stripe, logger, metrics, now });
   const entitlements = createEntitlements({ db, graceDays: config.billing.graceDays, now });
   const privacySections = createPrivacyRegistry([
     createSessionsPrivacySection(),
@@ -306,8 +306,9 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
     securityHeaders({ production: config.production }),
     corsPolicy(config.http.corsOrigins),
   );
-  // Raw body (the signature covers its bytes) and outside the per-IP API limit (Stripe delivers in bursts).
-  root.mount('/api/v1/webhooks/stripe', stripeWebhookRoutes(stripeWebhooks));
+  // Raw body (the signature covers its bytes) and outside the API limit (Stripe delivers in bursts), under a generous
+  // per-IP limit of its own, checked before the body is read.
+  root.mount('/api/v1/webhooks/stripe', stripeWebhookRoutes(stripeWebhooks), limits.stripeWebhook);
   root.use(cookieParser());
   root.mount(
     '/health',

@@ -12,6 +12,7 @@ export interface RateLimitSettings {
   perMinute: number;
   authPerMinute: number;
   registerPerHour: number;
+  webhookPerMinute: number;
 }
 
 /** Where the session check caches a session's state in Redis (src/modules/auth/session-state.service.ts). */
@@ -111,6 +112,17 @@ export function createRateLimits(deps: RateLimitDeps) {
     register: [
       make({ name: 'register-ip', windowMs: 60 * MINUTE, limit: limits.registerPerHour, key: byIp, failClosed: true }),
     ],
+    /**
+     * Stripe's webhook, per IP, every call: generous (Stripe delivers in bursts from a few addresses and retries a
+     * 429), so that forged calls cannot be sent without bound. Fails open: an outage must not drop Stripe's events.
+     */
+    stripeWebhook: make({
+      name: 'webhook-stripe',
+      windowMs: MINUTE,
+      limit: limits.webhookPerMinute,
+      key: byIp,
+      failClosed: false,
+    }),
   };
 }
 

@@ -21,6 +21,13 @@ export interface HttpRequestLabels {
  * `unverified`, never a value read from the payload: an attacker could otherwise mint label values at will.
  */
 export type WebhookOutcome = 'applied' | 'duplicate' | 'ignored' | 'invalid_signature' | 'failed';
+/** Why a webhook call was refused before anything was applied. */
+export type WebhookFailureReason =
+  | 'missing_signature'
+  | 'bad_signature'
+  | 'stale_timestamp'
+  | 'future_timestamp'
+  | 'malformed_payload';
 
 /** Jobs waiting, running, scheduled for later and failed, by queue: read from Redis when scraped. */
 export type JobCounts = Record<string, { waiting: number; active: number; delayed: number; failed: number }>;
@@ -101,6 +108,13 @@ export function createMetrics(deps: {
     name: 'mingus_webhook_events_total',
     help: 'Webhook deliveries by provider, event type and outcome',
     labelNames: ['provider', 'type', 'outcome'] as const,
+    registers,
+  });
+
+  const webhookFailures = new Counter({
+    name: 'mingus_webhook_failures_total',
+    help: 'Webhook calls refused before anything was applied (bad or stale signature, malformed payload), by reason',
+    labelNames: ['provider', 'reason'] as const,
     registers,
   });
 
@@ -197,6 +211,11 @@ export function createMetrics(deps: {
     /** `type`: the provider's event type once the signature is verified, else `unverified`. */
     webhookEvent(provider: 'stripe' | 'plaid', type: string, outcome: WebhookOutcome) {
       webhookEvents.inc({ provider, type, outcome });
+    },
+
+    /** `reason`: one of a fixed set chosen in code (`bad_signature`, `stale_timestamp`, …), never request data. */
+    webhookFailure(provider: 'stripe' | 'plaid', reason: WebhookFailureReason) {
+      webhookFailures.inc({ provider, reason });
     },
 
     /** Process and application metrics in the Prometheus text format (summed over the workers, if any). */

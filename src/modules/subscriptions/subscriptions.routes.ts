@@ -58,7 +58,8 @@ const WEBHOOK = operation({
   tag: 'Webhooks',
   summary: 'Stripe webhook endpoint (called by Stripe, signed with STRIPE_WEBHOOK_SECRET)',
   description:
-    'The raw body is verified against the `Stripe-Signature` header (300 s tolerance). Each event is applied once; ' +
+    'The raw body is verified against the `Stripe-Signature` header, whose timestamp must be within 300 s of the ' +
+    "server's clock, before or after. Limited per IP (WEBHOOK_RATE_LIMIT_PER_MINUTE). Each event is applied once; " +
     'a repeated delivery answers 200 with outcome `duplicate`. Any failure answers 5xx so that Stripe retries.',
   replies: { 200: json('Applied, already applied, or of a type this service does not handle', WebhookAck) },
   problems: ['invalid-signature', 'malformed-json', 'billing-not-configured'],
