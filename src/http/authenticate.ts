@@ -126,8 +126,8 @@ export function authenticate(resolve: CredentialResolver) {
   };
 
   // Every API operation may find the database unreachable: this step reads API keys from it, and the routes after
-  // it read and write their rows.
-  withContract(identify, { problems: ['database-unavailable'] });
+  // it read and write their rows; and a text no field check caught may reach it (`invalid-text`, problem.ts).
+  withContract(identify, { problems: ['database-unavailable', 'invalid-text'] });
   return { identify, confirm, both: [identify, confirm] as RequestHandler[] };
 }
 

@@ -1440,10 +1440,7 @@ export interface components {
       createdAt: string;
     };
     RegisterPushSubscription: {
-      /**
-       * Format: uri
-       * @example https://fcm.googleapis.com/fcm/send/dQw4w9WgXcQ:APA91bH-example
-       */
+      /** @example https://fcm.googleapis.com/fcm/send/dQw4w9WgXcQ:APA91bH-example */
       endpoint: string;
       /**
        * Format: int64
@@ -2500,7 +2497,10 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field */
+      /**
+       * @description * `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored
+       *     * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
+       */
       422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
@@ -2687,7 +2687,10 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field */
+      /**
+       * @description * `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored
+       *     * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
+       */
       422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
@@ -2858,6 +2861,19 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored */
+      422: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /** @description `rate-limited`: a rate limit was exceeded; `Retry-After` and the `RateLimit` header say when to retry */
       429: {
         headers: {
@@ -2989,6 +3005,7 @@ export interface operations {
       };
       /**
        * @description * `weak-password`: a new password that is too short or long, common, or too easy to guess; `errors` says why
+       *     * `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored
        *     * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
        */
       422: {
@@ -3148,7 +3165,10 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field */
+      /**
+       * @description * `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored
+       *     * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
+       */
       422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
@@ -3311,7 +3331,10 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field */
+      /**
+       * @description * `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored
+       *     * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
+       */
       422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
@@ -3457,7 +3480,10 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field */
+      /**
+       * @description * `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored
+       *     * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
+       */
       422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
@@ -3605,6 +3631,19 @@ export interface operations {
       };
       /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
       415: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored */
+      422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
@@ -3768,6 +3807,7 @@ export interface operations {
       /**
        * @description * `invalid-current-password`: password change: `currentPassword` is wrong
        *     * `weak-password`: a new password that is too short or long, common, or too easy to guess; `errors` says why
+       *     * `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored
        *     * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
        */
       422: {
@@ -3915,6 +3955,19 @@ export interface operations {
       };
       /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
       415: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored */
+      422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
@@ -4078,6 +4131,19 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored */
+      422: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /** @description `rate-limited`: a rate limit was exceeded; `Retry-After` and the `RateLimit` header say when to retry */
       429: {
         headers: {
@@ -4205,6 +4271,19 @@ export interface operations {
       };
       /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
       415: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored */
+      422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
@@ -4390,7 +4469,10 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field */
+      /**
+       * @description * `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored
+       *     * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
+       */
       422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
@@ -4581,7 +4663,10 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field */
+      /**
+       * @description * `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored
+       *     * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
+       */
       422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
@@ -4721,6 +4806,19 @@ export interface operations {
       };
       /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
       415: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored */
+      422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
@@ -4926,7 +5024,8 @@ export interface operations {
         };
       };
       /**
-       * @description * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
+       * @description * `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored
+       *     * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
        *     * `idempotency-key-reused`: an `Idempotency-Key` already used (within 24 h) with another method, path or body
        */
       422: {
@@ -5099,6 +5198,19 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored */
+      422: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /** @description `rate-limited`: a rate limit was exceeded; `Retry-After` and the `RateLimit` header say when to retry */
       429: {
         headers: {
@@ -5213,6 +5325,19 @@ export interface operations {
       };
       /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
       415: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored */
+      422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
@@ -5385,7 +5510,10 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field */
+      /**
+       * @description * `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored
+       *     * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
+       */
       422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
@@ -5533,7 +5661,10 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field */
+      /**
+       * @description * `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored
+       *     * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
+       */
       422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
@@ -5718,6 +5849,7 @@ export interface operations {
       };
       /**
        * @description * `checkin-date-in-future`: a check-in `checkinDate` after today in your profile's time zone (UTC when none); `errors` names `body.checkinDate`
+       *     * `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored
        *     * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
        *     * `idempotency-key-reused`: an `Idempotency-Key` already used (within 24 h) with another method, path or body
        */
@@ -5876,7 +6008,10 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field */
+      /**
+       * @description * `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored
+       *     * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
+       */
       422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
@@ -6019,6 +6154,19 @@ export interface operations {
       };
       /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
       415: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored */
+      422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
@@ -6177,6 +6325,19 @@ export interface operations {
       };
       /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
       415: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored */
+      422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
@@ -6367,6 +6528,7 @@ export interface operations {
       };
       /**
        * @description * `checkin-date-in-future`: a check-in `checkinDate` after today in your profile's time zone (UTC when none); `errors` names `body.checkinDate`
+       *     * `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored
        *     * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
        */
       422: {
@@ -6495,6 +6657,19 @@ export interface operations {
       };
       /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
       415: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored */
+      422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
@@ -6639,7 +6814,10 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field */
+      /**
+       * @description * `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored
+       *     * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
+       */
       422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
@@ -6793,6 +6971,19 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored */
+      422: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /** @description `rate-limited`: a rate limit was exceeded; `Retry-After` and the `RateLimit` header say when to retry */
       429: {
         headers: {
@@ -6923,6 +7114,19 @@ export interface operations {
       };
       /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
       415: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored */
+      422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
@@ -7118,6 +7322,7 @@ export interface operations {
       };
       /**
        * @description * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
+       *     * `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored
        *     * `idempotency-key-reused`: an `Idempotency-Key` already used (within 24 h) with another method, path or body
        */
       422: {
@@ -7269,7 +7474,10 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field */
+      /**
+       * @description * `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored
+       *     * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
+       */
       422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
@@ -7449,7 +7657,8 @@ export interface operations {
         };
       };
       /**
-       * @description * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
+       * @description * `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored
+       *     * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
        *     * `idempotency-key-reused`: an `Idempotency-Key` already used (within 24 h) with another method, path or body
        */
       422: {
@@ -7594,6 +7803,19 @@ export interface operations {
       };
       /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
       415: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored */
+      422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
@@ -7752,6 +7974,19 @@ export interface operations {
       };
       /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
       415: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored */
+      422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
@@ -7927,7 +8162,10 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field */
+      /**
+       * @description * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
+       *     * `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored
+       */
       422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
@@ -8037,6 +8275,19 @@ export interface operations {
       };
       /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
       415: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored */
+      422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
@@ -8165,6 +8416,19 @@ export interface operations {
       };
       /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
       415: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored */
+      422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
@@ -8362,7 +8626,8 @@ export interface operations {
         };
       };
       /**
-       * @description * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
+       * @description * `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored
+       *     * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
        *     * `idempotency-key-reused`: an `Idempotency-Key` already used (within 24 h) with another method, path or body
        */
       422: {
@@ -8539,6 +8804,19 @@ export interface operations {
       };
       /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
       415: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored */
+      422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];

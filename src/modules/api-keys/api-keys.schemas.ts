@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Id, Instant, int32, JS_ARRAY_MAX_LENGTH } from '../../http/field-schemas.js';
+import { Id, Instant, int32, JS_ARRAY_MAX_LENGTH, text } from '../../http/field-schemas.js';
 import { PageQuery, pageOf } from '../../http/pagination.js';
 
 /** `api_keys.name` is varchar(100). */
@@ -11,7 +11,7 @@ const KEY_NAME_MAX_CHARS = 100;
  */
 export const CreateApiKeyBody = z
   .strictObject({
-    name: z.string().trim().min(1).max(KEY_NAME_MAX_CHARS).meta({ example: 'Budget spreadsheet' }),
+    name: text({ trim: true, min: 1, max: KEY_NAME_MAX_CHARS }).meta({ example: 'Budget spreadsheet' }),
     expiresInDays: int32(1, 365)
       .optional()
       .meta({ description: 'Days until the key stops working; absent: it works until revoked', example: 90 }),
