@@ -14,7 +14,7 @@ export const ENCRYPTED_COLUMNS = [
   { table: 'user_profiles', column: 'current_savings_enc', key: 'user_id', rowBound: false },
   { table: 'user_profiles', column: 'current_debt_enc', key: 'user_id', rowBound: false },
   { table: 'user_health_checkins', column: 'notes_enc', key: 'id', rowBound: true },
-  { table: 'financial_questionnaire_submissions', column: 'answers_enc', key: 'id', rowBound: false },
+  { table: 'financial_questionnaire_submissions', column: 'answers_enc', key: 'id', rowBound: true },
   { table: 'plaid_items', column: 'access_token_enc', key: 'id', rowBound: false },
   { table: 'push_subscriptions', column: 'keys_enc', key: 'id', rowBound: false },
 ] as const;
