@@ -15,8 +15,9 @@ export const ENCRYPTED_COLUMNS = [
   { table: 'user_profiles', column: 'current_debt_enc', key: 'user_id', rowBound: false },
   { table: 'user_health_checkins', column: 'notes_enc', key: 'id', rowBound: true },
   { table: 'financial_questionnaire_submissions', column: 'answers_enc', key: 'id', rowBound: true },
-  { table: 'plaid_items', column: 'access_token_enc', key: 'id', rowBound: false },
-  { table: 'push_subscriptions', column: 'keys_enc', key: 'id', rowBound: false },
+  // No module reads these yet: the bank-link module will read each with its item's id.
+  { table: 'plaid_items', column: 'access_token_enc', key: 'id', rowBound: true },
+  { table: 'push_subscriptions', column: 'keys_enc', key: 'id', rowBound: true },
 ] as const;
 export type EncryptedColumn = (typeof ENCRYPTED_COLUMNS)[number];
 

@@ -86,7 +86,7 @@ async function seedUnderA(userId: string, n: number) {
 }
 
 /** The columns whose values are bound to their row too (ADR 0009): decrypted with the row's id. */
-const ROW_BOUND = new Set(['notes_enc', 'answers_enc']);
+const ROW_BOUND = new Set(['notes_enc', 'answers_enc', 'keys_enc', 'access_token_enc']);
 
 async function valuesOf(userId: string) {
   const out: Array<{ column: string; value: string; rowId: string | undefined }> = [];
