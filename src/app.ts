@@ -31,7 +31,7 @@ import { createSessionsPrivacySection } from './modules/auth/auth.privacy.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { createAuthService } from './modules/auth/auth.service.js';
 import { createLoginLockout } from './modules/auth/login-lockout.js';
-import { createSessionState } from './modules/auth/session-state.service.js';
+import { createSessionState, SESSION_ENDED } from './modules/auth/session-state.service.js';
 import { SYNC_JOB } from './modules/banking/banking.jobs.js';
 import { createBankingPrivacySection } from './modules/banking/banking.privacy.js';
 import { bankingRoutes, plaidWebhookRoutes } from './modules/banking/banking.routes.js';
@@ -179,7 +179,14 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
   const csrf = createCsrf(config.auth.csrfSecret, {
     cookieMaxAgeMs: config.auth.refreshTokenTtlDays * 86_400_000,
   });
-  const limits = createRateLimits({ redis: guarded, keyPrefix, logger, metrics, limits: config.limits });
+  const limits = createRateLimits({
+    redis: guarded,
+    keyPrefix,
+    sessions: { cacheKey: sessions.cacheKey, endedMark: SESSION_ENDED },
+    logger,
+    metrics,
+    limits: config.limits,
+  });
   const cursors = createCursors(config.auth.jwtSecret);
   const admin = createAdminService({
     db,
@@ -250,7 +257,7 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
     logger,
     now,
   });
-  const stripeWebhooks = createStripeWebhooks({ db, auditLog, billing: config.billing, stripe, logger, now });
+  const stripeWebhooks = createStripeWebhooks({ db, auditLog, billing: config.billing, stripe, logger, metrics, now });
   const plaidSettings = config.banking.plaid;
   const plaid = plaidSettings ? createPlaid(plaidSettings) : undefined;
   const syncJob = { ...SYNC_JOB, backoffMs: config.jobs.retryDelayMs };
@@ -360,8 +367,9 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
     securityHeaders({ production: config.production }),
     corsPolicy(config.http.corsOrigins),
   );
-  // Raw body (the signature covers its bytes) and outside the per-IP API limit (Stripe delivers in bursts).
-  root.mount('/api/v1/webhooks/stripe', stripeWebhookRoutes(stripeWebhooks));
+  // Raw body (the signature covers its bytes) and outside the API limit (Stripe delivers in bursts), under a generous
+  // per-IP limit of its own, checked before the body is read.
+  root.mount('/api/v1/webhooks/stripe', stripeWebhookRoutes(stripeWebhooks), limits.stripeWebhook);
   root.mount('/api/v1/webhooks/plaid', plaidWebhookRoutes(plaidWebhooks, limits.plaidWebhook));
   root.use(cookieParser());
   root.mount(

@@ -5,7 +5,8 @@ import { ENCRYPTED_COLUMNS, type EncryptedColumn, replaceValues, valuesNotUnder 
 
 /**
  * `npm run keys:rotate` (production image: `node dist/cli/keys-rotate.js`): re-encrypts every encrypted value that
- * is not under FIELD_ENCRYPTION_KEY_ID, so the old key can then be removed (docs/operations.md, "Rotating the field
+ * is not under FIELD_ENCRYPTION_KEY_ID, or that is bound to its owner only in a column whose values are now bound to
+ * their row too (ADR 0009), so the old key can then be removed (docs/operations.md, "Rotating the field
  * encryption key"). Safe while the API runs and resumable: each batch commits on its own, only values still under
  * another key are selected, and each update applies only if the value is still the one read, so a concurrent write
  * by the API (already under the current key) wins. A value that does not decrypt is reported by row id, never by
@@ -22,11 +23,11 @@ interface Outcome {
 }
 
 async function rotateColumn(db: Queryable, cipher: FieldCipher, col: EncryptedColumn, batchSize: number) {
-  const { table, column, key } = col;
+  const { table, column, key, rowBound } = col;
   const outcome: Outcome = { rotated: 0, raced: 0, failed: 0 };
   let after: string | null = null;
   for (;;) {
-    const rows = await valuesNotUnder(db, col, cipher.currentKeyPattern, after, batchSize);
+    const rows = await valuesNotUnder(db, col, cipher.currentFormPattern(rowBound), after, batchSize);
     if (rows.length === 0) return outcome;
     after = rows.at(-1)?.pk ?? null;
 
@@ -35,8 +36,9 @@ async function rotateColumn(db: Queryable, cipher: FieldCipher, col: EncryptedCo
     const news: string[] = [];
     for (const row of rows) {
       const context = fieldContext(table, column, row.userId);
+      const rowId = rowBound ? row.pk : undefined;
       try {
-        news.push(cipher.encrypt(cipher.decrypt(row.value, context), context));
+        news.push(cipher.encrypt(cipher.decrypt(row.value, context, rowId), context, rowId));
         pks.push(row.pk);
         olds.push(row.value);
       } catch (err) {

@@ -132,6 +132,7 @@ function buildConfig(
       perMinute: env.RATE_LIMIT_PER_MINUTE,
       authPerMinute: env.AUTH_RATE_LIMIT_PER_MINUTE,
       registerPerHour: env.REGISTER_RATE_LIMIT_PER_HOUR,
+      webhookPerMinute: env.WEBHOOK_RATE_LIMIT_PER_MINUTE,
       lockoutThreshold: env.LOGIN_LOCKOUT_THRESHOLD,
       lockoutAccountThreshold: env.LOGIN_ACCOUNT_THRESHOLD,
       lockoutMinutes: env.LOGIN_LOCKOUT_MINUTES,

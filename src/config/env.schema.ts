@@ -290,6 +290,7 @@ export const EnvSchema = z.object({
   RATE_LIMIT_PER_MINUTE: wholeNumber(1, 1_000_000, 100),
   AUTH_RATE_LIMIT_PER_MINUTE: wholeNumber(1, 1_000_000, 5),
   REGISTER_RATE_LIMIT_PER_HOUR: wholeNumber(1, 1_000_000, 3),
+  WEBHOOK_RATE_LIMIT_PER_MINUTE: wholeNumber(1, 1_000_000, 1000),
   LOGIN_LOCKOUT_THRESHOLD: wholeNumber(1, 1_000_000, 5),
   LOGIN_ACCOUNT_THRESHOLD: wholeNumber(1, 1_000_000, 50),
   LOGIN_LOCKOUT_MINUTES: wholeNumber(1, 1440, 15),

@@ -8,8 +8,8 @@ const PEER = Symbol('mingus.accessLogPeer');
 type LoggedResponse = ServerResponse & { req: Request; [STARTED_AT]?: number; [PEER]?: string | undefined };
 
 /**
- * JSON access log: one line per request when its response closes, with the request id, method, path, status and
- * time taken. Nothing else of the request: no header but the user agent, no query string (a token sent where it should
+ * JSON access log: one line per request when its response closes, with the request id, method, path, client
+ * address (as TRUST_PROXY resolves it, the one the rate limits count), status and time taken. Nothing else of the request: no header but the user agent, no query string (a token sent where it should
  * not be would be stored), no body. A server error is `request errored` (problem.ts logs its cause, with the same
  * request id); a response that closes before it was finished (the client went away) is `request aborted`, with the
  * status only if one was sent.
@@ -30,6 +30,7 @@ export function accessLog(logger: Logger): RequestHandler {
     log[level](
       {
         reqId: req.id,
+        ...(req.clientRequestId === undefined ? {} : { clientReqId: req.clientRequestId }),
         req: {
           method: req.method,
           url: req.originalUrl.split('?', 1)[0],
@@ -46,8 +47,10 @@ export function accessLog(logger: Logger): RequestHandler {
 
   return (req, res, next) => {
     (res as LoggedResponse)[STARTED_AT] = Date.now();
-    // Read now: once a client has gone, its socket no longer knows the address.
-    (res as LoggedResponse)[PEER] = req.socket.remoteAddress;
+    // The client as the rate limits count it: `req.ip`, which follows TRUST_PROXY (the trusted ingress's
+    // X-Forwarded-For entry, else the socket's peer). Read now: once a client has gone, its socket no longer knows
+    // the address.
+    (res as LoggedResponse)[PEER] = req.ip;
     res.once('close', onClose);
     next();
   };

@@ -25,13 +25,21 @@ declare global {
       /** Set by `authenticate` when the request carried a credential that is not valid (expired, revoked, forged). */
       authRejected?: boolean;
       /**
-       * The user id of a correctly signed, unexpired access token whose session is still being checked (between
-       * `identify` and `confirm`). Grants nothing: only the API rate limiter reads it, to count the request against
-       * that user while the session check runs.
+       * A correctly signed, unexpired access token whose session is still being checked (between `identify` and
+       * `confirm`). Grants nothing: only the API rate limiter reads it, to count the request against that user only
+       * if the session has not ended (rate-limits.ts), while the session check runs.
        */
-      claimedUserId?: string;
+      claimedSession?: ClaimedSession;
     }
   }
+}
+
+/** What the API rate limiter may know of a request whose session check is running: see `Request#claimedSession`. */
+export interface ClaimedSession {
+  userId: string;
+  sessionId: string;
+  /** The session check's answer; false when it failed (the request is then refused by `confirm`). */
+  live: Promise<boolean>;
 }
 
 /** A signature-valid access token: its principal, once `live` confirms its session has not ended. */
@@ -65,12 +73,19 @@ export function authenticate(resolve: CredentialResolver) {
       req.authRejected = true;
       return;
     }
-    req.claimedUserId = claim.principal.userId;
     const outcome = claim.live.then(
       (live): Pending => ({ ok: true, live }),
       (err: unknown): Pending => ({ ok: false, err }), // kept for `confirm`: never an unhandled rejection
     );
-    pendingSessions.set(req, { principal: claim.principal, outcome });
+    const { principal } = claim;
+    if (principal.kind === 'session') {
+      req.claimedSession = {
+        userId: principal.userId,
+        sessionId: principal.sessionId,
+        live: outcome.then((o) => o.ok && o.live),
+      };
+    }
+    pendingSessions.set(req, { principal, outcome });
   };
 
   /**
@@ -101,7 +116,7 @@ export function authenticate(resolve: CredentialResolver) {
     const pending = pendingSessions.get(req);
     if (pending) {
       pendingSessions.delete(req);
-      req.claimedUserId = undefined;
+      req.claimedSession = undefined;
       const outcome = await pending.outcome;
       if (!outcome.ok) throw outcome.err;
       if (outcome.live) req.auth = pending.principal;
@@ -111,8 +126,8 @@ export function authenticate(resolve: CredentialResolver) {
   };
 
   // Every API operation may find the database unreachable: this step reads API keys from it, and the routes after
-  // it read and write their rows.
-  withContract(identify, { problems: ['database-unavailable'] });
+  // it read and write their rows; and a text no field check caught may reach it (`invalid-text`, problem.ts).
+  withContract(identify, { problems: ['database-unavailable', 'invalid-text'] });
   return { identify, confirm, both: [identify, confirm] as RequestHandler[] };
 }
 

@@ -46,6 +46,51 @@ export function queryInteger<T extends z.ZodType<number>>(schema: T) {
 }
 
 /**
+ * What a text field refuses: the C0 control characters (U+0000–U+001F) and DEL. NUL cannot be stored by PostgreSQL
+ * at all (a 500 before this schema existed); the others have no place in a name or title and are what terminal, log
+ * and CSV injection is made of. A multi-line field (free-text notes) keeps tab, line feed and carriage return.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: naming the control characters is the point of it
+const SINGLE_LINE = /^[^\x00-\x1f\x7f]*$/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: as above, less tab, LF and CR
+const MULTI_LINE = /^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$/;
+
+export interface TextOptions {
+  max: number;
+  min?: number;
+  /** Trim white space at both ends first (then `min` counts what is left). */
+  trim?: boolean;
+  /** Free text over several lines: tab, LF and CR are kept; every other control character is still refused. */
+  multiline?: boolean;
+}
+
+/**
+ * The one schema of every free-text field a client sends (names, titles, notes, answers, search text): bounded, and
+ * refusing control characters with a 422 that names the field. A test walks the OpenAPI documents so that no string
+ * a request carries escapes it, a format (id, date, email, enum, a pattern of its own) or `opaque()`.
+ */
+export function text(options: TextOptions) {
+  let schema = z.string();
+  if (options.trim) schema = schema.trim();
+  if (options.min !== undefined) schema = schema.min(options.min);
+  return schema.max(options.max).regex(options.multiline ? MULTI_LINE : SINGLE_LINE, {
+    message: options.multiline
+      ? 'must not contain control characters other than tab and line breaks'
+      : 'must not contain control characters (line breaks included)',
+  });
+}
+
+/**
+ * A secret a client presents (a password, a refresh token) that is only hashed or compared, never stored, shown or
+ * logged as text: any character is allowed (refusing some would lock out a password chosen before), only the length
+ * is bounded. Marked `x-opaque` in the document, which the control-character test accepts in place of `text()`.
+ */
+export function opaque(options: { max: number; min?: number }) {
+  const schema = z.string().max(options.max);
+  return (options.min === undefined ? schema : schema.min(options.min)).meta({ 'x-opaque': true } as never);
+}
+
+/**
  * Row ids: PostgreSQL `uuid`, always 36 characters as text. Here and below, a failed format check aborts, so that a
  * malformed value is one problem rather than also a "too long" one.
  */

@@ -30,8 +30,9 @@ export const IDEMPOTENCY_REPLAYED_HEADER = 'Idempotent-Replayed' as const;
  * answer is stored for the retry (releasing the key then would let the retry run the route a second time).
  *
  * Stored answers hold what the routes return (check-in notes, answers), so they are encrypted like the rows they
- * came from: `{ "enc": "<envelope>" }`. Routes that return a secret meant to be shown once (a new API key) must not
- * mount this middleware: a replayable answer is a stored copy of the secret.
+ * came from: `{ "enc": "<envelope>" }`. Routes that return a secret meant to be shown once (a new API key) or a
+ * bearer link (the billing portal's URL) must not mount this middleware: a replayable answer is a stored copy of
+ * the secret, handed to whoever presents the key for 24 h. Such routes must be safe to run again instead.
  */
 export function createIdempotency(deps: {
   db: Queryable;

@@ -13,7 +13,11 @@ export const MAX_PAGE_SIZE = 100;
 const MAX_CURSOR_CHARS = 512;
 
 /** An opaque cursor: what `nextCursor` holds and `?cursor=` takes back. */
-const Cursor = z.string().max(MAX_CURSOR_CHARS);
+const Cursor = z
+  .string()
+  .max(MAX_CURSOR_CHARS)
+  // Two base64url parts joined by a dot: any other character cannot be one of ours (nor reach a query).
+  .regex(/^[A-Za-z0-9_.-]*$/, { message: 'is not a cursor this API issued' });
 
 const pageSizeProblem = `must be a whole number from 1 to ${MAX_PAGE_SIZE}`;
 

@@ -4,7 +4,7 @@ import { isDatabaseUnreachable, refusalOf } from '../platform/db-errors.js';
 import type { Logger } from '../platform/logger.js';
 import type { Metrics } from '../platform/metrics.js';
 import { disabledErrorReporter, type ErrorReporter } from '../platform/sentry.js';
-import { AppError, HttpError, NotFoundError, UnavailableError } from './errors.js';
+import { AppError, HttpError, NotFoundError, UnavailableError, UnprocessableError } from './errors.js';
 import { routeTemplate } from './route-template.js';
 
 /** Base of the `type` URIs of our problems; each code is documented under it (docs/errors.md). */
@@ -27,7 +27,10 @@ export const problemHandler = (
     const known =
       err instanceof AppError
         ? err
-        : (databaseDown(err, req.id) ?? referenceGone(err, logger, req.id) ?? clientError(err));
+        : (databaseDown(err, req.id) ??
+          referenceGone(err, logger, req.id) ??
+          invalidText(err, logger, req.id) ??
+          clientError(err));
     const status = known ? known.status : 500;
     // A 503 is a declared state, not a fault: its cause is logged where it was decided, once per outage
     // (`databaseOutage`, the Redis guard), never once (with a stack and a Sentry event) per refused request.
@@ -102,6 +105,19 @@ function referenceGone(err: unknown, logger: Logger, reqId: unknown): AppError |
   return new NotFoundError(
     'not-found',
     'A record this request refers to (the account itself, perhaps) no longer exists',
+  );
+}
+
+/**
+ * The last line behind `text()` (field-schemas.ts): a text PostgreSQL cannot store (NUL, SQLSTATE 22021) that reached
+ * a statement is the client's 422, not a 500. Logged, since it means a field escaped its schema's check.
+ */
+function invalidText(err: unknown, logger: Logger, reqId: unknown): AppError | undefined {
+  if (refusalOf(err) !== 'invalid-text') return undefined;
+  logger.warn({ reqId, err: { message: (err as Error).message } }, 'a text the database cannot store reached it');
+  return new UnprocessableError(
+    'invalid-text',
+    'A text holds a character that cannot be stored, such as a control character; nothing was stored',
   );
 }
 

@@ -169,6 +169,10 @@ export const PROBLEMS = {
     status: 422,
     when: 'the body or query has the wrong shape or values; `errors` lists each field',
   },
+  'invalid-text': {
+    status: 422,
+    when: 'a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored',
+  },
   'rate-limited': {
     status: 429,
     when: 'a rate limit was exceeded; `Retry-After` and the `RateLimit` header say when to retry',

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { ipKeyGenerator, rateLimit, type Store } from 'express-rate-limit';
+import { type ClientRateLimitInfo, ipKeyGenerator, type Options, rateLimit, type Store } from 'express-rate-limit';
 import { RedisStore } from 'rate-limit-redis';
 import type { Logger } from '../platform/logger.js';
 import type { Metrics } from '../platform/metrics.js';
@@ -12,18 +12,28 @@ export interface RateLimitSettings {
   perMinute: number;
   authPerMinute: number;
   registerPerHour: number;
+  webhookPerMinute: number;
+}
+
+/** Where the session check caches a session's state in Redis (src/modules/auth/session-state.service.ts). */
+export interface SessionCache {
+  cacheKey(sessionId: string): string;
+  /** The value cached for a session that has ended. */
+  endedMark: string;
 }
 
 export interface RateLimitDeps {
   /** Absent only in development without REDIS_URL: each limiter then counts in memory. */
   redis: RedisGuard | undefined;
   keyPrefix: string;
+  sessions: SessionCache;
   logger: Logger;
   metrics: Metrics;
   limits: RateLimitSettings;
 }
 
 type KeyOf = (req: Request) => string | undefined;
+type AsyncKeyOf = (req: Request) => string | undefined | Promise<string | undefined>;
 
 interface LimiterSpec {
   /** Names the limiter in RateLimit headers, metrics and Redis keys. */
@@ -32,6 +42,11 @@ interface LimiterSpec {
   limit: number;
   /** The client identity to count; undefined skips this limiter for the request. */
   key: KeyOf;
+  /**
+   * Counts a request whose session check is still running (`claimedSession`) against its user only when the session
+   * has not ended, else against its address, as any caller without a valid credential (`sessionAwareStore`).
+   */
+  sessionAware?: boolean;
   /** Redis failing: refuse the request (503) rather than let it through unchecked. */
   failClosed: boolean;
 }
@@ -42,14 +57,15 @@ export const WEBHOOK_PER_MINUTE = 600;
 
 /** The client, as Express resolved it through TRUST_PROXY; IPv6 clients count per /56, as one household or host. */
 const byIp: KeyOf = (req) => `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`;
+/** Authenticated callers per user (mount after `authenticate`); anyone else, including an invalid token, per IP. */
+const byUserElseIp: KeyOf = (req) => (req.auth ? `user:${req.auth.userId}` : byIp(req));
 /**
- * Also counts a token whose session check is still running (`claimedUserId`, see authenticate.ts) against its
- * user: a revoked but unexpired token can at worst spend its owner's budget for the minutes it has left.
+ * A request whose session is still being checked, as a key `sessionAwareStore` understands: the session, the user
+ * it would count against, and the address it counts against if the session has ended. Newlines appear in none.
  */
-const byUserElseIp: KeyOf = (req) => {
-  const userId = req.auth?.userId ?? req.claimedUserId;
-  return userId ? `user:${userId}` : byIp(req);
-};
+const PENDING = 'pending\n';
+const pendingKey = (req: Request, claim: { sessionId: string; userId: string }) =>
+  `${PENDING}${claim.sessionId}\n${claim.userId}\n${byIp(req)}`;
 const byAccount: KeyOf = (req) => (req.auth ? `user:${req.auth.userId}` : undefined);
 
 export type RateLimits = ReturnType<typeof createRateLimits>;
@@ -65,7 +81,14 @@ export function createRateLimits(deps: RateLimitDeps) {
   const make = (spec: LimiterSpec) => limiter(spec, deps);
   return {
     /** Every /api/v1 route: per user when authenticated (mount after `authenticate`), else per IP. */
-    api: make({ name: 'api', windowMs: MINUTE, limit: limits.perMinute, key: byUserElseIp, failClosed: false }),
+    api: make({
+      name: 'api',
+      windowMs: MINUTE,
+      limit: limits.perMinute,
+      key: byUserElseIp,
+      failClosed: false,
+      sessionAware: true,
+    }),
     login: [make({ name: 'login-ip', windowMs: MINUTE, limit: limits.authPerMinute, key: byIp, failClosed: true })],
     refresh: [make({ name: 'refresh-ip', windowMs: MINUTE, limit: limits.authPerMinute, key: byIp, failClosed: true })],
     /** Password change: per IP and per account (the account's email). Mount after `requireAuth`. */
@@ -93,22 +116,46 @@ export function createRateLimits(deps: RateLimitDeps) {
     register: [
       make({ name: 'register-ip', windowMs: 60 * MINUTE, limit: limits.registerPerHour, key: byIp, failClosed: true }),
     ],
+    /**
+     * Stripe's webhook, per IP, every call: generous (Stripe delivers in bursts from a few addresses and retries a
+     * 429), so that forged calls cannot be sent without bound. Fails open: an outage must not drop Stripe's events.
+     */
+    stripeWebhook: make({
+      name: 'webhook-stripe',
+      windowMs: MINUTE,
+      limit: limits.webhookPerMinute,
+      key: byIp,
+      failClosed: false,
+    }),
   };
 }
 
 function limiter(spec: LimiterSpec, deps: RateLimitDeps): RequestHandler {
   const { logger, metrics } = deps;
-  const store: Store | undefined = deps.redis
-    ? new RedisStore({ sendCommand: redisCommands(deps.redis), prefix: `${deps.keyPrefix}rl:${spec.name}:` })
-    : undefined;
+  const prefix = `${deps.keyPrefix}rl:${spec.name}:`;
+  const store: Store | undefined = !deps.redis
+    ? undefined
+    : spec.sessionAware
+      ? sessionAwareStore(deps.redis, prefix, deps.sessions)
+      : new RedisStore({ sendCommand: redisCommands(deps.redis), prefix });
+  const key: AsyncKeyOf = !spec.sessionAware
+    ? spec.key
+    : (req) => {
+        const claim = req.claimedSession;
+        if (!claim) return spec.key(req);
+        // With Redis, the store's script reads the session's cached state in the same round trip as the count.
+        // Without (development only), the session check reads the database: wait for its answer.
+        if (store) return pendingKey(req, claim);
+        return claim.live.then((live) => (live ? `user:${claim.userId}` : byIp(req)));
+      };
   const middleware = rateLimit({
     windowMs: spec.windowMs,
     limit: spec.limit,
     identifier: spec.name,
     standardHeaders: 'draft-8',
     legacyHeaders: false,
-    keyGenerator: (req) => spec.key(req) ?? '',
-    skip: (req) => spec.key(req) === undefined,
+    keyGenerator: async (req) => (await key(req)) ?? '',
+    skip: (req) => !spec.sessionAware && spec.key(req) === undefined,
     ...(store ? { store } : {}),
     passOnStoreError: !spec.failClosed,
     // express-rate-limit's start-up checks of its own configuration run on every request; ours is fixed and tested
@@ -145,6 +192,63 @@ function limiter(spec: LimiterSpec, deps: RateLimitDeps): RequestHandler {
       next(new UnavailableError('auth-unavailable', 'This sign-in service is unavailable right now; retry shortly'));
     });
   return withContract(failClosed, contract);
+}
+
+/**
+ * One fixed window, as rate-limit-redis counts it, with one more rule: given a session's cached state (KEYS[2]) and an
+ * address's counter (KEYS[3]), a session cached as ended (ARGV[2]) is counted against the address instead of the
+ * user (KEYS[1]). Read and count in one script, so the common case stays one Redis round trip, sent in the same write
+ * as the session check's own GET (authenticate.ts).
+ */
+const SESSION_AWARE_INCREMENT = `
+local key = KEYS[1]
+if KEYS[3] and redis.call("GET", KEYS[2]) == ARGV[2] then key = KEYS[3] end
+local windowMs = tonumber(ARGV[1])
+local timeToExpire = redis.call("PTTL", key)
+if timeToExpire <= 0 then
+  redis.call("SET", key, 1, "PX", windowMs)
+  return { 1, windowMs }
+end
+return { redis.call("INCR", key), timeToExpire }
+`.trim();
+
+/**
+ * The API limiter's store: a revoked but unexpired access token must not spend its owner's budget, yet waiting for
+ * the session check before counting would add a round trip to every request. So the count itself looks at the
+ * session's cached state: `live`, or not cached (the check then reads the database), counts against the user;
+ * ended counts against the address. A session revoked while Redis was failing, whose ended mark is therefore not
+ * cached yet, counts against its user once (the check then caches it).
+ */
+function sessionAwareStore(redis: RedisGuard, prefix: string, sessions: SessionCache): Store {
+  const send = redisCommands(redis) as (...args: string[]) => Promise<unknown>;
+  const sha = createHash('sha1').update(SESSION_AWARE_INCREMENT).digest('hex');
+  void send('SCRIPT', 'LOAD', SESSION_AWARE_INCREMENT); // registers the script with `send`; answered locally
+  let windowMs = MINUTE;
+  return {
+    prefix,
+    localKeys: false,
+    init(options: Options) {
+      windowMs = options.windowMs;
+    },
+    async increment(key: string): Promise<ClientRateLimitInfo> {
+      const keys = key.startsWith(PENDING)
+        ? (([sessionId = '', userId = '', ipKey = '']) => [
+            `${prefix}user:${userId}`,
+            sessions.cacheKey(sessionId),
+            `${prefix}${ipKey}`,
+          ])(key.slice(PENDING.length).split('\n'))
+        : [`${prefix}${key}`];
+      const reply = await send('EVALSHA', sha, String(keys.length), ...keys, String(windowMs), sessions.endedMark);
+      const [totalHits, timeToExpire] = (reply as unknown[]).map(Number);
+      return { totalHits: totalHits ?? 0, resetTime: new Date(Date.now() + (timeToExpire ?? windowMs)) };
+    },
+    async decrement(key: string) {
+      await send('DECR', `${prefix}${key}`);
+    },
+    async resetKey(key: string) {
+      await send('DEL', `${prefix}${key}`);
+    },
+  };
 }
 
 /**

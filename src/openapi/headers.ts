@@ -76,9 +76,10 @@ export const RESPONSE_HEADERS: Record<ResponseHeaderName, HeaderObject> = {
   },
   Location: stringHeader('The URL of the resource created.', 2048),
   'X-Request-ID': stringHeader(
-    "The request's id, also in a problem's `requestId` and on every log line of the request: quote it when " +
-      'reporting a problem. A client may send its own (at most 64 characters of `A-Z a-z 0-9 . _ -`).',
-    64,
+    "The request's id, made by the server (a UUID), also in a problem's `requestId` and on every log line of the " +
+      "request: quote it when reporting a problem. A client's own `X-Request-ID` does not replace it: it is logged " +
+      'beside it (its first 64 characters of `A-Z a-z 0-9 . _ - :`).',
+    36,
   ),
   'Set-Cookie': stringHeader(
     'Web sessions: `__Host-mingus-access` (the access token, Path=/), `__Secure-mingus-refresh` (the refresh ' +

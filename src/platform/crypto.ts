@@ -3,15 +3,20 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 /**
  * Field encryption for personal data at rest (income, debts, notes, free-text answers, bank tokens).
  *
- * Envelope: `v1.<keyId>.<iv>.<ciphertext+tag>` (base64url parts), AES-256-GCM with a random 96-bit IV per value.
+ * Envelope: `<version>.<keyId>.<iv>.<ciphertext+tag>` (base64url parts), AES-256-GCM with a random 96-bit IV per
+ * value.
  * The key id travels with the value, so every listed key can decrypt while only the current one encrypts: keys
  * rotate without downtime (`npm run keys:rotate` re-encrypts what remains under older keys).
  *
- * Each value is bound to its place by the GCM additional data (`context`, e.g. `user_profiles.monthly_income:<user
- * id>`): a ciphertext copied into another row or column by someone with write access to the database does not
- * decrypt there, instead of silently showing one user's income on another's profile.
+ * Each value is bound to its place by the GCM additional data: `context` (`<table>.<column>:<owner id>`, see
+ * `fieldContext`) and, in a table with many rows per owner, the row's id. `v2` envelopes are bound to both
+ * (`<context>#<row id>`), `v1` envelopes to the context alone: a `v2` value copied into another row, column or
+ * account does not decrypt there, instead of silently showing one check-in's notes in another. `v1` values (written
+ * before rows were bound, or in a column whose row is its owner's) still decrypt; `keys:rotate` rewrites those of
+ * row-bound columns as `v2`. The version itself is authenticated: its AAD differs, so relabelling fails.
  */
-const VERSION = 'v1';
+const OWNER_BOUND = 'v1';
+const ROW_BOUND = 'v2';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
@@ -43,23 +48,34 @@ export function fieldContext(table: string, column: string, ownerId: string): st
 export function createFieldCipher({ keys, currentKeyId }: FieldKeys) {
   const current = keys.get(currentKeyId);
   if (current?.length !== 32) throw new Error(`Field encryption key ${currentKeyId} is missing or not 32 bytes`);
-  const currentPrefix = `${VERSION}.${currentKeyId}.`;
+  const prefixOf = (rowBound: boolean) => `${rowBound ? ROW_BOUND : OWNER_BOUND}.${currentKeyId}.`;
+  const additionalData = (context: string, rowId: string | undefined) =>
+    Buffer.from(rowId === undefined ? context : `${context}#${rowId}`, 'utf8');
 
   return {
     currentKeyId,
 
-    encrypt(plaintext: string, context: string): string {
+    /** Bound to `context` and, when given, to the row `rowId` (a `v2` envelope); else to `context` only (`v1`). */
+    encrypt(plaintext: string, context: string, rowId?: string): string {
       const iv = randomBytes(IV_BYTES);
       const cipher = createCipheriv('aes-256-gcm', current, iv);
-      cipher.setAAD(Buffer.from(context, 'utf8'));
+      cipher.setAAD(additionalData(context, rowId));
       const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final(), cipher.getAuthTag()]);
-      return `${currentPrefix}${iv.toString('base64url')}.${body.toString('base64url')}`;
+      return `${prefixOf(rowId !== undefined)}${iv.toString('base64url')}.${body.toString('base64url')}`;
     },
 
-    decrypt(envelope: string, context: string): string {
+    /**
+     * `rowId` is the id of the row the value was read from: a `v2` envelope decrypts only with the row it was made
+     * for, a `v1` one (owner-bound only) with any row of its context.
+     */
+    decrypt(envelope: string, context: string, rowId?: string): string {
       const parts = envelope.split('.');
-      if (parts.length !== 4 || parts[0] !== VERSION) throw new FieldDecryptionError('malformed');
-      const [, keyId, ivPart, bodyPart] = parts as [string, string, string, string];
+      if (parts.length !== 4 || (parts[0] !== OWNER_BOUND && parts[0] !== ROW_BOUND)) {
+        throw new FieldDecryptionError('malformed');
+      }
+      const [version, keyId, ivPart, bodyPart] = parts as [string, string, string, string];
+      // A row-bound value read where no row is known cannot be checked: refused, never decrypted unbound.
+      if (version === ROW_BOUND && rowId === undefined) throw new FieldDecryptionError('malformed', keyId);
       const key = keys.get(keyId);
       if (!key) throw new FieldDecryptionError('unknown-key', keyId);
       const iv = Buffer.from(ivPart, 'base64url');
@@ -67,7 +83,7 @@ export function createFieldCipher({ keys, currentKeyId }: FieldKeys) {
       if (iv.length !== IV_BYTES || body.length < TAG_BYTES) throw new FieldDecryptionError('malformed', keyId);
       try {
         const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
-        decipher.setAAD(Buffer.from(context, 'utf8'));
+        decipher.setAAD(additionalData(context, version === ROW_BOUND ? rowId : undefined));
         decipher.setAuthTag(body.subarray(body.length - TAG_BYTES));
         // GCM is a stream mode: update() gives the whole plaintext, final() only checks the tag (and yields nothing).
         const plaintext = decipher.update(body.subarray(0, body.length - TAG_BYTES));
@@ -78,22 +94,27 @@ export function createFieldCipher({ keys, currentKeyId }: FieldKeys) {
       }
     },
 
-    /** Whether a stored value is under another key than the current one (what `keys:rotate` re-encrypts). */
-    isStale(envelope: string): boolean {
-      return !envelope.startsWith(currentPrefix);
+    /**
+     * Whether a stored value is not in its current form: under another key than the current one, or owner-bound in a
+     * row-bound column (what `keys:rotate` re-encrypts).
+     */
+    isStale(envelope: string, rowBound: boolean): boolean {
+      return !envelope.startsWith(prefixOf(rowBound));
     },
 
-    /** The SQL LIKE pattern of values already under the current key. */
+    /** The SQL LIKE pattern of values already in their current form (see `isStale`). */
     // `_` is a LIKE wildcard and may appear in key ids.
-    currentKeyPattern: `${currentPrefix.replace(/[_%\\]/g, '\\$&')}%`,
+    currentFormPattern(rowBound: boolean): string {
+      return `${prefixOf(rowBound).replace(/[_%\\]/g, '\\$&')}%`;
+    },
 
     /** Whole numbers (cents) as their decimal text; exact for every safe integer. */
-    encryptInt(value: number, context: string): string {
-      return this.encrypt(String(value), context);
+    encryptInt(value: number, context: string, rowId?: string): string {
+      return this.encrypt(String(value), context, rowId);
     },
 
-    decryptInt(envelope: string, context: string): number {
-      const text = this.decrypt(envelope, context);
+    decryptInt(envelope: string, context: string, rowId?: string): number {
+      const text = this.decrypt(envelope, context, rowId);
       const value = Number(text);
       if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(value)) throw new FieldDecryptionError('malformed');
       return value;

@@ -12,9 +12,19 @@ export type DbRefusal =
   /** A foreign key refused the write: the row it refers to is gone (23503, P2003). */
   | 'foreign-key'
   /** The row an update or delete named does not exist (P2025). */
-  | 'missing-row';
+  | 'missing-row'
+  /**
+   * A text the database cannot store in its encoding: NUL, which no PostgreSQL text may hold, or a byte sequence
+   * that is not valid UTF-8 (22021), or a character without an equivalent in the encoding (22P05).
+   */
+  | 'invalid-text';
 
-const SQLSTATES: Record<string, DbRefusal> = { '23505': 'unique', '23503': 'foreign-key' };
+const SQLSTATES: Record<string, DbRefusal> = {
+  '23505': 'unique',
+  '23503': 'foreign-key',
+  '22021': 'invalid-text',
+  '22P05': 'invalid-text',
+};
 const PRISMA_CODES: Record<string, DbRefusal> = { P2002: 'unique', P2003: 'foreign-key', P2025: 'missing-row' };
 const ADAPTER_KINDS: Record<string, DbRefusal> = {
   UniqueConstraintViolation: 'unique',

@@ -21,6 +21,13 @@ export interface HttpRequestLabels {
  * `unverified`, never a value read from the payload: an attacker could otherwise mint label values at will.
  */
 export type WebhookOutcome = 'applied' | 'duplicate' | 'ignored' | 'invalid_signature' | 'failed';
+/** Why a Stripe webhook call was refused before anything was applied. */
+export type WebhookFailureReason =
+  | 'missing_signature'
+  | 'bad_signature'
+  | 'stale_timestamp'
+  | 'future_timestamp'
+  | 'malformed_payload';
 
 /** Jobs waiting, running, scheduled for later and failed, by queue: read from Redis when scraped. */
 export type JobCounts = Record<string, { waiting: number; active: number; delayed: number; failed: number }>;
@@ -206,8 +213,11 @@ export function createMetrics(deps: {
       webhookEvents.inc({ provider, type, outcome });
     },
 
-    /** `reason`: one of a fixed set chosen in code (`stale`, `unknown_key`, …). */
-    webhookFailed(provider: 'stripe' | 'plaid', reason: string) {
+    /**
+     * `reason`: one of a fixed set each provider's code chooses (Stripe's WebhookFailureReason, Plaid's refusals),
+     * never request data.
+     */
+    webhookFailure(provider: 'stripe' | 'plaid', reason: string) {
       webhookFailures.inc({ provider, reason });
     },
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFieldCipher, fieldContext } from '../../src/platform/crypto.js';
+import { createFieldCipher, FieldDecryptionError, fieldContext } from '../../src/platform/crypto.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { bearer, registerUser } from '../support/auth.js';
 import { runCli } from '../support/cli.js';
@@ -85,14 +85,18 @@ async function seedUnderA(userId: string, n: number) {
   return plain;
 }
 
+/** The columns whose values are bound to their row too (ADR 0009): decrypted with the row's id. */
+const ROW_BOUND = new Set(['notes_enc', 'answers_enc', 'keys_enc', 'access_token_enc']);
+
 async function valuesOf(userId: string) {
-  const out: Array<{ column: string; value: string }> = [];
+  const out: Array<{ column: string; value: string; rowId: string | undefined }> = [];
   for (const [table, column] of COLUMNS) {
+    const key = table === 'user_profiles' ? 'user_id' : 'id';
     const { rows } = await t.db.pool.query(
-      `SELECT ${column} AS value FROM ${table} WHERE user_id = $1 AND ${column} IS NOT NULL`,
+      `SELECT ${key}::text AS pk, ${column} AS value FROM ${table} WHERE user_id = $1 AND ${column} IS NOT NULL`,
       [userId],
     );
-    for (const row of rows) out.push({ column, value: row.value });
+    for (const row of rows) out.push({ column, value: row.value, rowId: ROW_BOUND.has(column) ? row.pk : undefined });
   }
   return out;
 }
@@ -100,8 +104,9 @@ async function valuesOf(userId: string) {
 const underKey = async (keyId: string) => {
   let n = 0;
   for (const [table, column] of COLUMNS) {
+    // Either form: owner-bound (v1) or row-bound (v2).
     const { rows } = await t.db.pool.query(`SELECT count(*)::int AS n FROM ${table} WHERE ${column} LIKE $1`, [
-      `v1.${keyId}.%`,
+      `v_.${keyId}.%`,
     ]);
     n += rows[0].n;
   }
@@ -140,9 +145,9 @@ describe('npm run keys:rotate', { timeout: 60_000 }, () => {
 
     // Key A could now be removed: B alone decrypts every value back to what was written.
     for (const user of [ann, bob]) {
-      for (const { column, value } of await valuesOf(user.id)) {
+      for (const { column, value, rowId } of await valuesOf(user.id)) {
         const table = COLUMNS.find(([, c]) => c === column)?.[0] as string;
-        expect(onlyB.decrypt(value, fieldContext(table, column, user.id))).toBe(
+        expect(onlyB.decrypt(value, fieldContext(table, column, user.id), rowId)).toBe(
           plain[user.id]?.[column as keyof (typeof plain)[string]],
         );
       }
@@ -157,6 +162,41 @@ describe('npm run keys:rotate', { timeout: 60_000 }, () => {
     const rerun = await rotate();
     expect(rerun.code, rerun.stderr).toBe(0);
     expect(rerun.stdout.match(/: 0 re-encrypted, 0 changed concurrently, 0 failed/g)).toHaveLength(COLUMNS.length);
+  });
+
+  it('when check-in notes are bound to their owner only, even under the current key, rewrites them bound to their row: still read back, no longer readable in another row', async () => {
+    const dana = await registerUser(t);
+    const context = fieldContext('user_health_checkins', 'notes_enc', dana.id);
+    const ids: string[] = [];
+    for (const day of [1, 2]) {
+      const { rows } = await t.db.pool.query(
+        `INSERT INTO user_health_checkins (user_id, checkin_date, stress_level, mood_rating, relationships_rating,
+           sleep_hours, physical_activity_minutes, mindfulness_minutes, notes_enc)
+         VALUES ($1, current_date - $2::int, 5, 5, 5, 8, 0, 0, $3) RETURNING id`,
+        [dana.id, day, onlyB.encrypt(`owner-bound note ${day}`, context)],
+      );
+      ids.push(rows[0].id);
+    }
+    const [first, second] = ids as [string, string];
+
+    const result = await rotate();
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('user_health_checkins.notes_enc: 2 re-encrypted, 0 changed concurrently, 0 failed');
+    const stored = async (id: string) =>
+      (await t.db.pool.query('SELECT notes_enc FROM user_health_checkins WHERE id = $1', [id])).rows[0]
+        .notes_enc as string;
+    const rewritten = await stored(first);
+    expect(rewritten.startsWith('v2.b.')).toBe(true);
+    expect(onlyB.decrypt(rewritten, context, first)).toBe('owner-bound note 1');
+    expect(() => onlyB.decrypt(rewritten, context, second)).toThrow(FieldDecryptionError);
+
+    // Through the API: its own row reads it; copied into the other check-in, it answers 500, not the note.
+    const own = await request(t.app).get(`/api/v1/checkins/${first}`).set(bearer(dana.accessToken));
+    expect(own.body.notes).toBe('owner-bound note 1');
+    await t.db.pool.query('UPDATE user_health_checkins SET notes_enc = $1 WHERE id = $2', [rewritten, second]);
+    const moved = await request(t.app).get(`/api/v1/checkins/${second}`).set(bearer(dana.accessToken));
+    expect(moved.status).toBe(500);
+    expect(moved.text).not.toContain('owner-bound note');
   });
 
   it('when a value does not decrypt, reports its row (never its content), rotates the rest and exits 1', async () => {

@@ -312,6 +312,7 @@ describe('identity and abuse-limit settings', () => {
       perMinute: 100,
       authPerMinute: 5,
       registerPerHour: 3,
+      webhookPerMinute: 1000,
       lockoutThreshold: 5,
       lockoutAccountThreshold: 50,
       lockoutMinutes: 15,

@@ -594,7 +594,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Open Stripe's billing portal (change plan, payment method, cancel, invoices); answers its URL */
+    /**
+     * Open Stripe's billing portal (change plan, payment method, cancel, invoices); answers its URL
+     * @description The URL is a bearer link to the billing account: each call opens a new session, and no `Idempotency-Key` is honoured, so the URL is never stored or answered twice. Repeating the call has no other effect.
+     */
     post: operations['createPortalSession'];
     delete?: never;
     options?: never;
@@ -1587,10 +1590,7 @@ export interface components {
       createdAt: string;
     };
     RegisterPushSubscription: {
-      /**
-       * Format: uri
-       * @example https://fcm.googleapis.com/fcm/send/dQw4w9WgXcQ:APA91bH-example
-       */
+      /** @example https://fcm.googleapis.com/fcm/send/dQw4w9WgXcQ:APA91bH-example */
       endpoint: string;
       /**
        * Format: int64
@@ -2634,7 +2634,7 @@ export interface components {
     RateLimit: string;
     /** @description The limit itself (IETF draft-ietf-httpapi-ratelimit-headers-08), e.g. `"api";q=120;w=60`: 120 requests per 60 s. */
     'RateLimit-Policy': string;
-    /** @description The request's id, also in a problem's `requestId` and on every log line of the request: quote it when reporting a problem. A client may send its own (at most 64 characters of `A-Z a-z 0-9 . _ -`). */
+    /** @description The request's id, made by the server (a UUID), also in a problem's `requestId` and on every log line of the request: quote it when reporting a problem. A client's own `X-Request-ID` does not replace it: it is logged beside it (its first 64 characters of `A-Z a-z 0-9 . _ - :`). */
     'X-Request-ID': string;
     /** @description Seconds to wait before retrying. */
     'Retry-After': number;
@@ -2856,7 +2856,10 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field */
+      /**
+       * @description * `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored
+       *     * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
+       */
       422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
@@ -3044,7 +3047,10 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field */
+      /**
+       * @description * `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored
+       *     * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
+       */
       422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
@@ -3218,6 +3224,19 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored */
+      422: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /** @description `rate-limited`: a rate limit was exceeded; `Retry-After` and the `RateLimit` header say when to retry */
       429: {
         headers: {
@@ -3349,6 +3368,7 @@ export interface operations {
       };
       /**
        * @description * `weak-password`: a new password that is too short or long, common, or too easy to guess; `errors` says why
+       *     * `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored
        *     * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
        */
       422: {
@@ -3508,7 +3528,10 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field */
+      /**
+       * @description * `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored
+       *     * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
+       */
       422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
@@ -3671,7 +3694,10 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field */
+      /**
+       * @description * `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored
+       *     * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
+       */
       422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
@@ -3817,7 +3843,10 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field */
+      /**
+       * @description * `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored
+       *     * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
+       */
       422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
@@ -3965,6 +3994,19 @@ export interface operations {
       };
       /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
       415: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored */
+      422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
@@ -4128,6 +4170,7 @@ export interface operations {
       /**
        * @description * `invalid-current-password`: password change: `currentPassword` is wrong
        *     * `weak-password`: a new password that is too short or long, common, or too easy to guess; `errors` says why
+       *     * `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored
        *     * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
        */
       422: {
@@ -4275,6 +4318,19 @@ export interface operations {
       };
       /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
       415: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored */
+      422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
@@ -4438,6 +4494,19 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored */
+      422: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /** @description `rate-limited`: a rate limit was exceeded; `Retry-After` and the `RateLimit` header say when to retry */
       429: {
         headers: {
@@ -4565,6 +4634,19 @@ export interface operations {
       };
       /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
       415: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored */
+      422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
@@ -4750,7 +4832,10 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field */
+      /**
+       * @description * `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored
+       *     * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
+       */
       422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
@@ -4941,7 +5026,10 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field */
+      /**
+       * @description * `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored
+       *     * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
+       */
       422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
@@ -5081,6 +5169,19 @@ export interface operations {
       };
       /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
       415: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored */
+      422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
@@ -5286,7 +5387,8 @@ export interface operations {
         };
       };
       /**
-       * @description * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
+       * @description * `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored
+       *     * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
        *     * `idempotency-key-reused`: an `Idempotency-Key` already used (within 24 h) with another method, path or body
        */
       422: {
@@ -5459,6 +5561,19 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored */
+      422: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /** @description `rate-limited`: a rate limit was exceeded; `Retry-After` and the `RateLimit` header say when to retry */
       429: {
         headers: {
@@ -5573,6 +5688,19 @@ export interface operations {
       };
       /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
       415: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored */
+      422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
@@ -5745,7 +5873,10 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field */
+      /**
+       * @description * `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored
+       *     * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
+       */
       422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
@@ -5893,7 +6024,10 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field */
+      /**
+       * @description * `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored
+       *     * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
+       */
       422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
@@ -6078,6 +6212,7 @@ export interface operations {
       };
       /**
        * @description * `checkin-date-in-future`: a check-in `checkinDate` after today in your profile's time zone (UTC when none); `errors` names `body.checkinDate`
+       *     * `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored
        *     * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
        *     * `idempotency-key-reused`: an `Idempotency-Key` already used (within 24 h) with another method, path or body
        */
@@ -6236,7 +6371,10 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field */
+      /**
+       * @description * `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored
+       *     * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
+       */
       422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
@@ -6379,6 +6517,19 @@ export interface operations {
       };
       /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
       415: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored */
+      422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
@@ -6537,6 +6688,19 @@ export interface operations {
       };
       /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
       415: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored */
+      422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
@@ -6727,6 +6891,7 @@ export interface operations {
       };
       /**
        * @description * `checkin-date-in-future`: a check-in `checkinDate` after today in your profile's time zone (UTC when none); `errors` names `body.checkinDate`
+       *     * `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored
        *     * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
        */
       422: {
@@ -6884,7 +7049,10 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field */
+      /**
+       * @description * `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored
+       *     * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
+       */
       422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
@@ -7011,6 +7179,19 @@ export interface operations {
       };
       /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
       415: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored */
+      422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
@@ -7155,7 +7336,10 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field */
+      /**
+       * @description * `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored
+       *     * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
+       */
       422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
@@ -7309,6 +7493,19 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored */
+      422: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /** @description `rate-limited`: a rate limit was exceeded; `Retry-After` and the `RateLimit` header say when to retry */
       429: {
         headers: {
@@ -7439,6 +7636,19 @@ export interface operations {
       };
       /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
       415: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored */
+      422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
@@ -7634,6 +7844,7 @@ export interface operations {
       };
       /**
        * @description * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
+       *     * `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored
        *     * `idempotency-key-reused`: an `Idempotency-Key` already used (within 24 h) with another method, path or body
        */
       422: {
@@ -7785,7 +7996,10 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field */
+      /**
+       * @description * `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored
+       *     * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
+       */
       422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
@@ -7966,7 +8180,8 @@ export interface operations {
         };
       };
       /**
-       * @description * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
+       * @description * `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored
+       *     * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
        *     * `idempotency-key-reused`: an `Idempotency-Key` already used (within 24 h) with another method, path or body
        */
       422: {
@@ -8111,6 +8326,19 @@ export interface operations {
       };
       /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
       415: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored */
+      422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
@@ -8269,6 +8497,19 @@ export interface operations {
       };
       /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
       415: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored */
+      422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
@@ -8444,7 +8685,10 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field */
+      /**
+       * @description * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
+       *     * `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored
+       */
       422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
@@ -8554,6 +8798,19 @@ export interface operations {
       };
       /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
       415: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored */
+      422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
@@ -8682,6 +8939,19 @@ export interface operations {
       };
       /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
       415: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored */
+      422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
@@ -8879,7 +9149,8 @@ export interface operations {
         };
       };
       /**
-       * @description * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
+       * @description * `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored
+       *     * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
        *     * `idempotency-key-reused`: an `Idempotency-Key` already used (within 24 h) with another method, path or body
        */
       422: {
@@ -8959,8 +9230,6 @@ export interface operations {
       header?: {
         /** @description Web sessions only (a request authenticated by the session cookie): the `csrfToken` of the latest sign-in, refresh or `GET /api/v1/auth/csrf` answer. Refused (403 `csrf-token-invalid`) when missing or not issued for this session. Bearer requests need none. */
         'X-CSRF-Token'?: string;
-        /** @description Makes retries safe: the first answer (status and body) is kept for 24 h and replayed, with `Idempotent-Replayed: true`, to a retry with the same key and the same request. 1 to 255 visible ASCII characters, e.g. a UUID per user action. */
-        'Idempotency-Key'?: string;
       };
       path?: never;
       cookie?: never;
@@ -8971,7 +9240,6 @@ export interface operations {
       201: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
-          'Idempotent-Replayed': components['headers']['Idempotent-Replayed'];
           RateLimit: components['headers']['RateLimit'];
           'RateLimit-Policy': components['headers']['RateLimit-Policy'];
           'X-Request-ID': components['headers']['X-Request-ID'];
@@ -8985,7 +9253,6 @@ export interface operations {
        * @description * `malformed-json`: the body is not JSON, or is a bare value rather than an object or array
        *     * `forbidden-key`: the body holds a key named `__proto__`, `constructor` or `prototype`
        *     * `bad-request`: the body could not be read (aborted, wrong length), or a library refused the request with a 4xx status (its message is not shown; the status may be another 4xx)
-       *     * `invalid-idempotency-key`: the `Idempotency-Key` header is empty, longer than 255 characters or not visible ASCII
        */
       400: {
         headers: {
@@ -9032,16 +9299,12 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /**
-       * @description * `no-billing-account`: billing portal before any checkout: there is no Stripe customer yet
-       *     * `idempotency-in-progress`: the first request with this `Idempotency-Key` is still running; retry after `Retry-After`
-       */
+      /** @description `no-billing-account`: billing portal before any checkout: there is no Stripe customer yet */
       409: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
           'RateLimit-Policy': components['headers']['RateLimit-Policy'];
-          'Retry-After': components['headers']['Retry-After'];
           'X-Request-ID': components['headers']['X-Request-ID'];
           [name: string]: unknown;
         };
@@ -9075,7 +9338,7 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description `idempotency-key-reused`: an `Idempotency-Key` already used (within 24 h) with another method, path or body */
+      /** @description `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored */
       422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
@@ -9279,7 +9542,10 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field */
+      /**
+       * @description * `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored
+       *     * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
+       */
       422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
@@ -9452,7 +9718,10 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field */
+      /**
+       * @description * `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored
+       *     * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
+       */
       422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
@@ -9641,6 +9910,7 @@ export interface operations {
       };
       /**
        * @description * `invalid-public-token`: linking a bank: Plaid does not know the `publicToken`, or it was already exchanged or has expired (30 minutes)
+       *     * `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored
        *     * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
        *     * `idempotency-key-reused`: an `Idempotency-Key` already used (within 24 h) with another method, path or body
        */
@@ -9820,6 +10090,19 @@ export interface operations {
       };
       /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
       415: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored */
+      422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
           RateLimit: components['headers']['RateLimit'];
@@ -10021,6 +10304,19 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored */
+      422: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /** @description `rate-limited`: a rate limit was exceeded; `Retry-After` and the `RateLimit` header say when to retry */
       429: {
         headers: {
@@ -10169,7 +10465,10 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field */
+      /**
+       * @description * `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored
+       *     * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
+       */
       422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
@@ -10337,7 +10636,10 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field */
+      /**
+       * @description * `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored
+       *     * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
+       */
       422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];

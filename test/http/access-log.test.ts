@@ -51,12 +51,16 @@ afterEach(() => {
 describe('access log', () => {
   it('when a request succeeds, writes one info line with request id, method, path, status and time taken', async () => {
     const { app, accessLines } = loggedApp();
-    await request(app).get('/ok?token=never-logged').set('X-Request-ID', 'ok-1').set('User-Agent', 'mingus-ios/3.1');
+    const res = await request(app)
+      .get('/ok?token=never-logged')
+      .set('X-Request-ID', 'ok-1')
+      .set('User-Agent', 'mingus-ios/3.1');
     expect(accessLines()).toEqual([
       expect.objectContaining({
         level: 'info',
         msg: 'request completed',
-        reqId: 'ok-1',
+        reqId: res.headers['x-request-id'],
+        clientReqId: 'ok-1',
         req: {
           method: 'GET',
           url: '/ok',
@@ -74,9 +78,9 @@ describe('access log', () => {
     const { app, accessLines } = loggedApp();
     await request(app).get('/missing').set('X-Request-ID', 'client-error');
     await request(app).get('/broken').set('X-Request-ID', 'server-error');
-    expect(accessLines().map(({ reqId, level, msg, res }) => ({ reqId, level, msg, res }))).toEqual([
-      { reqId: 'client-error', level: 'warn', msg: 'request completed', res: { statusCode: 404 } },
-      { reqId: 'server-error', level: 'error', msg: 'request errored', res: { statusCode: 500 } },
+    expect(accessLines().map(({ clientReqId, level, msg, res }) => ({ clientReqId, level, msg, res }))).toEqual([
+      { clientReqId: 'client-error', level: 'warn', msg: 'request completed', res: { statusCode: 404 } },
+      { clientReqId: 'server-error', level: 'error', msg: 'request errored', res: { statusCode: 500 } },
     ]);
   });
 
@@ -91,13 +95,13 @@ describe('access log', () => {
     await hanging;
     req.destroy();
     await expect
-      .poll(() => accessLines().find((line) => line.reqId === 'gone'))
+      .poll(() => accessLines().find((line) => line.clientReqId === 'gone'))
       .toMatchObject({
         level: 'warn',
         msg: 'request aborted',
         req: { method: 'GET', url: '/slow', remoteAddress: expect.stringMatching(/127\.0\.0\.1/) },
       });
     // No answer was sent: the line names no status (the response's default 200 would be a lie).
-    expect(accessLines().find((line) => line.reqId === 'gone')).not.toHaveProperty('res');
+    expect(accessLines().find((line) => line.clientReqId === 'gone')).not.toHaveProperty('res');
   });
 });

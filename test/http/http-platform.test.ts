@@ -1,6 +1,8 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, TEST_ORIGIN, type TestApp } from '../support/app.js';
+import { bearer, registerUser } from '../support/auth.js';
+import { checkinOn } from '../support/checkins.js';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -98,27 +100,48 @@ describe('routing', () => {
 });
 
 describe('request ids', () => {
+  const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
   it('when none is sent, generates a UUID and echoes it', async () => {
     const res = await request(t.app).get('/health');
     expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it('when an acceptable one is sent, echoes it and puts it on the problem and the log line', async () => {
-    const res = await request(t.app).get('/missing').set('X-Request-ID', 'client-123.abc_DEF');
-    expect(res.headers['x-request-id']).toBe('client-123.abc_DEF');
-    expect(res.body.requestId).toBe('client-123.abc_DEF');
-    const line = t.logs().find((l) => l.reqId === 'client-123.abc_DEF');
-    expect(line).toMatchObject({ level: 'warn', res: { statusCode: 404 } });
+  it("when a client sends its own, answers and audits the server's id and logs the client's beside it", async () => {
+    const user = await registerUser(t);
+    const res = await request(t.app)
+      .post('/api/v1/checkins')
+      .set(bearer(user.accessToken))
+      .set('X-Request-ID', 'client-123.abc_DEF')
+      .send(checkinOn('2024-01-02'));
+    expect(res.status).toBe(201);
+    const serverId = res.headers['x-request-id'];
+    expect(serverId).toMatch(UUID);
+    const rows = await t.db.prisma.auditLog.findMany({ where: { userId: user.id, action: 'checkin.create' } });
+    expect(rows.map((r) => r.requestId)).toEqual([serverId]);
+    const line = t.logs().find((l) => l.reqId === serverId && l.msg === 'request completed');
+    expect(line).toMatchObject({ clientReqId: 'client-123.abc_DEF', res: { statusCode: 201 } });
+    expect(t.logs().some((l) => l.reqId === 'client-123.abc_DEF')).toBe(false);
+  });
+
+  it("when a problem is answered, its requestId is the server's id, not the client's", async () => {
+    const res = await request(t.app).get('/missing').set('X-Request-ID', 'client-404');
+    expect(res.headers['x-request-id']).toMatch(UUID);
+    expect(res.body.requestId).toBe(res.headers['x-request-id']);
+    const line = t.logs().find((l) => l.reqId === res.headers['x-request-id']);
+    expect(line).toMatchObject({ level: 'warn', clientReqId: 'client-404', res: { statusCode: 404 } });
   });
 
   it.each([
-    ['too long', 'a'.repeat(65)],
-    ['with a newline', 'abc\r\nX-Injected: 1'.replace(/\r\n/, '%0d%0a')],
-    ['with spaces and quotes', 'id "quoted" <script>'],
-  ])('when a hostile one is sent (%s), ignores it and generates a new one', async (_what, hostile) => {
+    ['too long', 'a'.repeat(100), 'a'.repeat(64)],
+    ['with an encoded newline', 'abc%0d%0aX-Injected: 1', 'abc0d0aX-Injected:1'],
+    ['with spaces, quotes and markup', 'id "quoted" <script>', 'idquotedscript'],
+    ['with nothing usable', '"" <>', undefined],
+  ])('when a hostile one is sent (%s), logs it cut and stripped to safe characters', async (_what, hostile, logged) => {
     const res = await request(t.app).get('/health').set('X-Request-ID', hostile);
-    expect(res.headers['x-request-id']).not.toBe(hostile);
-    expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(res.headers['x-request-id']).toMatch(UUID);
+    const line = t.logs().find((l) => l.reqId === res.headers['x-request-id']);
+    expect(line?.clientReqId).toBe(logged);
   });
 });
 
@@ -137,7 +160,7 @@ describe('access logs', () => {
 
   it('when the URL has a query string, logs the path only', async () => {
     await request(t.app).get('/nowhere?token=query-secret-value&password=hunter2').set('X-Request-ID', 'query-log');
-    const line = t.logs().find((l) => l.reqId === 'query-log');
+    const line = t.logs().find((l) => l.clientReqId === 'query-log');
     expect(line).toMatchObject({ req: { url: '/nowhere' } });
     expect(t.rawLogs()).not.toContain('query-secret-value');
   });
@@ -145,7 +168,7 @@ describe('access logs', () => {
   it('when a request completes, writes one JSON line with method, url, status and request id', async () => {
     const res = await request(t.app).get('/health').set('X-Request-ID', 'log-line-check');
     expect(res.status).toBe(200);
-    const lines = t.logs().filter((l) => l.reqId === 'log-line-check');
+    const lines = t.logs().filter((l) => l.clientReqId === 'log-line-check');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ msg: 'request completed', req: { method: 'GET', url: '/health' } });
   });
@@ -201,5 +224,42 @@ describe('CORS', () => {
     expect(res.status).toBe(204);
     expect(res.headers['access-control-allow-methods']).toContain('PATCH');
     expect(res.headers['access-control-allow-headers']).toContain('X-CSRF-Token');
+  });
+});
+
+describe('the client address in the access log', () => {
+  let proxied: TestApp;
+  beforeAll(async () => {
+    proxied = await startTestApp({ env: { TRUST_PROXY: '1', RATE_LIMIT_PER_MINUTE: '1' } });
+  });
+  afterAll(() => proxied.close());
+
+  const lineOf = (app: TestApp, reqId: string) => app.logs().find((l) => l.clientReqId === reqId) as { req?: object };
+
+  it('when TRUST_PROXY=1 and the ingress names the client, logs that client: the address its rate limit counts', async () => {
+    // Billing is not configured here (503): any /api/v1 answer will do, the limit runs before it.
+    const PLANS = '/api/v1/subscriptions/plans';
+    const first = await request(proxied.app)
+      .get(PLANS)
+      .set('X-Forwarded-For', '203.0.113.7')
+      .set('X-Request-ID', 'xff-1');
+    const second = await request(proxied.app)
+      .get(PLANS)
+      .set('X-Forwarded-For', '203.0.113.7')
+      .set('X-Request-ID', 'xff-2');
+    const other = await request(proxied.app)
+      .get(PLANS)
+      .set('X-Forwarded-For', '198.51.100.9')
+      .set('X-Request-ID', 'xff-3');
+    expect([first.status, second.status, other.status]).toEqual([503, 429, 503]);
+    expect(lineOf(proxied, 'xff-1')).toMatchObject({ req: { remoteAddress: '203.0.113.7' } });
+    expect(lineOf(proxied, 'xff-2')).toMatchObject({ req: { remoteAddress: '203.0.113.7' }, res: { statusCode: 429 } });
+    expect(lineOf(proxied, 'xff-3')).toMatchObject({ req: { remoteAddress: '198.51.100.9' } });
+  });
+
+  it('when no proxy is trusted, logs the peer and ignores a forged X-Forwarded-For', async () => {
+    await request(t.app).get('/health').set('X-Forwarded-For', '203.0.113.7').set('X-Request-ID', 'xff-forged');
+    const line = lineOf(t, 'xff-forged') as { req: { remoteAddress: string } };
+    expect(line.req.remoteAddress).toMatch(/^(::ffff:)?127\.0\.0\.1$/);
   });
 });

@@ -1,13 +1,15 @@
 import express from 'express';
 import request from 'supertest';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ConflictError } from '../../src/http/errors.js';
 import { jsonBody } from '../../src/http/json-body.js';
 import { problemHandler } from '../../src/http/problem.js';
 import { requestId } from '../../src/http/request-id.js';
 import { validate } from '../../src/http/validate.js';
+import { createDatabase } from '../../src/platform/db.js';
 import { createLogger } from '../../src/platform/logger.js';
+import { createTestDatabase } from '../support/postgres.js';
 
 /**
  * The error handler and validate() are building blocks for every feature route; here they are mounted on a
@@ -31,7 +33,7 @@ describe('problemHandler', () => {
         throw new Error('connection string postgres://user:pw@db leaked?');
       }),
     );
-    const res = await request(app).get('/boom').set('X-Request-ID', 'trace-500');
+    const res = await request(app).get('/boom');
     expect(res.status).toBe(500);
     expect(res.type).toBe('application/problem+json');
     expect(res.body).toEqual({
@@ -40,10 +42,10 @@ describe('problemHandler', () => {
       status: 500,
       detail: 'An unexpected error occurred. Quote the request id when reporting it.',
       instance: '/boom',
-      requestId: 'trace-500',
+      requestId: res.headers['x-request-id'],
     });
     expect(res.text).not.toMatch(/leaked|at .*\.ts|stack/);
-    const logged = JSON.parse(lines.find((l) => l.includes('trace-500')) ?? '{}');
+    const logged = JSON.parse(lines.find((l) => l.includes(res.headers['x-request-id'] ?? 'none')) ?? '{}');
     expect(logged.err.stack).toMatch(/leaked/);
   });
 
@@ -137,5 +139,37 @@ describe('validate()', () => {
     const res = await request(app).post('/items/not-a-uuid').send({ stressLevel: 3 });
     expect(res.status).toBe(400);
     expect(res.body.errors).toEqual([{ path: 'params.id', message: expect.any(String) }]);
+  });
+});
+
+describe('problemHandler and the database', () => {
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let db: ReturnType<typeof createDatabase>;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    db = createDatabase({ url: database.url, poolMax: 2, logger: createLogger({ level: 'silent' }) });
+  });
+  afterAll(async () => {
+    await db.close();
+    await database.drop();
+  });
+
+  it('when a text the database cannot store (NUL, SQLSTATE 22021) gets past every field check, answers 422 invalid-text, not 500, and stores nothing', async () => {
+    const { app, lines } = appWith((a) =>
+      a.post('/people', async (req, res) => {
+        const { name } = req.body as { name: string };
+        res
+          .status(201)
+          .json(await db.prisma.user.create({ data: { email: 'nul@example.test', passwordHash: 'x', name } }));
+      }),
+    );
+    const res = await request(app).post('/people').send({ name: 'Ann\u0000Lee' });
+    expect(res.status).toBe(422);
+    expect(res.type).toBe('application/problem+json');
+    expect(res.body).toMatchObject({ type: 'https://docs.mingus.app/problems/invalid-text', status: 422 });
+    expect(await db.prisma.user.count({ where: { email: 'nul@example.test' } })).toBe(0);
+    const logged = lines.map((l) => JSON.parse(l) as { level: number; msg: string });
+    expect(logged.filter((l) => l.level >= 50)).toEqual([]);
+    expect(logged.map((l) => l.msg)).toContain('a text the database cannot store reached it');
   });
 });

@@ -110,14 +110,46 @@ describe('field cipher', () => {
   it('when the current key changes from A to B, values under A still decrypt and are reported stale', () => {
     const underA = onlyA.encrypt('Paid off the card', ctx);
     expect(aThenB.decrypt(underA, ctx)).toBe('Paid off the card');
-    expect(aThenB.isStale(underA)).toBe(true);
-    expect(aThenB.isStale(aThenB.encrypt('x', ctx))).toBe(false);
-    expect(onlyA.isStale(underA)).toBe(false);
+    expect(aThenB.isStale(underA, false)).toBe(true);
+    expect(aThenB.isStale(aThenB.encrypt('x', ctx), false)).toBe(false);
+    expect(onlyA.isStale(underA, false)).toBe(false);
   });
 
-  it('when key ids contain LIKE wildcards, the current-key pattern escapes them', () => {
+  it('when key ids contain LIKE wildcards, the current-form pattern escapes them', () => {
     const cipher = createFieldCipher({ keys: new Map([['k_1', keyA]]), currentKeyId: 'k_1' });
-    expect(cipher.currentKeyPattern).toBe('v1.k\\_1.%');
+    expect(cipher.currentFormPattern(false)).toBe('v1.k\\_1.%');
+    expect(cipher.currentFormPattern(true)).toBe('v2.k\\_1.%');
+  });
+
+  describe('bound to a row', () => {
+    const [rowA, rowB] = ['11111111-1111-4111-8111-111111111111', '22222222-2222-4222-8222-222222222222'];
+
+    it('when a value made for one row is read in another row of the same owner, or with no row, refuses it', () => {
+      const sealed = onlyA.encrypt('slept badly', ctx, rowA);
+      expect(sealed.startsWith('v2.a.')).toBe(true);
+      expect(onlyA.decrypt(sealed, ctx, rowA)).toBe('slept badly');
+      expect(decryptionError(() => onlyA.decrypt(sealed, ctx, rowB)).reason).toBe('authentication-failed');
+      expect(decryptionError(() => onlyA.decrypt(sealed, ctx)).reason).toBe('malformed');
+    });
+
+    it('when a value is in the older owner-bound form, it still decrypts in any row of its owner, and is stale where rows are bound', () => {
+      const older = onlyA.encrypt('slept badly', ctx);
+      expect(onlyA.decrypt(older, ctx, rowA)).toBe('slept badly');
+      expect(onlyA.decrypt(older, ctx, rowB)).toBe('slept badly');
+      expect(onlyA.isStale(older, true)).toBe(true);
+      expect(onlyA.isStale(onlyA.encrypt('x', ctx, rowA), true)).toBe(false);
+    });
+
+    it('when an envelope is relabelled from one form to the other, refuses it', () => {
+      const rowBound = onlyA.encrypt('550000', ctx, rowA);
+      const ownerBound = onlyA.encrypt('550000', ctx);
+      expect(decryptionError(() => onlyA.decrypt(rowBound.replace(/^v2/, 'v1'), ctx, rowA)).reason).toBe(
+        'authentication-failed',
+      );
+      expect(decryptionError(() => onlyA.decrypt(ownerBound.replace(/^v1/, 'v2'), ctx, rowA)).reason).toBe(
+        'authentication-failed',
+      );
+    });
   });
 
   it('when the current key is missing or not 32 bytes, refuses to build the cipher', () => {

@@ -256,6 +256,20 @@ describe('database refusals', () => {
     expect(refusalOf(await refusal(write))).toBe('foreign-key');
   });
 
+  it.each([
+    [
+      'a Prisma model query',
+      () => db.prisma.user.update({ where: { email: 'taken@example.test' }, data: { name: 'a\u0000b' } }),
+    ],
+    ['a raw statement through Prisma', () => db.prisma.$executeRaw`UPDATE users SET name = ${'a\u0000b'} WHERE false`],
+    ['pg itself', () => rowsOf(db, Prisma.sql`SELECT ${'a\u0000b'}::text AS t`)],
+  ])(
+    'when PostgreSQL cannot take a text (NUL, SQLSTATE 22021) from %s, it is named invalid-text',
+    async (_path, write) => {
+      expect(refusalOf(await refusal(write))).toBe('invalid-text');
+    },
+  );
+
   it('when a unique constraint refuses a write inside a transaction, it is named unique and nothing of the transaction stays', async () => {
     const err = await refusal(() =>
       db.transaction(async (tx) => {

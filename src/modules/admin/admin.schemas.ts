@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EMAIL_MAX_CHARS, Id } from '../../http/field-schemas.js';
+import { EMAIL_MAX_CHARS, Id, text } from '../../http/field-schemas.js';
 import { PageQuery, pageOf } from '../../http/pagination.js';
 import { AUDIT_ACTIONS, auditEntryFields } from '../audit/audit.schemas.js';
 import { User, UserRole, UserStatus } from '../users/users.schemas.js';
@@ -7,11 +7,7 @@ import { User, UserRole, UserStatus } from '../users/users.schemas.js';
 export const UserIdParams = z.object({ id: Id.meta({ description: 'The account id' }) });
 
 export const AdminUsersQuery = PageQuery.extend({
-  email: z
-    .string()
-    .trim()
-    .min(1)
-    .max(EMAIL_MAX_CHARS)
+  email: text({ trim: true, min: 1, max: EMAIL_MAX_CHARS })
     .optional()
     .meta({ description: 'Only accounts whose email contains this text (case-insensitive)', example: 'example.com' }),
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Id, Instant, int32, JS_ARRAY_MAX_LENGTH } from '../../http/field-schemas.js';
+import { Id, Instant, int32, JS_ARRAY_MAX_LENGTH, text } from '../../http/field-schemas.js';
 import { PageQuery, pageOf } from '../../http/pagination.js';
 import { PresentedPassword } from '../auth/auth.schemas.js';
 
@@ -16,7 +16,7 @@ export const API_KEY_MAX_DAYS = 365;
  */
 export const CreateApiKeyBody = z
   .strictObject({
-    name: z.string().trim().min(1).max(KEY_NAME_MAX_CHARS).meta({ example: 'Budget spreadsheet' }),
+    name: text({ trim: true, min: 1, max: KEY_NAME_MAX_CHARS }).meta({ example: 'Budget spreadsheet' }),
     password: PresentedPassword.meta({
       description: "The account's current password",
       example: 'purple-Monkey-dishwasher-88',

@@ -1,20 +1,16 @@
 import { z } from 'zod';
 import { CSRF_TOKEN_LENGTH } from '../../http/csrf.js';
-import { Id, Instant, IpAddress, int32, JS_ARRAY_MAX_LENGTH } from '../../http/field-schemas.js';
+import { Id, Instant, IpAddress, int32, JS_ARRAY_MAX_LENGTH, opaque } from '../../http/field-schemas.js';
 import { EmailInput, User, UserName } from '../users/users.schemas.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './password-policy.service.js';
 
 /** New passwords; the rest of the policy (common list, strength) is checked by the service with its own messages. */
-const NewPassword = z
-  .string()
-  .min(PASSWORD_MIN_LENGTH)
-  .max(PASSWORD_MAX_LENGTH)
-  .meta({
-    description: `${PASSWORD_MIN_LENGTH}-${PASSWORD_MAX_LENGTH} characters, not a common password, hard to guess`,
-    example: 'purple-Monkey-dishwasher-88',
-  });
+const NewPassword = opaque({ min: PASSWORD_MIN_LENGTH, max: PASSWORD_MAX_LENGTH }).meta({
+  description: `${PASSWORD_MIN_LENGTH}-${PASSWORD_MAX_LENGTH} characters, not a common password, hard to guess`,
+  example: 'purple-Monkey-dishwasher-88',
+});
 /** A presented password is only bounded; policy applies when one is chosen, not when one is typed. */
-export const PresentedPassword = z.string().min(1).max(1024);
+export const PresentedPassword = opaque({ min: 1, max: 1024 });
 
 // Strict objects: a `role`, `status` or `id` sent along is a 422, so nothing can be mass-assigned.
 export const RegisterBody = z
@@ -25,7 +21,7 @@ export type RegisterBody = z.infer<typeof RegisterBody>;
 export const LoginBody = z.strictObject({ email: EmailInput, password: PresentedPassword }).meta({ id: 'Login' });
 export type LoginBody = z.infer<typeof LoginBody>;
 
-const RefreshTokenInput = z.string().min(1).max(512);
+const RefreshTokenInput = opaque({ min: 1, max: 512 });
 /**
  * Mobile clients' bodies. Web clients (`X-Client: web`) send none, their refresh token being in its cookie: the
  * routes take these bodies as optional as a whole, so a body that is sent must carry the token.

@@ -9,6 +9,8 @@ import { liveSessionOwner, revokeUserSessions } from './auth.repo.js';
  * moment) still takes effect within a minute, from the database.
  */
 const LIVE_CACHE_SECONDS = 60;
+/** The cached state of a session that has ended: read by the API rate limiter's script too (src/http/rate-limits.ts). */
+export const SESSION_ENDED = 'ended';
 /** A live session's cache value is this and its owner's id; a value without the owner (`live`) is read as a miss. */
 const LIVE = 'live:';
 
@@ -51,16 +53,19 @@ export function createSessionState(options: SessionStateOptions) {
   }
 
   return {
+    /** The Redis key caching a session's state (`live:<owner>` or `SESSION_ENDED`), for the API rate limiter's script. */
+    cacheKey: key,
+
     /**
      * Whether session `sid` is live and belongs to `userId`. The cache holds `live:<owner>`, so a token that joins
      * one user's id to another user's live session is refused from the cache too, and never marks that session ended.
      */
     async isLive(sid: string, userId: string): Promise<boolean> {
       const state = await cached(sid);
-      if (state === 'ended') return false;
+      if (state === SESSION_ENDED) return false;
       if (state?.startsWith(LIVE)) return state === `${LIVE}${userId}`;
       const owner = await liveSessionOwner(db, sid, now());
-      const value = owner === undefined ? 'ended' : `${LIVE}${owner}`;
+      const value = owner === undefined ? SESSION_ENDED : `${LIVE}${owner}`;
       redis
         ?.run((r) => r.set(key(sid), value, 'EX', owner === undefined ? endedTtl : LIVE_CACHE_SECONDS, 'NX'))
         .catch(() => undefined); // the next request reads the database again
@@ -84,7 +89,7 @@ export function createSessionState(options: SessionStateOptions) {
       try {
         await redis.run(async (r) => {
           const pipeline = r.pipeline();
-          for (const sid of sids) pipeline.set(key(sid), 'ended', 'EX', endedTtl);
+          for (const sid of sids) pipeline.set(key(sid), SESSION_ENDED, 'EX', endedTtl);
           const failed = ((await pipeline.exec()) ?? []).find(([err]) => err);
           if (failed) throw failed[0];
         });

@@ -197,7 +197,7 @@ export function createPlaidWebhooks(deps: {
         verified = await verify(deps.plaid, raw, token);
       } catch (err) {
         if (!(err instanceof WebhookRefusal)) throw err;
-        metrics.webhookFailed('plaid', err.reason);
+        metrics.webhookFailure('plaid', err.reason);
         metrics.webhookEvent('plaid', 'unverified', 'invalid_signature');
         logger.warn({ reason: err.reason }, 'Plaid webhook refused');
         throw new ValidationError('invalid-signature', 'The Plaid-Verification header does not verify this body');

@@ -5,7 +5,8 @@ import type { Checkin, CreateCheckinBody, UpdateCheckinBody } from './checkins.s
 const notesContext = (userId: string) => fieldContext('user_health_checkins', 'notes_enc', userId);
 
 /**
- * The API view of a row. Notes that do not decrypt throw FieldDecryptionError: a 500, never a guess. Field by field
+ * The API view of a row. Notes are bound to their owner and their row (ADR 0009): notes that do not decrypt, such as
+ * another check-in's copied into this row, throw FieldDecryptionError, a logged 500, never a guess. Field by field
  * rather than a rest spread: it runs for every row of every history page, and V8 copies a rest object slowly.
  */
 export function decodeCheckin(cipher: FieldCipher, userId: string, row: CheckinRow): Checkin {
@@ -18,15 +19,16 @@ export function decodeCheckin(cipher: FieldCipher, userId: string, row: CheckinR
     sleepHours: row.sleepHours,
     physicalActivityMinutes: row.physicalActivityMinutes,
     mindfulnessMinutes: row.mindfulnessMinutes,
-    notes: row.notesEnc === null ? null : cipher.decrypt(row.notesEnc, notesContext(userId)),
+    notes: row.notesEnc === null ? null : cipher.decrypt(row.notesEnc, notesContext(userId), row.id),
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
 }
 
-export function encodeCheckin(cipher: FieldCipher, userId: string, body: CreateCheckinBody): CheckinData {
+/** The columns of a new check-in whose id is `id` (made by the service: the notes are bound to it). */
+export function encodeCheckin(cipher: FieldCipher, userId: string, id: string, body: CreateCheckinBody): CheckinData {
   const { notes, ...plain } = body;
-  return { ...plain, notesEnc: notes == null ? null : cipher.encrypt(notes, notesContext(userId)) };
+  return { ...plain, notesEnc: notes == null ? null : cipher.encrypt(notes, notesContext(userId), id) };
 }
 
 /** The fields of a PATCH whose values differ from the stored check-in, and the columns to write for them. */
@@ -41,7 +43,7 @@ export function changesOf(
   for (const field of fields) {
     if (field === 'notes') {
       const notes = patch.notes ?? null;
-      data.notesEnc = notes === null ? null : cipher.encrypt(notes, notesContext(userId));
+      data.notesEnc = notes === null ? null : cipher.encrypt(notes, notesContext(userId), current.id);
     } else {
       Object.assign(data, { [field]: patch[field] });
     }

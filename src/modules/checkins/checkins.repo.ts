@@ -91,6 +91,7 @@ function fromModel(row: ModelRow): CheckinRow {
 export async function insertCheckinAudited(
   db: Queryable,
   userId: string,
+  id: string,
   data: CheckinData,
   audited: AuditOfInsertStatement,
 ): Promise<CheckinRow> {
@@ -99,9 +100,9 @@ export async function insertCheckinAudited(
       db,
       Prisma.sql`
       WITH ${Prisma.raw(INSERTED)} AS (
-        INSERT INTO user_health_checkins (user_id, checkin_date, stress_level, mood_rating, relationships_rating,
+        INSERT INTO user_health_checkins (id, user_id, checkin_date, stress_level, mood_rating, relationships_rating,
           sleep_hours, physical_activity_minutes, mindfulness_minutes, notes_enc)
-        VALUES (${userId}::uuid, ${data.checkinDate}::date, ${data.stressLevel}, ${data.moodRating},
+        VALUES (${id}::uuid, ${userId}::uuid, ${data.checkinDate}::date, ${data.stressLevel}, ${data.moodRating},
           ${data.relationshipsRating}, ${data.sleepHours.toFixed(2)}::numeric, ${data.physicalActivityMinutes},
           ${data.mindfulnessMinutes}, ${data.notesEnc})
         RETURNING *

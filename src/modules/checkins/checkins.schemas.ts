@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CalendarDate, Id, INT32_MAX, Instant, int32, JS_ARRAY_MAX_LENGTH } from '../../http/field-schemas.js';
+import { CalendarDate, Id, INT32_MAX, Instant, int32, JS_ARRAY_MAX_LENGTH, text } from '../../http/field-schemas.js';
 import { PageQuery, pageOf } from '../../http/pagination.js';
 
 /** The longest window a summary covers: a year, leap day included. */
@@ -15,7 +15,8 @@ const CheckinDate = CalendarDate.refine((d) => d >= '1900-01-01', { message: 'mu
 const rating = (example: number) => int32(1, 10).meta({ example });
 const minutes = (example: number) => int32(0, 1_440).meta({ example });
 const sleepHours = z.number().min(0).max(24);
-const notes = z.string().max(MAX_NOTES_CHARS);
+/** Free text over several lines: tab and line breaks are kept, other control characters refused. */
+const notes = text({ max: MAX_NOTES_CHARS, multiline: true });
 
 const fields = {
   checkinDate: CheckinDate.meta({ description: 'The day this check-in is about; not after today in your time zone' }),

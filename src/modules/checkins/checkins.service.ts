@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { NotFoundError, UnprocessableError } from '../../http/errors.js';
 import type { Cursors, DatedPosition } from '../../http/pagination.js';
 import type { RequestContext } from '../../http/request-context.js';
@@ -68,7 +69,9 @@ export function createCheckinsService(deps: CheckinsServiceDeps) {
     async create(userId: string, body: CreateCheckinBody, ctx: RequestContext): Promise<Checkin> {
       await refuseFuture(userId, body.checkinDate);
       const audited = auditLog.ofInsert({ action: 'checkin.create', targetType: 'checkin', ...audit(ctx) });
-      const row = await insertCheckinAudited(db, userId, encodeCheckin(cipher, userId, body), audited);
+      // The id is made here, not by the database: the notes are encrypted bound to it before the row exists.
+      const id = randomUUID();
+      const row = await insertCheckinAudited(db, userId, id, encodeCheckin(cipher, userId, id, body), audited);
       return decodeCheckin(cipher, userId, row);
     },
 

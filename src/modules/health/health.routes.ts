@@ -34,7 +34,7 @@ const STARTUP = operation({
 const SUMMARY = operation({
   operationId: 'getHealth',
   tag,
-  summary: 'Cheap status: version and uptime',
+  summary: 'Cheap status: the process is up (the version and uptime are in the detailed view only)',
   replies: { 200: json('The process is up', HealthSummary) },
 });
 const DETAILED = operation({

@@ -10,13 +10,11 @@ const UptimeSeconds = int32(0, INT32_MAX).meta({ example: 3600 });
 /** `DATABASE_POOL_MAX` is 1 to 100; the count of waiting queries has no bound of its own. */
 const PoolCount = int32(0, 100);
 
-export const HealthSummary = z
-  .object({
-    status: z.literal('ok'),
-    version: Version,
-    uptimeSeconds: UptimeSeconds,
-  })
-  .meta({ id: 'HealthSummary' });
+/**
+ * What anyone may read: that the process is up, nothing more. The version and uptime would tell an attacker which
+ * release (and so which known flaws) runs and when it last restarted; they are in `HealthDetailed`, behind a token.
+ */
+export const HealthSummary = z.object({ status: z.literal('ok') }).meta({ id: 'HealthSummary' });
 
 export const ProbeStatus = z.object({ status: z.literal('ok') }).meta({ id: 'ProbeStatus' });
 

@@ -66,7 +66,7 @@ export function createHealthService(deps: HealthDeps) {
 
   return {
     summary() {
-      return { status: 'ok' as const, version: deps.version, uptimeSeconds: deps.lifecycle.uptimeSeconds() };
+      return { status: 'ok' as const };
     },
 
     started: () => deps.lifecycle.isStarted(),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Email, Id, Instant, int32, JS_ARRAY_MAX_LENGTH } from '../../http/field-schemas.js';
+import { Email, Id, Instant, int32, JS_ARRAY_MAX_LENGTH, opaque } from '../../http/field-schemas.js';
 import { ApiKeysExport } from '../api-keys/api-keys.schemas.js';
 import { AuditLogExport } from '../audit/audit.schemas.js';
 import { SessionsExport } from '../auth/auth.schemas.js';
@@ -17,7 +17,7 @@ export const EXPORT_SCHEMA_VERSION = 1;
 
 /** The password confirms an erasure; its rules are the login's (any string up to the policy's maximum). */
 export const EraseAccountBody = z
-  .strictObject({ password: z.string().min(1).max(128).meta({ example: 'purple-Monkey-dishwasher-88' }) })
+  .strictObject({ password: opaque({ min: 1, max: 128 }).meta({ example: 'purple-Monkey-dishwasher-88' }) })
   .meta({ id: 'EraseAccount' });
 export type EraseAccountBody = z.infer<typeof EraseAccountBody>;
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { cents, Instant, int32 } from '../../http/field-schemas.js';
+import { cents, Instant, int32, text } from '../../http/field-schemas.js';
 import { canonicalTimeZone } from './time-zone.js';
 
 /** USPS codes: the 50 states, DC, the inhabited territories, and the armed-forces "states" of military mail. */
@@ -68,6 +68,8 @@ const TIME_ZONE_MAX_CHARS = 64;
 export const TimeZone = z
   .string()
   .max(TIME_ZONE_MAX_CHARS)
+  // The characters of IANA names (`America/Port-au-Prince`, `Etc/GMT+5`), before the name itself is looked up.
+  .regex(/^[A-Za-z0-9_+\-/]*$/, { message: 'is not an IANA time zone name', abort: true })
   .refine((name) => canonicalTimeZone(name) !== undefined, { message: 'is not an IANA time zone name' })
   .overwrite((name) => canonicalTimeZone(name) ?? name)
   .meta({ description: 'IANA time zone name; decides what "today" is for check-ins', example: 'America/New_York' });
@@ -91,7 +93,7 @@ export const PutProfileBody = z
     currentDebtCents: money('currentDebtCents', 3_480_000, 'Debt today'),
     householdSize: HouseholdSize.nullable().meta({ example: 2 }),
     dependents: Dependents.nullable().meta({ example: 1 }),
-    city: z.string().trim().min(1).max(CITY_MAX_CHARS).nullable().meta({ example: 'Atlanta' }),
+    city: text({ trim: true, min: 1, max: CITY_MAX_CHARS }).nullable().meta({ example: 'Atlanta' }),
     state: z
       .enum(US_STATES, { message: 'must be an upper-case US state or territory code' })
       .nullable()

@@ -1,5 +1,5 @@
 import { Prisma } from '../../generated/prisma/client.js';
-import { clientOf, type Queryable, rowsOf } from '../../platform/db-access.js';
+import { clientOf, execute, type Queryable, rowsOf } from '../../platform/db-access.js';
 
 /**
  * Serialises subscription changes per user for the rest of the transaction, so two concurrent registrations cannot
@@ -26,6 +26,8 @@ export async function lockEndpoint(
 }
 
 export interface SubscriptionWrite {
+  /** The id of a new row (the keys are bound to it); a row already at the endpoint keeps its own. */
+  id: string;
   userId: string;
   endpoint: string;
   keysEnc: string;
@@ -40,8 +42,8 @@ export interface SubscriptionWrite {
 export async function upsertSubscription(tx: Queryable, s: SubscriptionWrite): Promise<string> {
   const rows = await rowsOf<{ id: string }>(
     tx,
-    Prisma.sql`INSERT INTO push_subscriptions (user_id, endpoint, keys_enc, created_at)
-      VALUES (${s.userId}::uuid, ${s.endpoint}, ${s.keysEnc}, ${s.at})
+    Prisma.sql`INSERT INTO push_subscriptions (id, user_id, endpoint, keys_enc, created_at)
+      VALUES (${s.id}::uuid, ${s.userId}::uuid, ${s.endpoint}, ${s.keysEnc}, ${s.at})
       ON CONFLICT (endpoint) DO UPDATE
         SET user_id = EXCLUDED.user_id, keys_enc = EXCLUDED.keys_enc, created_at = EXCLUDED.created_at
       RETURNING id`,
@@ -49,6 +51,11 @@ export async function upsertSubscription(tx: Queryable, s: SubscriptionWrite): P
   const [row] = rows;
   if (!row) throw new Error('upsert returned no row');
   return row.id;
+}
+
+/** Replaces the keys of subscription `id` (encrypted again for it). */
+export async function setSubscriptionKeys(tx: Queryable, id: string, keysEnc: string): Promise<void> {
+  await execute(tx, Prisma.sql`UPDATE push_subscriptions SET keys_enc = ${keysEnc} WHERE id = ${id}::uuid`);
 }
 
 /**

@@ -48,6 +48,9 @@ const isP256Point = (point: Buffer) => {
 const Endpoint = z
   .url({ protocol: /^https$/, message: 'must be an https: URL', abort: true })
   .max(ENDPOINT_MAX_CHARS)
+  // The URL parser would quietly drop or escape these; the value is stored as sent, so refuse them instead.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point of it
+  .regex(/^[^\x00-\x20\x7f]*$/, { message: 'must not contain spaces or control characters' })
   .refine(
     (value) => {
       const url = new URL(value);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { NotFoundError, UnprocessableError } from '../../http/errors.js';
 import type { RequestContext } from '../../http/request-context.js';
 import { type FieldCipher, FieldDecryptionError, fieldContext } from '../../platform/crypto.js';
@@ -11,6 +12,7 @@ import {
   listSubscriptions,
   lockEndpoint,
   lockUserForSubscriptionChange,
+  setSubscriptionKeys,
   upsertSubscription,
 } from './push.repo.js';
 import {
@@ -45,7 +47,10 @@ export interface PushTarget {
 
 export type PushService = ReturnType<typeof createPushService>;
 
-/** `keys_enc` holds `{p256dh, auth}` as JSON, bound to the owner (a moved subscription is encrypted again). */
+/**
+ * `keys_enc` holds `{p256dh, auth}` as JSON, bound to the owner and the row (a moved subscription is encrypted again;
+ * keys copied into another row do not decrypt there).
+ */
 const keysContext = (userId: string) => fieldContext('push_subscriptions', 'keys_enc', userId);
 
 const TARGET = 'push_subscription';
@@ -54,8 +59,8 @@ export function createPushService(deps: PushServiceDeps) {
   const { db, auditLog, cipher, now } = deps;
   const audit = (ctx: RequestContext) => ({ ip: ctx.ip, requestId: ctx.requestId });
 
-  function decryptKeys(userId: string, keysEnc: string): PushTarget['keys'] {
-    const text = cipher.decrypt(keysEnc, keysContext(userId));
+  function decryptKeys(userId: string, id: string, keysEnc: string): PushTarget['keys'] {
+    const text = cipher.decrypt(keysEnc, keysContext(userId), id);
     let keys: Partial<PushTarget['keys']> | null;
     try {
       keys = JSON.parse(text) as Partial<PushTarget['keys']> | null;
@@ -89,15 +94,25 @@ export function createPushService(deps: PushServiceDeps) {
         ]);
       }
       const at = now();
-      const keys = { p256dh: input.keys.p256dh, auth: input.keys.auth };
-      const keysEnc = cipher.encrypt(JSON.stringify(keys), keysContext(userId));
+      const keys = JSON.stringify({ p256dh: input.keys.p256dh, auth: input.keys.auth });
+      const sealFor = (id: string) => cipher.encrypt(keys, keysContext(userId), id);
 
       return db.transaction(async (tx) => {
         if (!(await lockUserForSubscriptionChange(tx, userId))) {
           throw new NotFoundError('not-found', 'The account no longer exists');
         }
         const previous = await lockEndpoint(tx, input.endpoint);
-        const id = await upsertSubscription(tx, { userId, endpoint: input.endpoint, keysEnc, at });
+        // The keys are bound to the row: its id is known (the row at the endpoint) or made here. A registration of the
+        // same new endpoint committing in between makes the upsert keep that row's id: the keys are sealed again for it.
+        const intended = previous?.id ?? randomUUID();
+        const id = await upsertSubscription(tx, {
+          id: intended,
+          userId,
+          endpoint: input.endpoint,
+          keysEnc: sealFor(intended),
+          at,
+        });
+        if (id !== intended) await setSubscriptionKeys(tx, id, sealFor(id));
         // Renewed by its own user: not a change worth an entry (clients register again on every start).
         if (previous?.userId !== userId) {
           await auditLog.record(tx, {
@@ -163,7 +178,7 @@ export function createPushService(deps: PushServiceDeps) {
     /** The user's subscriptions with their keys, for sending; a value that does not decrypt throws, never guesses. */
     async subscriptionsOf(userId: string): Promise<PushTarget[]> {
       const rows = await deliveryRowsOf(db, userId);
-      return rows.map((r) => ({ id: r.id, endpoint: r.endpoint, keys: decryptKeys(r.userId, r.keysEnc) }));
+      return rows.map((r) => ({ id: r.id, endpoint: r.endpoint, keys: decryptKeys(r.userId, r.id, r.keysEnc) }));
     },
 
     /**

@@ -10,7 +10,10 @@ export function createQuestionnairesPrivacySection(deps: { cipher: FieldCipher }
     name: 'questionnaireSubmissions',
     async export(db, userId) {
       const rows = await allSubmissions(db, userId);
-      return rows.map((row) => ({ ...toSubmission(row), answers: openAnswers(deps.cipher, userId, row.answersEnc) }));
+      return rows.map((row) => ({
+        ...toSubmission(row),
+        answers: openAnswers(deps.cipher, userId, row.id, row.answersEnc),
+      }));
     },
     erase: (tx, userId) => deleteSubmissions(tx, userId),
   };

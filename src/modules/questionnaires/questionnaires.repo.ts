@@ -22,6 +22,8 @@ const LISTED = {
 } as const;
 
 export interface NewSubmission {
+  /** Made by the service: the answers are bound to it. */
+  id: string;
   userId: string;
   questionnaireSlug: string;
   definitionVersion: number;

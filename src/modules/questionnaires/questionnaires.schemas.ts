@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Id, INT32_MAX, Instant, int32, JS_ARRAY_MAX_LENGTH } from '../../http/field-schemas.js';
+import { Id, INT32_MAX, Instant, int32, JS_ARRAY_MAX_LENGTH, text } from '../../http/field-schemas.js';
 import { PageQuery, pageOf } from '../../http/pagination.js';
 import type { QuestionnaireDefinition } from './questionnaire.definition.js';
 import { QUESTIONNAIRE_SLUGS, QUESTIONNAIRES, SLUG_PATTERN } from './questionnaires.catalog.js';
@@ -40,7 +40,7 @@ const Slug = z
 export const QuestionnaireParams = z.object({ slug: Slug });
 export const SubmissionParams = z.object({ id: Id });
 
-const QuestionId = z.string().max(L.questionIdChars).meta({ example: 'q1' });
+const QuestionId = text({ max: L.questionIdChars }).meta({ example: 'q1' });
 const ScaleValue = int32(0, L.scaleMax);
 
 /**
@@ -53,17 +53,9 @@ export const SubmitBody = z
     answers: z
       .record(
         QuestionId,
-        z.union(
-          [
-            z.number(),
-            z
-              .string()
-              .trim()
-              .max(L.textAnswerChars, { message: `must be at most ${L.textAnswerChars} characters` }),
-            z.null(),
-          ],
-          { error: 'must be a number, text or null' },
-        ),
+        z.union([z.number(), text({ trim: true, max: L.textAnswerChars, multiline: true }), z.null()], {
+          error: 'must be a number, text or null',
+        }),
       )
       .meta({
         description:

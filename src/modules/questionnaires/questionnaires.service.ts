@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { NotFoundError, UnprocessableError } from '../../http/errors.js';
 import type { Cursors } from '../../http/pagination.js';
 import type { RequestContext } from '../../http/request-context.js';
@@ -61,12 +62,15 @@ export function createQuestionnairesService(deps: QuestionnairesServiceDeps) {
       const checked = checkAnswers(def, input.answers);
       if (!checked.ok) throw new UnprocessableError('validation-failed', 'Some answers are invalid', checked.errors);
       const result = score(def, checked.answers);
+      // The id is made here, not by the database: the answers are encrypted bound to it before the row exists.
+      const id = randomUUID();
       const row = await db.transaction(async (tx) => {
         const created = await insertSubmission(tx, {
+          id,
           userId,
           questionnaireSlug: def.slug,
           definitionVersion: def.version,
-          answersEnc: sealAnswers(cipher, userId, checked.answers),
+          answersEnc: sealAnswers(cipher, userId, id, checked.answers),
           score: result.score,
           band: result.band.id,
           recommendations: [...result.band.recommendations],
@@ -98,7 +102,7 @@ export function createQuestionnairesService(deps: QuestionnairesServiceDeps) {
     async submission(userId: string, id: string): Promise<SubmissionDetail> {
       const row = await findSubmission(db, userId, id);
       if (!row) throw new NotFoundError('not-found', 'No such submission');
-      return { ...toSubmission(row), answers: openAnswers(cipher, userId, row.answersEnc) };
+      return { ...toSubmission(row), answers: openAnswers(cipher, userId, row.id, row.answersEnc) };
     },
   };
 }

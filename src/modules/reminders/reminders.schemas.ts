@@ -7,6 +7,7 @@ import {
   InstantInput,
   int32,
   JS_ARRAY_MAX_LENGTH,
+  text,
 } from '../../http/field-schemas.js';
 import { PageQuery, pageOf } from '../../http/pagination.js';
 
@@ -21,7 +22,7 @@ const DueDate = CalendarDate.refine((d) => d >= EARLIEST_DATE && d <= LATEST_DAT
 
 /** `title` is varchar(200). */
 const TITLE_MAX_CHARS = 200;
-const Title = z.string().trim().min(1).max(TITLE_MAX_CHARS).meta({ example: 'Pay rent' });
+const Title = text({ trim: true, min: 1, max: TITLE_MAX_CHARS }).meta({ example: 'Pay rent' });
 const RecurrenceEnum = z.enum(['none', 'daily', 'weekly', 'monthly']);
 const ChannelEnum = z.enum(['push', 'email']);
 

@@ -47,6 +47,9 @@ const PORTAL = operation({
   operationId: 'createPortalSession',
   tag,
   summary: "Open Stripe's billing portal (change plan, payment method, cancel, invoices); answers its URL",
+  description:
+    'The URL is a bearer link to the billing account: each call opens a new session, and no `Idempotency-Key` is ' +
+    'honoured, so the URL is never stored or answered twice. Repeating the call has no other effect.',
   replies: { 201: json('A billing portal session was created', RedirectUrl) },
   problems: ['no-billing-account', 'billing-upstream-failed'],
 });
@@ -55,7 +58,8 @@ const WEBHOOK = operation({
   tag: 'Webhooks',
   summary: 'Stripe webhook endpoint (called by Stripe, signed with STRIPE_WEBHOOK_SECRET)',
   description:
-    'The raw body is verified against the `Stripe-Signature` header (300 s tolerance). Each event is applied once; ' +
+    'The raw body is verified against the `Stripe-Signature` header, whose timestamp must be within 300 s of the ' +
+    "server's clock, before or after. Limited per IP (WEBHOOK_RATE_LIMIT_PER_MINUTE). Each event is applied once; " +
     'a repeated delivery answers 200 with outcome `duplicate`. Any failure answers 5xx so that Stripe retries.',
   replies: { 200: json('Applied, already applied, or of a type this service does not handle', WebhookAck) },
   problems: ['invalid-signature', 'malformed-json', 'billing-not-configured'],
@@ -99,7 +103,9 @@ export function subscriptionsRoutes(
     },
   );
 
-  r.post('/portal', PORTAL, requireAuth(), deps.csrf.protect, billingConfigured, deps.idempotent, async (req, res) => {
+  // Not idempotent on purpose: a stored answer would be a copy of the portal URL, a bearer link to the customer's
+  // billing, replayed to anyone holding the key for 24 h. Opening a session changes nothing, so a retry may run again.
+  r.post('/portal', PORTAL, requireAuth(), deps.csrf.protect, billingConfigured, async (req, res) => {
     res.status(201).json(await svc.portal(principalOf(req).userId));
   });
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EMAIL_MAX_CHARS, Email, Id, Instant } from '../../http/field-schemas.js';
+import { EMAIL_MAX_CHARS, Email, Id, Instant, text } from '../../http/field-schemas.js';
 
 /**
  * An email as stored: trimmed and lower-cased, so `Ann@X.com ` and `ann@x.com` are one account. The format is
@@ -14,7 +14,7 @@ export const EmailInput = z
   .meta({ format: 'email', example: 'ann@example.com' });
 
 /** `users.name` is varchar(200). */
-export const UserName = z.string().trim().min(1).max(200).meta({ example: 'Ann Lee' });
+export const UserName = text({ trim: true, min: 1, max: 200 }).meta({ example: 'Ann Lee' });
 
 export const UserRole = z.enum(['user', 'admin']);
 export const UserStatus = z.enum(['active', 'suspended']);

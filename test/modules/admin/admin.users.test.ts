@@ -195,7 +195,6 @@ describe('PATCH /api/v1/admin/users/:id', () => {
     const res = await request(t.app)
       .patch(`/api/v1/admin/users/${user.id}`)
       .set(asAdmin())
-      .set('X-Request-ID', 'suspend-test-1')
       .send({ status: 'suspended' });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ id: user.id, email: user.email, status: 'suspended', role: 'user' });
@@ -215,7 +214,7 @@ describe('PATCH /api/v1/admin/users/:id', () => {
         targetType: 'user',
         targetId: user.id,
         fields: ['status'],
-        requestId: 'suspend-test-1',
+        requestId: res.headers['x-request-id'],
       }),
     ]);
     expect(await t.db.prisma.refreshToken.count({ where: { userId: user.id, revokedAt: null } })).toBe(0);

@@ -86,7 +86,7 @@ describe('POST /api/v1/checkins', () => {
     const user = await registerUser(t);
     const { id } = await create(user, checkin('2026-03-10', { notes: 'my rent went up by $300' }));
     const { rows: found } = await t.db.pool.query('SELECT notes_enc FROM user_health_checkins WHERE id = $1', [id]);
-    expect(found[0].notes_enc).toMatch(/^v1\./);
+    expect(found[0].notes_enc).toMatch(/^v2\./);
     expect(found[0].notes_enc).not.toContain('rent');
   });
 
@@ -245,7 +245,7 @@ describe('GET /api/v1/checkins/:id', () => {
     expect(res.status).toBe(500);
     expect(res.type).toBe('application/problem+json');
     expect(res.body.type).toBe('about:blank');
-    expect(res.text).not.toMatch(/decrypt|secret note|v1\./i);
+    expect(res.text).not.toMatch(/decrypt|secret note|v[12]\./i);
     const logged = t.logs().find((l) => l.reqId === res.body.requestId && l.msg === 'request failed');
     expect(JSON.stringify(logged?.err)).toContain('FieldDecryptionError');
 

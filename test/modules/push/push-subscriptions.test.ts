@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuditLog } from '../../../src/modules/audit/audit.port.js';
 import { MAX_PUSH_SUBSCRIPTIONS_PER_USER } from '../../../src/modules/push/push.schemas.js';
 import { createPushService } from '../../../src/modules/push/push.service.js';
-import { createFieldCipher, fieldContext } from '../../../src/platform/crypto.js';
+import { createFieldCipher, FieldDecryptionError, fieldContext } from '../../../src/platform/crypto.js';
 import { createPushSender, PushGoneError } from '../../../src/platform/web-push.js';
 import { baseUrlOf, csrfTokenOf, mobileClient, servedDocument, WEB, webClient } from '../../contract/clients.js';
 import { createContract, expectNoViolations } from '../../contract/contract.js';
@@ -66,10 +66,15 @@ async function registered(user: SignedInUser, body: BrowserSubscription = browse
 const rowsOf = (userId: string) =>
   t.db.prisma.pushSubscription.findMany({ where: { userId }, orderBy: { createdAt: 'asc' } });
 
-/** The keys as stored, decrypted under the convention every encrypted column follows (keys:rotate relies on it). */
-function storedKeys(userId: string, keysEnc: string) {
+/**
+ * The keys as stored, decrypted under the convention every encrypted column follows (keys:rotate relies on it): the
+ * owner's context and the row's id.
+ */
+function storedKeys(userId: string, row: { id: string; keysEnc: string } | undefined) {
   const cipher = createFieldCipher(t.config.fieldEncryption);
-  return JSON.parse(cipher.decrypt(keysEnc, fieldContext('push_subscriptions', 'keys_enc', userId)));
+  return JSON.parse(
+    cipher.decrypt(row?.keysEnc ?? '', fieldContext('push_subscriptions', 'keys_enc', userId), row?.id),
+  );
 }
 
 const auditOf = async (userId: string) =>
@@ -110,7 +115,7 @@ describe('POST /api/v1/users/me/push-subscriptions', () => {
     expect(row?.createdAt.toISOString()).toBe(res.body.createdAt);
     expect(row?.keysEnc).not.toContain(body.keys.p256dh);
     expect(row?.keysEnc).not.toContain(body.keys.auth);
-    expect(storedKeys(user.id, row?.keysEnc ?? '')).toEqual(body.keys);
+    expect(storedKeys(user.id, row)).toEqual(body.keys);
     expect(await auditOf(user.id)).toEqual([
       {
         action: 'push_subscription.create',
@@ -131,7 +136,7 @@ describe('POST /api/v1/users/me/push-subscriptions', () => {
     expect(res.body.id).toBe(id);
     const rows = await rowsOf(user.id);
     expect(rows).toHaveLength(1);
-    expect(storedKeys(user.id, rows[0]?.keysEnc ?? '')).toEqual(renewed.keys);
+    expect(storedKeys(user.id, rows[0])).toEqual(renewed.keys);
     // A renewal by its own user is no change worth an entry.
     expect((await auditOf(user.id)).map((e) => e.action)).toEqual(['push_subscription.create']);
   });
@@ -149,8 +154,8 @@ describe('POST /api/v1/users/me/push-subscriptions', () => {
     const [moved] = await rowsOf(bob.id);
     expect(moved?.endpoint).toBe(subscription.endpoint);
     // Encrypted again for its new owner: bound to Bob, it must not decrypt as Ann's.
-    expect(storedKeys(bob.id, moved?.keysEnc ?? '')).toEqual(bobs.keys);
-    expect(() => storedKeys(ann.id, moved?.keysEnc ?? '')).toThrow();
+    expect(storedKeys(bob.id, moved)).toEqual(bobs.keys);
+    expect(() => storedKeys(ann.id, moved)).toThrow();
     expect((await list(ann)).body.data).toEqual([]);
     expect((await list(bob)).body.data.map((s: { id: string }) => s.id)).toEqual([id]);
     // Ann's trail says it left her account, without Bob's address or request.
@@ -178,7 +183,7 @@ describe('POST /api/v1/users/me/push-subscriptions', () => {
     });
     expect(res.status).toBe(201);
     const row = await t.db.prisma.pushSubscription.findUniqueOrThrow({ where: { id: res.body.id } });
-    expect(storedKeys(user.id, row.keysEnc)).toEqual(padded.keys);
+    expect(storedKeys(user.id, row)).toEqual(padded.keys);
   });
 
   it('when the keys object holds a key beyond p256dh and auth, drops it (a browser may add one)', async () => {
@@ -187,7 +192,7 @@ describe('POST /api/v1/users/me/push-subscriptions', () => {
     const res = await register(user, { ...body, keys: { ...body.keys, future: 'x' } });
     expect(res.status).toBe(201);
     const row = await t.db.prisma.pushSubscription.findUniqueOrThrow({ where: { id: res.body.id } });
-    expect(storedKeys(user.id, row.keysEnc)).toEqual(body.keys);
+    expect(storedKeys(user.id, row)).toEqual(body.keys);
   });
 
   describe('when a field is invalid, answers 422 naming it and stores nothing', () => {
@@ -457,6 +462,36 @@ describe('from registration to delivery', () => {
     await service.removeGone(id);
     expect(await rowsOf(user.id)).toEqual([]);
     await service.removeGone(id); // already gone: not an error
+  });
+});
+
+describe('keys at rest', () => {
+  it("when one subscription's encrypted keys are copied into another subscription of the same user, sending to it fails rather than using them", async () => {
+    const user = await registerUser(t);
+    const first = await registered(user, browserSubscription(`https://fcm.googleapis.com/fcm/send/${randomUUID()}`));
+    const second = await registered(user, browserSubscription(`https://fcm.googleapis.com/fcm/send/${randomUUID()}`));
+    const service = pushServiceOf({ publicEndpointsOnly: false });
+    expect((await service.subscriptionsOf(user.id)).map((s) => s.id).sort()).toEqual([first.id, second.id].sort());
+
+    await t.db.pool.query(
+      'UPDATE push_subscriptions SET keys_enc = (SELECT keys_enc FROM push_subscriptions WHERE id = $1) WHERE id = $2',
+      [first.id, second.id],
+    );
+    await expect(service.subscriptionsOf(user.id)).rejects.toBeInstanceOf(FieldDecryptionError);
+  });
+
+  it('when a subscription is registered again, or taken over by another account, its keys stay readable, bound to its row', async () => {
+    const [ann, bob] = [await registerUser(t), await registerUser(t)];
+    const endpoint = `https://fcm.googleapis.com/fcm/send/${randomUUID()}`;
+    const { id } = await registered(ann, browserSubscription(endpoint));
+    expect((await register(ann, browserSubscription(endpoint))).status).toBe(200);
+    const again = await register(bob, browserSubscription(endpoint));
+    expect(again.status).toBe(200);
+    expect(again.body.id).toBe(id);
+    const service = pushServiceOf({ publicEndpointsOnly: false });
+    expect((await service.subscriptionsOf(bob.id)).map((s) => s.id)).toEqual([id]);
+    const { rows } = await t.db.pool.query('SELECT keys_enc FROM push_subscriptions WHERE id = $1', [id]);
+    expect(rows[0].keys_enc).toMatch(/^v2\./);
   });
 });
 

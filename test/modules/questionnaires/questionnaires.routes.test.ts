@@ -123,7 +123,7 @@ describe('POST /api/v1/questionnaires/:slug/submissions', () => {
     const { id } = await submitted(user, 'money-stress', MS);
     const row = await rawRow(id);
     const enc = String(row?.answers_enc);
-    expect(enc).toMatch(/^v1\.t1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+    expect(enc).toMatch(/^v2\.t1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
     expect(enc).not.toContain('landlord');
     expect(JSON.stringify(row)).not.toContain('landlord');
     const { rows } = await t.db.pool.query('SELECT 1 FROM audit_log WHERE fields::text LIKE $1 OR request_id LIKE $1', [
@@ -356,6 +356,22 @@ describe('GET /api/v1/questionnaires/submissions/:id', () => {
     expect(res.status).toBe(500);
     expect(res.text).not.toContain('landlord');
     expect(t.rawLogs()).toContain('FieldDecryptionError');
+  });
+
+  it("when the stored answers were copied from another submission of the same user, answers 500 rather than that submission's answers", async () => {
+    const user = await registerUser(t);
+    const first = await submitted(user, 'money-stress', MS);
+    const second = await submitted(user, 'money-stress', { ...MS, q7: 'nothing to add' });
+    await t.db.pool.query(
+      `UPDATE financial_questionnaire_submissions SET answers_enc =
+         (SELECT answers_enc FROM financial_questionnaire_submissions WHERE id = $2) WHERE id = $1`,
+      [second.id, first.id],
+    );
+    const res = await request(t.app).get(`${BASE}/submissions/${second.id}`).set(bearer(user.accessToken));
+    expect(res.status).toBe(500);
+    expect(res.text).not.toContain('landlord');
+    const own = await request(t.app).get(`${BASE}/submissions/${first.id}`).set(bearer(user.accessToken));
+    expect(own.body.answers.q7).toBe(SECRET_TEXT);
   });
 });
 

@@ -179,6 +179,20 @@ describe('POST /api/v1/subscriptions/portal', () => {
     });
   });
 
+  it('when retried with the same Idempotency-Key, opens a new portal session and never stores or replays the URL', async () => {
+    const sub = await subscribe(app, 'mid_tier');
+    const open = () =>
+      request(app.t.app).post(`${BASE}/portal`).set(bearer(sub.user.accessToken)).set('Idempotency-Key', 'portal-1');
+    const sessionsBefore = app.stripe.requestsTo('POST', '/v1/billing_portal/sessions').length;
+    const first = await open();
+    const second = await open();
+    expect([first.status, second.status]).toEqual([201, 201]);
+    expect(second.headers['idempotent-replayed']).toBeUndefined();
+    expect(second.body.url).not.toBe(first.body.url);
+    expect(app.stripe.requestsTo('POST', '/v1/billing_portal/sessions')).toHaveLength(sessionsBefore + 2);
+    expect(await app.t.db.prisma.idempotencyKey.count({ where: { userId: sub.user.id } })).toBe(0);
+  });
+
   it('when the user never checked out, answers 409 no-billing-account', async () => {
     const user = await registerUser(app.t);
     const res = await request(app.t.app).post(`${BASE}/portal`).set(bearer(user.accessToken));

@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer } from '../../support/auth.js';
+import { parseSamples, samplesOf } from '../../support/prometheus.js';
 import { invoiceObject, signedEvent, subscriptionObject, TEST_PRICES } from '../../support/stripe-server.js';
 import {
   type BillingTestApp,
@@ -84,6 +85,80 @@ describe('POST /api/v1/webhooks/stripe: signatures', () => {
     const edge = signedEvent('customer.subscription.updated', object, { at: clock.now(), timestamp: nowSeconds - 300 });
     expect((await deliver(app.t, edge)).status).toBe(200);
     expect((await rowOf(app.t, sub.user.id))?.status).toBe('past_due');
+  });
+
+  it('when the signature is dated more than 300 s ahead, answers 400 and applies nothing; at 300 s ahead it is accepted', async () => {
+    const { sub } = await pastDueUpdate();
+    const object = app.stripe.subscription(sub.subscription.id);
+    const nowSeconds = Math.floor(clock.now().getTime() / 1000);
+    const ahead = signedEvent('customer.subscription.updated', object, {
+      at: clock.now(),
+      timestamp: nowSeconds + 301,
+    });
+    const before = await eventCount();
+    await expectRefusedAndNothingWritten(await deliver(app.t, ahead), sub.user.id, before);
+
+    const edge = signedEvent('customer.subscription.updated', object, { at: clock.now(), timestamp: nowSeconds + 300 });
+    expect((await deliver(app.t, edge)).status).toBe(200);
+    expect((await rowOf(app.t, sub.user.id))?.status).toBe('past_due');
+  });
+});
+
+describe('POST /api/v1/webhooks/stripe: forged calls', () => {
+  const failures = async (a: BillingTestApp) => {
+    const res = await request(a.t.app).get('/metrics').set(bearer(a.t.metricsToken));
+    return Object.fromEntries(
+      samplesOf(parseSamples(res.text), 'mingus_webhook_failures_total', { provider: 'stripe' }).map((s) => [
+        s.labels.reason,
+        s.value,
+      ]),
+    );
+  };
+  const refusalLines = (a: BillingTestApp) => a.t.logs().filter((l) => l.msg === 'Stripe webhook refused');
+  const forged = (at: Date) =>
+    signedEvent('customer.created', { id: 'cus_forged', object: 'customer' }, { at, secret: 'whsec_guessed000000001' });
+
+  it('when forged calls keep coming, counts each by reason and logs one short warning a minute per reason, with how many it left out', async () => {
+    const own = testClock();
+    const a = await startBillingApp({ now: own.now });
+    try {
+      for (let i = 0; i < 5; i += 1) expect((await deliver(a.t, forged(own.now()))).status).toBe(400);
+      const unsigned = await request(a.t.app).post(WEBHOOK).set('Content-Type', 'application/json').send('{}');
+      expect(unsigned.status).toBe(400);
+      expect(await failures(a)).toEqual({ bad_signature: 5, missing_signature: 1 });
+      expect(refusalLines(a).map((l) => [l.reason, l.suppressed])).toEqual([
+        ['bad_signature', 0],
+        ['missing_signature', 0],
+      ]);
+
+      own.advance(60_000);
+      expect((await deliver(a.t, forged(own.now()))).status).toBe(400);
+      expect(refusalLines(a).map((l) => [l.reason, l.suppressed])).toEqual([
+        ['bad_signature', 0],
+        ['missing_signature', 0],
+        ['bad_signature', 4],
+      ]);
+      expect(JSON.stringify(refusalLines(a))).not.toMatch(/docs\.stripe\.com|expected signature/);
+      expect(await a.t.db.prisma.stripeEvent.count()).toBe(0);
+    } finally {
+      await a.close();
+    }
+  });
+
+  it('when one address calls more than WEBHOOK_RATE_LIMIT_PER_MINUTE times a minute, answers 429 and applies nothing', async () => {
+    const a = await startBillingApp({ env: { WEBHOOK_RATE_LIMIT_PER_MINUTE: '3' } });
+    try {
+      for (let i = 0; i < 3; i += 1) expect((await deliver(a.t, forged(new Date()))).status).toBe(400);
+      const genuine = signedEvent('customer.created', { id: 'cus_after', object: 'customer' });
+      const limited = await deliver(a.t, genuine);
+      expect(limited.status).toBe(429);
+      expect(limited.body.type).toBe('https://docs.mingus.app/problems/rate-limited');
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+      expect(await a.t.db.prisma.stripeEvent.count()).toBe(0);
+      expect(await failures(a)).toEqual({ bad_signature: 3 });
+    } finally {
+      await a.close();
+    }
   });
 });
 
