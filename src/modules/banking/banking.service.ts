@@ -77,7 +77,7 @@ export function plaidFailed(logger: Logger, what: string, err: unknown): HttpErr
   return new HttpError(502, 'banking-upstream-failed', 'The bank-link provider could not be reached; retry shortly');
 }
 
-/** Where an item's access token is bound (the key rotation command uses the same context). */
+/** Where an item's access token is bound, with the item's id as its row (the key rotation command uses the same). */
 export const accessTokenContext = (userId: string) => fieldContext('plaid_items', 'access_token_enc', userId);
 
 /** Plaid's answers when an item no longer exists on its side: removing it again is what we wanted anyway. */
@@ -88,7 +88,7 @@ const GONE_AT_PLAID = new Set(['ITEM_NOT_FOUND', 'INVALID_ACCESS_TOKEN']);
  * retried unlink or erasure gets past what an earlier attempt did; anything else throws.
  */
 export async function removeAtPlaid(plaid: PlaidClient, cipher: FieldCipher, item: ItemCredentials): Promise<void> {
-  const accessToken = cipher.decrypt(item.accessTokenEnc, accessTokenContext(item.userId));
+  const accessToken = cipher.decrypt(item.accessTokenEnc, accessTokenContext(item.userId), item.id);
   try {
     await plaid.itemRemove({ access_token: accessToken });
   } catch (err) {
@@ -193,7 +193,7 @@ export function createBankingService(deps: BankingServiceDeps) {
         const item = await credentialsOfUserItem(db, userId, body.itemId);
         if (!item) throw new NotFoundError('not-found', 'No such bank link');
         if (item.status === 'revoked') throw itemRevoked();
-        accessToken = cipher.decrypt(item.accessTokenEnc, accessTokenContext(userId));
+        accessToken = cipher.decrypt(item.accessTokenEnc, accessTokenContext(userId), item.id);
       }
       const created = await upstream('link token creation', () =>
         plaid.linkTokenCreate({
@@ -241,7 +241,7 @@ export function createBankingService(deps: BankingServiceDeps) {
             id,
             userId,
             plaidItemId: exchanged.item_id,
-            accessTokenEnc: cipher.encrypt(accessToken, accessTokenContext(userId)),
+            accessTokenEnc: cipher.encrypt(accessToken, accessTokenContext(userId), id),
             institutionId,
             institutionName: institutionId ? await institutionName(settings, plaid, institutionId) : null,
           });

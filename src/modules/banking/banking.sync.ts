@@ -140,7 +140,7 @@ export function createBankSync(deps: {
   }
 
   async function syncOnce(item: ClaimedItem, leaseId: string, log: Logger): Promise<SyncOutcome> {
-    const accessToken = cipher.decrypt(item.accessTokenEnc, accessTokenContext(item.userId));
+    const accessToken = cipher.decrypt(item.accessTokenEnc, accessTokenContext(item.userId), item.id);
     let accountIds = await refreshAccounts(item, leaseId, accessToken);
     const start = item.transactionsCursor;
     let cursor = item.syncPageCursor ?? start;

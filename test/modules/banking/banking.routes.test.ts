@@ -61,7 +61,7 @@ describe('linking a bank', () => {
     expect(res.body).toMatchObject({ institutionId: 'ins_1', institutionName: 'Bank ins_1', status: 'healthy' });
     const row = await app.t.db.prisma.plaidItem.findUniqueOrThrow({ where: { id: res.body.id } });
     const accessToken = app.plaid.itemOf(row.plaidItemId).accessToken;
-    expect(row.accessTokenEnc).toMatch(/^v1\./);
+    expect(row.accessTokenEnc).toMatch(/^v2\./);
     expect(row.accessTokenEnc).not.toContain(accessToken);
     expect(JSON.stringify(res.body)).not.toContain(accessToken);
     expect(app.t.rawLogs()).not.toContain(accessToken);
