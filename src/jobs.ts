@@ -55,7 +55,7 @@ export function createJobs(deps: JobDeps) {
     retryDelayMs: config.jobs.retryDelayMs,
   });
   const maintenance = maintenanceJobs(
-    createMaintenance({ db, purges: retentionPurges({ auditLogDays: config.audit.retentionDays }) }),
+    createMaintenance({ db, purges: retentionPurges({ auditLogDays: config.audit.retentionDays }), now }),
   );
   const stripe = config.billing.stripe;
   const billing = billingJobs(stripe ? createBillingReconciler({ db, billing: stripe, now }) : undefined);

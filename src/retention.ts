@@ -24,19 +24,19 @@ export function retentionPurges(retention: { auditLogDays: number }): Purge[] {
     {
       table: 'audit_log',
       what: `entries older than ${auditDays} days`,
-      batch: (db, size) => purgeAuditOlderThan(db, auditDays, size),
+      batch: (db, size, now) => purgeAuditOlderThan(db, auditDays, size, now),
     },
     { table: 'idempotency_keys', what: 'expired records', batch: purgeExpired },
     {
       table: 'stripe_events',
       what: `records of webhook events applied over ${STRIPE_EVENT_DAYS} days ago`,
-      batch: (db, size) => purgeStripeEventsOlderThan(db, STRIPE_EVENT_DAYS, size),
+      batch: (db, size, now) => purgeStripeEventsOlderThan(db, STRIPE_EVENT_DAYS, size, now),
     },
     {
       table: 'refresh_tokens',
       what: `tokens of sessions expired, or revoked over ${REVOKED_SESSION_DAYS} days ago`,
       // A batch counts sessions, not rows: a session holds a few dozen tokens (one per refresh).
-      batch: (db, size) => purgeEndedSessions(db, REVOKED_SESSION_DAYS, Math.max(1, Math.floor(size / 50))),
+      batch: (db, size, now) => purgeEndedSessions(db, REVOKED_SESSION_DAYS, Math.max(1, Math.floor(size / 50)), now),
     },
   ];
 }

@@ -19,7 +19,11 @@ runCli('maintenance', async () => {
   const config = readCliConfig();
   const { db, close } = await openCliDatabase(config, cliLogger());
   try {
-    await createMaintenance({ db, purges: retentionPurges({ auditLogDays: config.audit.retentionDays }) }).run({
+    await createMaintenance({
+      db,
+      purges: retentionPurges({ auditLogDays: config.audit.retentionDays }),
+      now: () => new Date(),
+    }).run({
       batchSize,
       onPurged: ({ table, what, purged }) => process.stdout.write(`${table}: ${purged} purged (${what})\n`),
     });

@@ -86,7 +86,7 @@ export async function deleteRecordsOf(db: Queryable, userId: string): Promise<vo
 }
 
 /** Deletes up to `batch` expired records; answers how many. */
-export function purgeExpired(db: Queryable, batch: number): Promise<number> {
+export function purgeExpired(db: Queryable, batch: number, now: Date): Promise<number> {
   return clientOf(db).$executeRaw`DELETE FROM idempotency_keys WHERE ctid = ANY(ARRAY(
-    SELECT ctid FROM idempotency_keys WHERE expires_at < now() LIMIT ${batch}))`;
+    SELECT ctid FROM idempotency_keys WHERE expires_at < ${now}::timestamptz LIMIT ${batch}))`;
 }

@@ -21,7 +21,7 @@ const count = async (sql: string, values: unknown[] = []) => (await db.query(sql
 
 /**
  * The rows of test/cli/maintenance.test.ts, past their time or not, with intervals relative to the database's clock
- * (the purges compare with `now()`): 3 audit entries, 2 idempotency records, 1 Stripe event and 2 ended sessions
+ * (the purges compare with the worker's clock, here the real one, as the database's is): 3 audit entries, 2 idempotency records, 1 Stripe event and 2 ended sessions
  * (4 tokens) to purge; 1, 1, 1 and 2 sessions (3 tokens) to keep.
  */
 async function seedRowsPastRetention() {
@@ -113,6 +113,26 @@ describe.runIf(inject('redisUrl'))('the maintenance job', () => {
         ['refresh_tokens', 0],
       ]);
       expect(await remaining()).toEqual({ audit: 1, idempotency: 1, stripeEvents: 1, allStripeEvents: 1, tokens: 3 });
+    } finally {
+      await jobs.close();
+    }
+  });
+
+  it("when the worker's clock is behind the database's, judges what is past retention by the worker's clock", async () => {
+    const { rows } = await db.query(`INSERT INTO users (email, password_hash) VALUES ($1, 'x') RETURNING id`, [
+      `maintenance-${randomUUID()}@example.com`,
+    ]);
+    const familyId = randomUUID();
+    // Expired a day ago for the database; three days ago, where the worker's clock stands, it was live.
+    await db.query(
+      `INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at) VALUES ($1, $2, $3, now() - interval '1 day')`,
+      [rows[0].id, familyId, randomUUID()],
+    );
+    const jobs = await startTestJobs(t, { now: () => new Date(Date.now() - 3 * 86_400_000) });
+    try {
+      const run = await jobs.queues.enqueue(jobs.jobs.maintenance.run, {}, randomUUID());
+      await expect.poll(() => jobs.queues.queue('maintenance').getJobState(run), { timeout: 15_000 }).toBe('completed');
+      expect(await count('SELECT count(*)::int AS n FROM refresh_tokens WHERE family_id = $1', [familyId])).toBe(1);
     } finally {
       await jobs.close();
     }

@@ -38,7 +38,7 @@ async function userIn(timezone: string, reminderHour: number): Promise<SignedInU
     .put('/api/v1/profile')
     .set(bearer(user.accessToken))
     .send({ ...EMPTY_PROFILE_BODY, timezone, reminderHour });
-  if (res.status !== 200) throw new Error(`profile: ${res.status}`);
+  if (res.status !== 200) throw new Error(`profile: ${res.status} ${JSON.stringify(res.body)}`);
   return user;
 }
 

@@ -87,10 +87,10 @@ export async function deleteAuditOfTargets(db: Queryable, targetType: string, ta
 }
 
 /** Deletes up to `batch` entries older than `days`; answers how many. A short statement, so no lock is held long. */
-export function purgeAuditOlderThan(db: Queryable, days: number, batch: number): Promise<number> {
+export function purgeAuditOlderThan(db: Queryable, days: number, batch: number, now: Date): Promise<number> {
   return execute(
     db,
     Prisma.sql`DELETE FROM audit_log WHERE ctid = ANY(ARRAY(
-      SELECT ctid FROM audit_log WHERE created_at < now() - make_interval(days => ${days}) LIMIT ${batch}))`,
+      SELECT ctid FROM audit_log WHERE created_at < ${now}::timestamptz - make_interval(days => ${days}) LIMIT ${batch}))`,
   );
 }

@@ -145,9 +145,10 @@ export async function deleteRefreshTokensOf(db: Queryable, userId: string): Prom
  * `revokedDays` days ago; answers the rows deleted. Whole families only: a revoked token is what keeps its family
  * ended, so deleting it while a later token of the family remains could bring that session back to life.
  */
-export function purgeEndedSessions(db: Queryable, revokedDays: number, sessions: number): Promise<number> {
+export function purgeEndedSessions(db: Queryable, revokedDays: number, sessions: number, now: Date): Promise<number> {
   return clientOf(db).$executeRaw`DELETE FROM refresh_tokens WHERE family_id IN (
     SELECT family_id FROM refresh_tokens GROUP BY family_id
-    HAVING max(expires_at) < now() OR min(revoked_at) < now() - make_interval(days => ${revokedDays})
+    HAVING max(expires_at) < ${now}::timestamptz
+        OR min(revoked_at) < ${now}::timestamptz - make_interval(days => ${revokedDays})
     LIMIT ${sessions})`;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CalendarDate, CurrencyCode, Id, Instant, int64, JS_ARRAY_MAX_LENGTH } from '../../http/field-schemas.js';
+import { CalendarDate, CurrencyCode, Id, Instant, int64, JS_ARRAY_MAX_LENGTH, text } from '../../http/field-schemas.js';
 import { PageQuery, pageOf } from '../../http/pagination.js';
 
 /**
@@ -208,11 +208,11 @@ export type PlaidWebhookAck = z.infer<typeof PlaidWebhookAck>;
 /** What the webhook body holds that the service reads; the rest of Plaid's fields pass unread. */
 export const PlaidWebhookBody = z
   .looseObject({
-    webhook_type: z.string().max(64),
-    webhook_code: z.string().max(64),
-    item_id: z.string().max(255).optional(),
+    webhook_type: text({ max: 64 }),
+    webhook_code: text({ max: 64 }),
+    item_id: text({ max: 255 }).optional(),
     error: z
-      .looseObject({ error_code: z.string().max(64).optional() })
+      .looseObject({ error_code: text({ max: 64 }).optional() })
       .nullable()
       .optional(),
   })

@@ -140,7 +140,7 @@ export async function deleteBillingOfUser(tx: Queryable, userId: string): Promis
 }
 
 /** Deletes up to `batch` records of webhook events applied over `days` days ago; answers how many. */
-export function purgeStripeEventsOlderThan(db: Queryable, days: number, batch: number): Promise<number> {
+export function purgeStripeEventsOlderThan(db: Queryable, days: number, batch: number, now: Date): Promise<number> {
   return clientOf(db).$executeRaw`DELETE FROM stripe_events WHERE ctid = ANY(ARRAY(
-    SELECT ctid FROM stripe_events WHERE processed_at < now() - make_interval(days => ${days}) LIMIT ${batch}))`;
+    SELECT ctid FROM stripe_events WHERE processed_at < ${now}::timestamptz - make_interval(days => ${days}) LIMIT ${batch}))`;
 }
