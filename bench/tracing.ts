@@ -53,7 +53,7 @@ async function otlpSink() {
   };
 }
 
-async function start(databaseUrl: string, otlpEndpoint: string | undefined) {
+async function start(databaseUrl: string, otlpEndpoint: string | undefined, sampleRatio = '1') {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
@@ -66,6 +66,7 @@ async function start(databaseUrl: string, otlpEndpoint: string | undefined) {
       DATABASE_URL: databaseUrl,
       REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
       REDIS_KEY_PREFIX: `mingus-bench-tracing-${process.pid}:`,
+      OTEL_TRACES_SAMPLE_RATIO: sampleRatio,
       // The limits count in Redis on every request, as in production, but never refuse one.
       RATE_LIMIT_PER_MINUTE: '1000000',
       REGISTER_RATE_LIMIT_PER_HOUR: '1000000',
@@ -113,8 +114,8 @@ async function usersMe(url: string): Promise<Load> {
   };
 }
 
-async function run(databaseUrl: string, otlpEndpoint: string | undefined): Promise<Measurement> {
-  const { child, url } = await start(databaseUrl, otlpEndpoint);
+async function run(databaseUrl: string, otlpEndpoint: string | undefined, sampleRatio?: string): Promise<Measurement> {
+  const { child, url } = await start(databaseUrl, otlpEndpoint, sampleRatio);
   try {
     const load = await usersMe(url);
     await measure(load, url, 2, () => undefined); // warm-up
@@ -135,14 +136,19 @@ try {
   await applyMigrations(url.toString(), ROOT);
   const off = await run(url.toString(), undefined);
   const on = await run(url.toString(), sink.endpoint);
+  const fullBytes = sink.received();
+  const sampled = await run(url.toString(), sink.endpoint, '0.1');
   const cpu = (m: Measurement) =>
     m.cpuMicrosPerRequest === undefined ? '?' : `${Math.round(m.cpuMicrosPerRequest)} µs`;
   process.stdout.write(
     `GET /api/v1/users/me, 50 connections, ${DURATION} s\n` +
       `  tracing off  ${Math.round(off.requestsPerSecond)} req/s  p99 ${off.p99Ms.toFixed(1)} ms  CPU/request ${cpu(off)}\n` +
       `  tracing on   ${Math.round(on.requestsPerSecond)} req/s  p99 ${on.p99Ms.toFixed(1)} ms  CPU/request ${cpu(on)}` +
-      `  (${Math.round(sink.received() / 1024)} KiB of spans exported)\n` +
-      `  on/off: req/s ${(on.requestsPerSecond / off.requestsPerSecond).toFixed(2)}×, p99 ${(on.p99Ms / off.p99Ms).toFixed(2)}×\n`,
+      `  (${Math.round(fullBytes / 1024)} KiB of spans exported)\n` +
+      `  tracing 10%  ${Math.round(sampled.requestsPerSecond)} req/s  p99 ${sampled.p99Ms.toFixed(1)} ms  CPU/request ${cpu(sampled)}` +
+      `  (${Math.round((sink.received() - fullBytes) / 1024)} KiB)\n` +
+      `  on/off: req/s ${(on.requestsPerSecond / off.requestsPerSecond).toFixed(2)}×, p99 ${(on.p99Ms / off.p99Ms).toFixed(2)}×; ` +
+      `10%/off: req/s ${(sampled.requestsPerSecond / off.requestsPerSecond).toFixed(2)}×, p99 ${(sampled.p99Ms / off.p99Ms).toFixed(2)}×\n`,
   );
 } finally {
   await sink.close();

@@ -13,6 +13,7 @@ async function main() {
   const config = readConfig(ROOT_DIR);
   const telemetry = await startTelemetry({
     endpoint: config.telemetry.otlpEndpoint,
+    sampleRatio: config.telemetry.sampleRatio,
     serviceName: 'mingus-api',
     serviceVersion: config.version,
     environment: config.telemetry.environment,

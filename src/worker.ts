@@ -15,6 +15,7 @@ async function main() {
   // Before the worker's modules (pg, ioredis, BullMQ) are imported, so that tracing can instrument them.
   const telemetry = await startTelemetry({
     endpoint: config.telemetry.otlpEndpoint,
+    sampleRatio: config.telemetry.sampleRatio,
     serviceName: 'mingus-worker',
     serviceVersion: config.version,
     environment: config.telemetry.environment,

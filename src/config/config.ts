@@ -201,7 +201,11 @@ function buildConfig(
       release: env.SENTRY_RELEASE ?? version,
     },
     /** No endpoint, no traces: OpenTelemetry is not even loaded (platform/telemetry.ts). */
-    telemetry: { otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT, environment: env.SENTRY_ENVIRONMENT ?? env.NODE_ENV },
+    telemetry: {
+      otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+      sampleRatio: env.OTEL_TRACES_SAMPLE_RATIO,
+      environment: env.SENTRY_ENVIRONMENT ?? env.NODE_ENV,
+    },
     paths: { root: ctx.rootDir, data: ctx.dataDir },
   };
 }

@@ -321,6 +321,18 @@ export const EnvSchema = z.object({
   PLAID_COUNTRY_CODES: z.preprocess(blank, plaidCountries),
   SENTRY_DSN: z.preprocess(blank, sentryDsn.optional()),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess(blank, httpUrl.optional()),
+  OTEL_TRACES_SAMPLE_RATIO: z
+    .preprocess(
+      blank,
+      z
+        .string()
+        .regex(/^(0|1)(\.\d{1,6})?$/, { message: 'must be a ratio from 0 to 1' })
+        .optional(),
+    )
+    .transform((v) => (v === undefined ? 1 : Number(v)))
+    .pipe(
+      z.number().min(0, { message: 'must be a ratio from 0 to 1' }).max(1, { message: 'must be a ratio from 0 to 1' }),
+    ),
   SENTRY_ENVIRONMENT: z.preprocess(blank, z.string().max(64).optional()),
   SENTRY_RELEASE: z.preprocess(blank, z.string().max(200).optional()),
   APP_VERSION: z.preprocess(blank, z.string().max(64).optional()),

@@ -7,7 +7,13 @@ import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import {
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  type ReadableSpan,
+  type SpanExporter,
+  TraceIdRatioBasedSampler,
+} from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { createAddHookMessageChannel } from 'import-in-the-middle';
 
@@ -91,6 +97,7 @@ const UNTRACED_PATHS = /^\/(health\/(liveness|readiness|startup)|metrics)(\?|$)/
 /** What telemetry.ts asks for (its types are not imported here: it imports this module). */
 interface OpenTelemetryOptions {
   endpoint: string;
+  sampleRatio: number;
   serviceName: string;
   serviceVersion: string;
   environment: string;
@@ -109,6 +116,9 @@ export async function startOpenTelemetry(options: OpenTelemetryOptions) {
       'service.version': options.serviceVersion,
       'deployment.environment.name': options.environment,
     }),
+    // Every span costs CPU and bytes (docs/performance.md): a ratio below 1 keeps that share of the traces that start
+    // here, whole; a request that arrives with a caller's decision follows it, so a trace is never cut in two.
+    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(options.sampleRatio) }),
     spanProcessors: [new BatchSpanProcessor(redactingExporter(exporter))],
   });
   // The AsyncLocalStorage context manager and W3C trace-context propagation (a caller's traceparent is continued).

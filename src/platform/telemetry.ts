@@ -6,6 +6,8 @@
 export interface TelemetryOptions {
   /** The OTLP/HTTP endpoint (an OpenTelemetry Collector); spans go to `<endpoint>/v1/traces`. */
   endpoint: string | undefined;
+  /** The share of traces started here that are kept, 0..1; a caller's decision (its `traceparent`) is followed. */
+  sampleRatio: number;
   serviceName: string;
   serviceVersion: string;
   environment: string;

@@ -137,6 +137,31 @@ describe.runIf(inject('redisUrl'))('traces', () => {
   });
 });
 
+describe.runIf(inject('redisUrl'))('sampled traces', () => {
+  it("when OTEL_TRACES_SAMPLE_RATIO is 0, keeps no trace that starts here but follows a caller's sampled decision", async () => {
+    const receiver = await startOtlpReceiver();
+    const server = await spawnApi(
+      { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_TRACES_SAMPLE_RATIO: '0' },
+      serverLog(),
+    );
+    try {
+      for (let i = 0; i < 5; i++) expect((await fetch(server.url('/openapi.json'))).status).toBe(200);
+      const traceId = randomUUID().replaceAll('-', '');
+      const followed = await fetch(server.url('/openapi.json'), {
+        headers: { traceparent: `00-${traceId}-${'1'.repeat(16)}-01` },
+      });
+      expect(followed.status).toBe(200);
+      server.child.kill('SIGTERM');
+      expect(await server.exited).toBe(0);
+      expect(receiver.spans.length).toBeGreaterThan(0);
+      expect(receiver.spans.every((s) => s.traceId === traceId)).toBe(true);
+    } finally {
+      await server.stop();
+      await receiver.close();
+    }
+  }, 120_000);
+});
+
 describe.runIf(inject('redisUrl'))('no traces', () => {
   it('when OTEL_EXPORTER_OTLP_ENDPOINT is unset, the API serves requests without loading any module of OpenTelemetry', async () => {
     const modules = serverLog();
