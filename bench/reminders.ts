@@ -7,15 +7,14 @@
  * every delivery is recorded `sent`. Checks each reminder arrived exactly once, the throughput against the loop's,
  * that the cost grows linearly, and that the workers' RSS stays flat.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import { EnvSchema } from '../src/config/env.schema.js';
 import { createJobQueues } from '../src/platform/jobs.js';
 import { reminderDueMail } from '../src/platform/mail-templates.js';
+import { freePort, stopChild } from './child-processes.js';
 import {
   MAIL_LOOP_CONNECTIONS,
   type MailItem,
@@ -617,23 +616,6 @@ function cpuOf(pids: number[]): number | undefined {
     total += micros;
   }
   return total;
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  await exited;
-  clearTimeout(killer);
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** Generous: a run this slow has a problem worth reporting rather than waiting for. */

@@ -15,13 +15,14 @@
  * The app runs with production settings except those bench/servers.ts raises (abuse limits) or lowers (bcrypt
  * cost); they are printed at the start.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
+import { stopChild } from './child-processes.js';
 import { type Load, type Measurement, measure } from './load.js';
 import { processCpuMicros } from './process-cpu.js';
 import { peakRssBytes, resetPeakRss } from './process-memory.js';
@@ -410,15 +411,6 @@ async function startServers(): Promise<{
     await stop();
     throw err;
   }
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  await exited;
-  clearTimeout(killer);
 }
 
 function say(line: string) {

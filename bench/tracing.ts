@@ -10,10 +10,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
-import net from 'node:net';
+import type net from 'node:net';
 import path from 'node:path';
-import pg from 'pg';
 import { applyMigrations } from '../src/platform/migrations.js';
+import { adminStatement, freePort } from './child-processes.js';
 import { type Load, type Measurement, measure } from './load.js';
 import { processCpuMicros } from './process-cpu.js';
 import { NO_MAIL_SMTP_URL, productionEnv } from './production-env.js';
@@ -21,20 +21,6 @@ import { NO_MAIL_SMTP_URL, productionEnv } from './production-env.js';
 const ROOT = path.resolve(import.meta.dirname, '..');
 const SERVER = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
-async function admin(sql: string) {
-  const client = new pg.Client({ connectionString: SERVER });
-  await client.connect();
-  await client.query(sql).finally(() => client.end());
-}
 
 /** An OTLP/HTTP receiver that reads and discards: the exporter's whole cost stays in the app's process. */
 async function otlpSink() {
@@ -128,7 +114,7 @@ async function run(databaseUrl: string, otlpEndpoint: string | undefined, sample
 }
 
 const database = `mingus_bench_tracing_${process.pid}`;
-await admin(`CREATE DATABASE ${database}`);
+await adminStatement(SERVER, `CREATE DATABASE ${database}`);
 const sink = await otlpSink();
 try {
   const url = new URL(SERVER);
@@ -152,5 +138,5 @@ try {
   );
 } finally {
   await sink.close();
-  await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  await adminStatement(SERVER, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
 }

@@ -5,10 +5,9 @@
  * process, so on a 2-core machine it competes with the workers for the second core: read the ratio with that in mind.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
-import pg from 'pg';
 import { applyMigrations } from '../src/platform/migrations.js';
+import { adminStatement, freePort } from './child-processes.js';
 import { measure } from './load.js';
 import { processCpuMicros } from './process-cpu.js';
 import { NO_MAIL_SMTP_URL, productionEnv } from './production-env.js';
@@ -23,20 +22,6 @@ const scenario = {
   method: 'GET',
   path: '/health/liveness',
 } as const;
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
-async function admin(sql: string) {
-  const client = new pg.Client({ connectionString: SERVER });
-  await client.connect();
-  await client.query(sql).finally(() => client.end());
-}
 
 async function start(workers: number, databaseUrl: string): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();
@@ -84,7 +69,7 @@ async function run(workers: number, databaseUrl: string) {
 }
 
 const database = `mingus_bench_workers_${process.pid}`;
-await admin(`CREATE DATABASE ${database}`);
+await adminStatement(SERVER, `CREATE DATABASE ${database}`);
 try {
   const url = new URL(SERVER);
   url.pathname = `/${database}`;
@@ -100,5 +85,5 @@ try {
   );
   process.exitCode = ratio >= 1.6 ? 0 : 1;
 } finally {
-  await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  await adminStatement(SERVER, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
 }

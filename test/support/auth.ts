@@ -33,6 +33,21 @@ export async function registerUser(
   };
 }
 
+/**
+ * A subscriber: registered, with an active subscription to `plan` seeded as Stripe's webhook would leave it (the
+ * billing tests cover how it gets there).
+ */
+export async function registerSubscriber(
+  t: TestApp,
+  plan: 'budget' | 'mid_tier' | 'professional' = 'mid_tier',
+): Promise<SignedInUser> {
+  const user = await registerUser(t);
+  await t.db.prisma.subscription.create({
+    data: { userId: user.id, stripeCustomerId: `cus_${user.id}`, plan, status: 'active' },
+  });
+  return user;
+}
+
 export async function login(t: TestApp, email: string, password: string) {
   return request(t.app).post('/api/v1/auth/login').send({ email, password });
 }

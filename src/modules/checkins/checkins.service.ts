@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { dateWindow } from '../../http/date-window.js';
 import { NotFoundError, UnprocessableError } from '../../http/errors.js';
 import type { Cursors, DatedPosition } from '../../http/pagination.js';
 import type { RequestContext } from '../../http/request-context.js';
-import { addDays, daysBetween, type LocalDate, localDate } from '../../platform/calendar.js';
+import { addDays, type LocalDate, localDate } from '../../platform/calendar.js';
 import type { FieldCipher } from '../../platform/crypto.js';
 import type { Db } from '../../platform/db-handle.js';
 import type { AuditLog } from '../audit/audit.port.js';
@@ -128,18 +129,7 @@ export function createCheckinsService(deps: CheckinsServiceDeps) {
 
     async summary(userId: string, query: CheckinSummaryQuery): Promise<CheckinSummary> {
       const today = await todayOf(userId);
-      const to = query.to ?? today;
-      const from = query.from ?? addDays(to, -(DEFAULT_SUMMARY_DAYS - 1));
-      if (from > to) {
-        throw new UnprocessableError('validation-failed', 'The request has invalid fields', [
-          { path: 'query.from', message: `must not be after \`to\` (${to})` },
-        ]);
-      }
-      if (daysBetween(from, to) + 1 > MAX_SUMMARY_DAYS) {
-        throw new UnprocessableError('validation-failed', 'The request has invalid fields', [
-          { path: 'query.from', message: `must be at most ${MAX_SUMMARY_DAYS} days before \`to\` (${to})` },
-        ]);
-      }
+      const { from, to } = dateWindow(query, today, { defaultDays: DEFAULT_SUMMARY_DAYS, maxDays: MAX_SUMMARY_DAYS });
       const row = await summarize(db, userId, { from, to, today });
       const means = (window: 'range' | 'current' | 'previous' | 'change') =>
         Object.fromEntries(METRICS.map((m) => [m, row[`${window}_${m}`]])) as Record<Metric, number | null>;

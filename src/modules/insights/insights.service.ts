@@ -1,5 +1,5 @@
-import { UnprocessableError } from '../../http/errors.js';
-import { addDays, daysBetween, localDate } from '../../platform/calendar.js';
+import { dateWindow } from '../../http/date-window.js';
+import { localDate } from '../../platform/calendar.js';
 import type { Db } from '../../platform/db-handle.js';
 import type { ProfilesService } from '../profiles/profiles.service.js';
 import { currenciesOf, spendingAndStress, weeksOf } from './insights.repo.js';
@@ -27,18 +27,8 @@ export function createInsightsService({ db, profiles, now }: InsightsDeps) {
      * By default the twelve weeks ending today in the user's time zone.
      */
     async moneyAndMood(userId: string, query: MoneyAndMoodQuery): Promise<MoneyAndMood> {
-      const to = query.to ?? localDate(now(), await profiles.timezoneOf(userId));
-      const from = query.from ?? addDays(to, -(DEFAULT_INSIGHT_DAYS - 1));
-      if (from > to) {
-        throw new UnprocessableError('validation-failed', 'The request has invalid fields', [
-          { path: 'query.from', message: `must not be after \`to\` (${to})` },
-        ]);
-      }
-      if (daysBetween(from, to) + 1 > MAX_INSIGHT_DAYS) {
-        throw new UnprocessableError('validation-failed', 'The request has invalid fields', [
-          { path: 'query.from', message: `must be at most ${MAX_INSIGHT_DAYS} days before \`to\` (${to})` },
-        ]);
-      }
+      const today = localDate(now(), await profiles.timezoneOf(userId));
+      const { from, to } = dateWindow(query, today, { defaultDays: DEFAULT_INSIGHT_DAYS, maxDays: MAX_INSIGHT_DAYS });
       const window = { userId, from, to };
       const currencies = await currenciesOf(db, window);
       const currency = currencies.find((c) => c.currency !== null)?.currency ?? null;

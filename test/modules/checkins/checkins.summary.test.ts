@@ -1,7 +1,12 @@
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../../support/app.js';
-import { bearer, registerUser as registerWithoutPlan, type SignedInUser } from '../../support/auth.js';
+import {
+  bearer,
+  registerSubscriber,
+  registerUser as registerWithoutPlan,
+  type SignedInUser,
+} from '../../support/auth.js';
 import { EMPTY_PROFILE_BODY } from '../../support/profile.js';
 
 const PATH = '/api/v1/checkins';
@@ -16,18 +21,6 @@ beforeEach(() => {
   clock = NOON_UTC;
 });
 afterAll(() => t.close());
-
-/**
- * A user on the mid-tier plan, whose features include wellness insights. The subscription row is seeded as the
- * Stripe webhook would leave it; the billing tests cover how it gets there.
- */
-async function registerUser(app: TestApp): Promise<SignedInUser> {
-  const user = await registerWithoutPlan(app);
-  await app.db.prisma.subscription.create({
-    data: { userId: user.id, stripeCustomerId: `cus_${user.id}`, plan: 'mid_tier', status: 'active' },
-  });
-  return user;
-}
 
 type Row = [
   date: string,
@@ -84,8 +77,8 @@ const nulls = {
 
 describe('GET /api/v1/checkins/summary', () => {
   it('when called without dates, summarises the last 30 days with hand-computed numbers', async () => {
-    const user = await registerUser(t);
-    const other = await registerUser(t);
+    const user = await registerSubscriber(t);
+    const other = await registerSubscriber(t);
     await seed(user, ROWS);
     await seed(other, [['2026-03-07', 10, 1, 1, 0, 0, 0]]);
 
@@ -147,7 +140,7 @@ describe('GET /api/v1/checkins/summary', () => {
   });
 
   it('when from and to are given, aggregates that range and anchors the weeks on to', async () => {
-    const user = await registerUser(t);
+    const user = await registerSubscriber(t);
     await seed(user, ROWS);
     const res = await summary(user, { from: '2026-01-01', to: '2026-03-06' });
     expect(res.status).toBe(200);
@@ -162,7 +155,7 @@ describe('GET /api/v1/checkins/summary', () => {
   });
 
   it('when there is no check-in today but there was yesterday, the streak ends yesterday', async () => {
-    const user = await registerUser(t);
+    const user = await registerSubscriber(t);
     await seed(user, [
       ['2026-03-09', 5, 5, 5, 7, 0, 0],
       ['2026-03-08', 5, 5, 5, 7, 0, 0],
@@ -173,7 +166,7 @@ describe('GET /api/v1/checkins/summary', () => {
   });
 
   it('when the last check-in is two days old, there is no current streak', async () => {
-    const user = await registerUser(t);
+    const user = await registerSubscriber(t);
     await seed(user, [
       ['2026-03-08', 5, 5, 5, 7, 0, 0],
       ['2026-03-07', 5, 5, 5, 7, 0, 0],
@@ -182,7 +175,7 @@ describe('GET /api/v1/checkins/summary', () => {
   });
 
   it("when the user's time zone is ahead of UTC, the streak counts their tomorrow as today", async () => {
-    const user = await registerUser(t);
+    const user = await registerSubscriber(t);
     await request(t.app)
       .put('/api/v1/profile')
       .set(bearer(user.accessToken))
@@ -202,7 +195,7 @@ describe('GET /api/v1/checkins/summary', () => {
   });
 
   it('when a week has no check-in, its averages and the changes are null', async () => {
-    const user = await registerUser(t);
+    const user = await registerSubscriber(t);
     await seed(user, [['2026-03-10', 5, 5, 5, 7, 0, 0]]);
     const res = await summary(user);
     expect(res.body.weekOverWeek.previous).toMatchObject({ count: 0, averages: nulls });
@@ -211,14 +204,14 @@ describe('GET /api/v1/checkins/summary', () => {
   });
 
   it('when the user has no check-in, answers zeros and nulls', async () => {
-    const user = await registerUser(t);
+    const user = await registerSubscriber(t);
     const res = await summary(user);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ count: 0, averages: nulls, streak: { days: 0, endsOn: null } });
   });
 
   it('when the range spans exactly 366 days, answers 200', async () => {
-    const user = await registerUser(t);
+    const user = await registerSubscriber(t);
     expect((await summary(user, { from: '2025-03-10', to: '2026-03-10' })).status).toBe(200);
   });
 
@@ -229,7 +222,7 @@ describe('GET /api/v1/checkins/summary', () => {
     ['only a from after today', { from: '2026-03-11' }],
     ['an invalid date', { from: '2026-13-01' }],
   ])('when the range is %s, answers 422 naming query.from', async (_name, query) => {
-    const user = await registerUser(t);
+    const user = await registerSubscriber(t);
     const res = await summary(user, query);
     expect(res.status).toBe(422);
     expect(res.type).toBe('application/problem+json');

@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../../support/app.js';
-import { bearer, registerUser as registerWithoutPlan, type SignedInUser } from '../../support/auth.js';
+import {
+  bearer,
+  registerSubscriber,
+  registerUser as registerWithoutPlan,
+  type SignedInUser,
+} from '../../support/auth.js';
 import { EMPTY_PROFILE_BODY } from '../../support/profile.js';
 
 const PATH = '/api/v1/insights/money-and-mood';
@@ -18,15 +23,6 @@ beforeEach(() => {
   clock = NOON_UTC;
 });
 afterAll(() => t.close());
-
-/** A user on the mid-tier plan (wellness insights), seeded as the Stripe webhook would leave it. */
-async function registerUser(): Promise<SignedInUser> {
-  const user = await registerWithoutPlan(t);
-  await t.db.prisma.subscription.create({
-    data: { userId: user.id, stripeCustomerId: `cus_${user.id}`, plan: 'mid_tier', status: 'active' },
-  });
-  return user;
-}
 
 interface Movement {
   date: string;
@@ -110,7 +106,7 @@ function pearson(xs: number[], ys: number[]): number {
 
 describe('GET /insights/money-and-mood', () => {
   it('when a range holds spending, income and check-ins, answers each ISO week clipped to the range', async () => {
-    const user = await registerUser();
+    const user = await registerSubscriber(t);
     await linkBank(user, [
       spent('2024-03-04', 1_250, 'FOOD_AND_DRINK'),
       spent('2024-03-05', 8_000, 'RENT_AND_UTILITIES'),
@@ -179,7 +175,7 @@ describe('GET /insights/money-and-mood', () => {
   });
 
   it('when a week has no category, its spending counts as UNCATEGORIZED', async () => {
-    const user = await registerUser();
+    const user = await registerSubscriber(t);
     await linkBank(user, [spent('2024-03-04', 700, null), spent('2024-03-05', 300, 'SHOPPING')]);
     const res = await insight(user, { from: '2024-03-04', to: '2024-03-10' });
     expect(res.body.weeks[0].topCategories).toEqual([
@@ -189,7 +185,7 @@ describe('GET /insights/money-and-mood', () => {
   });
 
   it('when 20 days hold a check-in and bank data, answers the Pearson correlation of spending and stress', async () => {
-    const user = await registerUser();
+    const user = await registerSubscriber(t);
     const stress = [2, 7, 5, 9, 3, 8, 6, 4, 10, 1, 6, 7, 3, 5, 9, 2, 8, 4, 6, 7];
     const spending = [500, 4_000, 0, 9_000, 1_200, 3_500, 2_000, 2_500, 12_000, 0, 1_000, 6_000, 800, 0, 7_000, 300];
     // Spending on the first 16 days; days 17-19 have a check-in and no spending (a real 0: inside the span, which
@@ -214,7 +210,7 @@ describe('GET /insights/money-and-mood', () => {
   });
 
   it('when fewer than 14 days hold both, the correlation is null and the days are counted', async () => {
-    const user = await registerUser();
+    const user = await registerSubscriber(t);
     await linkBank(user, [spent(day(0), 100), spent(day(12), 100)]);
     await checkIns(
       user,
@@ -225,7 +221,7 @@ describe('GET /insights/money-and-mood', () => {
   });
 
   it('when the user has no bank data, answers zero weeks of money and no currency', async () => {
-    const user = await registerUser();
+    const user = await registerSubscriber(t);
     await checkIns(user, [['2024-03-12', 5, 5, 7]]);
     const res = await insight(user);
     expect(res.status).toBe(200);
@@ -236,7 +232,7 @@ describe('GET /insights/money-and-mood', () => {
   });
 
   it("when no range is given, answers the twelve weeks ending today in the user's time zone", async () => {
-    const user = await registerUser();
+    const user = await registerSubscriber(t);
     await request(t.app)
       .put('/api/v1/profile')
       .set(bearer(user.accessToken))
@@ -250,7 +246,7 @@ describe('GET /insights/money-and-mood', () => {
   });
 
   it('when another user has bank data and check-ins, none of it shows in yours', async () => {
-    const [user, other] = [await registerUser(), await registerUser()];
+    const [user, other] = [await registerSubscriber(t), await registerSubscriber(t)];
     await linkBank(other, [spent('2024-03-04', 9_999), earned('2024-03-05', 1)]);
     await checkIns(other, [['2024-03-04', 9, 2, 4]]);
     const res = await insight(user, { from: '2024-03-04', to: '2024-03-10' });
@@ -259,7 +255,7 @@ describe('GET /insights/money-and-mood', () => {
   });
 
   it('when the range spans exactly 366 days, answers 200 with every week it touches', async () => {
-    const user = await registerUser();
+    const user = await registerSubscriber(t);
     const res = await insight(user, { from: '2023-03-13', to: '2024-03-12' });
     expect(res.status).toBe(200);
     expect(res.body.weeks).toHaveLength(53);
@@ -272,7 +268,7 @@ describe('GET /insights/money-and-mood', () => {
     ['an invalid date', { from: '2024-02-30' }],
     ['a date before 1900', { from: '1899-12-31' }],
   ])('when the range is %s, answers 422 naming query.from', async (_name, query) => {
-    const user = await registerUser();
+    const user = await registerSubscriber(t);
     const res = await insight(user, query);
     expect(res.status).toBe(422);
     expect(res.type).toBe('application/problem+json');
