@@ -27,7 +27,8 @@ import { createApiKeysService } from './modules/api-keys/api-keys.service.js';
 import { createAuditLog } from './modules/audit/audit.port.js';
 import { createAuditLogPrivacySection } from './modules/audit/audit.privacy.js';
 import { createAccessTokens } from './modules/auth/access-tokens.js';
-import { createSessionsPrivacySection } from './modules/auth/auth.privacy.js';
+import { ACCOUNT_QUEUES, accountMailQueue } from './modules/auth/auth.jobs.js';
+import { createAccountTokensPrivacySection, createSessionsPrivacySection } from './modules/auth/auth.privacy.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { createAuthService } from './modules/auth/auth.service.js';
 import { createLoginLockout } from './modules/auth/login-lockout.js';
@@ -157,6 +158,10 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
     accountThreshold: config.limits.lockoutAccountThreshold,
     lockMinutes: config.limits.lockoutMinutes,
   });
+  // The API's side of the job queues (enqueueing, finding and removing jobs); the worker process runs them.
+  const jobQueues = config.redis.url
+    ? createJobQueues({ redisUrl: config.redis.url, keyPrefix: config.redis.keyPrefix })
+    : undefined;
   const auth = createAuthService({
     db,
     auditLog,
@@ -166,6 +171,8 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
     lockout,
     apiKeys: createApiKeyRevocation({ auditLog, now }),
     emailHash,
+    mail: accountMailQueue(jobQueues, config.jobs.retryDelayMs),
+    logger,
     refreshTokenTtlDays: config.auth.refreshTokenTtlDays,
     sessionMaxDays: config.auth.sessionMaxDays,
     now,
@@ -174,7 +181,7 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
   const csrf = createCsrf(config.auth.csrfSecret, {
     cookieMaxAgeMs: config.auth.refreshTokenTtlDays * 86_400_000,
   });
-  const limits = createRateLimits({ redis: guarded, keyPrefix, logger, metrics, limits: config.limits });
+  const limits = createRateLimits({ redis: guarded, keyPrefix, logger, metrics, limits: config.limits, emailHash });
   const cursors = createCursors(config.auth.jwtSecret);
   const admin = createAdminService({
     db,
@@ -205,17 +212,13 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
     catalog: createCatalog(QUESTIONNAIRES),
   });
   const reminders = createRemindersService({ db, auditLog, cursors, now });
-  // The API's side of the job queues (enqueueing, finding and removing jobs); the worker process runs them.
-  const jobQueues = config.redis.url
-    ? createJobQueues({ redisUrl: config.redis.url, keyPrefix: config.redis.keyPrefix })
-    : undefined;
   const adminJobs = createAdminJobsService({
     db,
     auditLog,
     cursors,
     queues: jobQueues,
     redisTimeoutMs: config.redis.commandTimeoutMs,
-    queueNames: [...REMINDER_QUEUES, MAINTENANCE_JOB.queue, RECONCILE_JOB.queue],
+    queueNames: [...REMINDER_QUEUES, ...ACCOUNT_QUEUES, MAINTENANCE_JOB.queue, RECONCILE_JOB.queue],
     beforeRetry: {
       [DELIVER_JOB.name]: beforeRetryOf(DELIVER_JOB.payload, createDeliveryRetries({ db }).reopen),
     },
@@ -242,6 +245,7 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
   const entitlements = createEntitlements({ db, graceDays: config.billing.graceDays, now });
   const privacySections = createPrivacyRegistry([
     createSessionsPrivacySection({ auditLog, emailHash }),
+    createAccountTokensPrivacySection(),
     createApiKeysPrivacySection(),
     createAuditLogPrivacySection(),
     createIdempotencyPrivacySection(),

@@ -1,4 +1,6 @@
 import type { Config } from './config/config.js';
+import { createAccountMail } from './modules/auth/account-mail.service.js';
+import { accountJobs } from './modules/auth/auth.jobs.js';
 import { MAINTENANCE_EVERY_MS, maintenanceJobs } from './modules/maintenance/maintenance.jobs.js';
 import { createMaintenance } from './modules/maintenance/maintenance.service.js';
 import type { PushService } from './modules/push/push.service.js';
@@ -48,14 +50,25 @@ export function createJobs(deps: JobDeps) {
   const reminders = reminderJobs(createReminderDelivery({ db, mailer, push, now }), queues, {
     retryDelayMs: config.jobs.retryDelayMs,
   });
+  const account = accountJobs(createAccountMail({ db, mailer, appUrl: config.appUrl, now }), {
+    retryDelayMs: config.jobs.retryDelayMs,
+  });
   const maintenance = maintenanceJobs(
     createMaintenance({ db, purges: retentionPurges({ auditLogDays: config.audit.retentionDays }) }),
   );
   const stripe = config.billing.stripe;
   const billing = billingJobs(stripe ? createBillingReconciler({ db, billing: stripe, now }) : undefined);
   return {
-    specs: [reminders.dispatch, reminders.deliver, maintenance.run, ...(billing.enabled ? [billing.reconcile] : [])],
+    specs: [
+      reminders.dispatch,
+      reminders.deliver,
+      account.passwordReset,
+      account.notice,
+      maintenance.run,
+      ...(billing.enabled ? [billing.reconcile] : []),
+    ],
     reminders,
+    account,
     maintenance,
     billing,
     /** Creates or updates the schedulers; idempotent, so every worker that starts may call it. */

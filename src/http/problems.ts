@@ -153,6 +153,10 @@ export const PROBLEMS = {
     status: 422,
     when: 'password change: `currentPassword` is wrong',
   },
+  'invalid-account-token': {
+    status: 422,
+    when: 'password reset: the emailed token is unknown, for another purpose, already used or expired — one answer for all; nothing was changed',
+  },
   'validation-failed': {
     status: 422,
     when: 'the body or query has the wrong shape or values; `errors` lists each field',
@@ -190,7 +194,7 @@ export const PROBLEMS = {
   },
   'jobs-unavailable': {
     status: 503,
-    when: 'admin failed-jobs routes on a server without `REDIS_URL` (development), or while Redis cannot be reached; the rest of the API works',
+    when: 'admin failed-jobs routes on a server without `REDIS_URL` (development), or while Redis cannot be reached; the rest of the API works (a password-reset request still answers 202 and logs the failure)',
   },
 } as const satisfies Record<string, { status: number; when: string; retryAfter?: true; challenge?: true }>;
 

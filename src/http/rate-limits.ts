@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { ipKeyGenerator, rateLimit, type Store } from 'express-rate-limit';
 import { RedisStore } from 'rate-limit-redis';
+import type { EmailHash } from '../platform/email-hash.js';
 import type { Logger } from '../platform/logger.js';
 import type { Metrics } from '../platform/metrics.js';
 import { type RedisGuard, RedisUnavailableError } from '../platform/redis-guard.js';
@@ -21,6 +22,8 @@ export interface RateLimitDeps {
   logger: Logger;
   metrics: Metrics;
   limits: RateLimitSettings;
+  /** Names an email in limit keys (never the address itself). */
+  emailHash: EmailHash;
 }
 
 type KeyOf = (req: Request) => string | undefined;
@@ -49,6 +52,16 @@ const byUserElseIp: KeyOf = (req) => {
   return userId ? `user:${userId}` : byIp(req);
 };
 const byAccount: KeyOf = (req) => (req.auth ? `user:${req.auth.userId}` : undefined);
+/** The body's `email` by its HMAC (lower-cased and trimmed first, so case and spaces make no new budget). */
+const byBodyEmail =
+  (emailHash: EmailHash): KeyOf =>
+  (req) => {
+    const email = (req.body as { email?: unknown } | undefined)?.email;
+    return typeof email === 'string' && email.trim() !== '' ? `email:${emailHash(email)}` : undefined;
+  };
+
+/** Reset links one email may be sent per hour, whoever asks: enough for a lost mail or two, too few to flood a box. */
+export const PASSWORD_FORGOT_PER_EMAIL_PER_HOUR = 5;
 
 export type RateLimits = ReturnType<typeof createRateLimits>;
 
@@ -79,6 +92,24 @@ export function createRateLimits(deps: RateLimitDeps) {
     ],
     register: [
       make({ name: 'register-ip', windowMs: 60 * MINUTE, limit: limits.registerPerHour, key: byIp, failClosed: true }),
+    ],
+    /**
+     * Asking for a reset link: per client like a sign-in, and per email (its HMAC) whoever asks, so nobody floods an
+     * inbox. An unknown email is counted the same, or the limit would tell which emails have accounts.
+     */
+    passwordForgot: [
+      make({ name: 'forgot-ip', windowMs: MINUTE, limit: limits.authPerMinute, key: byIp, failClosed: true }),
+      make({
+        name: 'forgot-email',
+        windowMs: 60 * MINUTE,
+        limit: PASSWORD_FORGOT_PER_EMAIL_PER_HOUR,
+        key: byBodyEmail(deps.emailHash),
+        failClosed: true,
+      }),
+    ],
+    /** Using a reset token: per client (the token itself is 256 random bits: guessing is not the risk). */
+    passwordReset: [
+      make({ name: 'reset-ip', windowMs: MINUTE, limit: limits.authPerMinute, key: byIp, failClosed: true }),
     ],
   };
 }

@@ -68,8 +68,11 @@ export function failureCode(failedReason: string | undefined): string {
   return /^([a-z][a-z0-9-]*): /.exec(failedReason ?? '')?.[1] ?? 'error';
 }
 
+/** What enqueueing needs of a job: its identity, payload schema and retry policy, not its handler (the worker's). */
+export type EnqueueSpec<P> = Pick<JobSpec<P>, 'name' | 'queue' | 'payload' | 'attempts' | 'backoffMs'>;
+
 /** One job per key: the id is `<name>.<key>`, and BullMQ ignores an add whose id exists. */
-function jobOptions(spec: AnyJobSpec, key: string): JobsOptions {
+function jobOptions(spec: EnqueueSpec<unknown>, key: string): JobsOptions {
   return {
     jobId: `${spec.name}.${key}`,
     attempts: spec.attempts ?? DEFAULT_ATTEMPTS,
@@ -126,9 +129,12 @@ export function createJobQueues({ redisUrl, keyPrefix }: JobQueueOptions) {
      * Enqueues `spec` once per `key`: the job id is `<name>.<key>`, and BullMQ ignores an add whose id exists, so the
      * same work enqueued twice (two schedulers, a retried request) is one job.
      */
-    async enqueue<P>(spec: JobSpec<P>, payload: P, key: string, options: { delayMs?: number } = {}) {
+    async enqueue<P>(spec: EnqueueSpec<P>, payload: P, key: string, options: { delayMs?: number } = {}) {
       const data = spec.payload.parse(payload);
-      const opts = { ...jobOptions(spec, key), ...(options.delayMs ? { delay: options.delayMs } : {}) };
+      const opts = {
+        ...jobOptions(spec as EnqueueSpec<unknown>, key),
+        ...(options.delayMs ? { delay: options.delayMs } : {}),
+      };
       const job = await queue(spec.queue).add(spec.name, data, opts);
       return job.id as string;
     },
@@ -139,7 +145,7 @@ export function createJobQueues({ redisUrl, keyPrefix }: JobQueueOptions) {
         items.map(({ payload, key }) => ({
           name: spec.name,
           data: spec.payload.parse(payload),
-          opts: jobOptions(spec, key),
+          opts: jobOptions(spec as EnqueueSpec<unknown>, key),
         })),
       );
     },

@@ -187,6 +187,46 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/auth/password/forgot': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Ask for a password-reset link by email
+     * @description Always 202 with no body, in the same time, whether or not the email has an account: the answer tells nothing about which emails are registered. For an active account, an email is sent (by the job worker) with a link `<APP_URL>/reset-password#token=…`, good once, for 1 hour; a later reset retires every earlier link. Limited per client and to 5 requests per email and hour, whoever asks.
+     */
+    post: operations['forgotPassword'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/auth/password/reset': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Choose a new password with the token of a reset email
+     * @description The token comes from the link of the email (the `token` of its fragment). The new password follows the registration policy; a refused password leaves the token usable. On success the token is spent, every session of the account ends, every API key is revoked, and the owner gets a notice by email. An unknown, used or expired token gets one answer, `invalid-account-token`.
+     */
+    post: operations['resetPassword'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/auth/csrf': {
     parameters: {
       query?: never;
@@ -793,6 +833,22 @@ export interface components {
        */
       newPassword: string;
     };
+    PasswordForgot: {
+      /**
+       * Format: email
+       * @example ann@example.com
+       */
+      email: string;
+    };
+    PasswordReset: {
+      /** @description The token of the emailed link (43 characters, base64url) */
+      token: string;
+      /**
+       * @description 12-128 characters, not a common password, hard to guess
+       * @example purple-Monkey-dishwasher-88
+       */
+      password: string;
+    };
     CsrfToken: {
       csrfToken: string;
     };
@@ -822,6 +878,15 @@ export interface components {
      *             "replacedById": null,
      *             "userAgent": "Mingus/1.4 (iPhone; iOS 18.1)",
      *             "ip": "203.0.113.7"
+     *           }
+     *         ],
+     *         "accountTokens": [
+     *           {
+     *             "id": "3f2e1d0c-9b8a-4f7e-8d6c-5b4a3f2e1d0c",
+     *             "purpose": "password_reset",
+     *             "createdAt": "2026-11-20T18:00:00.000Z",
+     *             "expiresAt": "2026-11-20T19:00:00.000Z",
+     *             "usedAt": "2026-11-20T18:04:00.000Z"
      *           }
      *         ],
      *         "apiKeys": [
@@ -972,6 +1037,27 @@ export interface components {
           userAgent: string | null;
           /** @example 203.0.113.7 */
           ip: string | null;
+        }[];
+        accountTokens: {
+          /** Format: uuid */
+          id: string;
+          /** @enum {string} */
+          purpose: 'password_reset' | 'email_verification';
+          /**
+           * Format: date-time
+           * @example 2026-11-25T09:30:00.000Z
+           */
+          createdAt: string;
+          /**
+           * Format: date-time
+           * @example 2026-11-25T09:30:00.000Z
+           */
+          expiresAt: string;
+          /**
+           * Format: date-time
+           * @example 2026-11-25T09:30:00.000Z
+           */
+          usedAt: string | null;
         }[];
         apiKeys: components['schemas']['ApiKey'][];
         auditLog: {
@@ -3896,6 +3982,263 @@ export interface operations {
       };
       /**
        * @description * `invalid-current-password`: password change: `currentPassword` is wrong
+       *     * `weak-password`: a new password that is too short or long, common, or too easy to guess; `errors` says why
+       *     * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
+       */
+      422: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `rate-limited`: a rate limit was exceeded; `Retry-After` and the `RateLimit` header say when to retry */
+      429: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'Retry-After': components['headers']['Retry-After'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description An unexpected error (`type: about:blank`); quote the `requestId` when reporting it */
+      500: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /**
+       * @description * `session-store-unavailable`: the end of a session (sign-out, password change, a replayed refresh token, an admin change) committed but could not be propagated to Redis; retry it
+       *     * `database-unavailable`: PostgreSQL cannot be reached (down, restarting, refusing connections); nothing was changed; retry after `Retry-After`
+       *     * `auth-unavailable`: Redis (rate limits, lockouts) is failing: credential routes fail closed; retry later
+       */
+      503: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'Retry-After': components['headers']['Retry-After'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  forgotPassword: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['PasswordForgot'];
+      };
+    };
+    responses: {
+      /** @description Accepted: if the email has an account, a link is on its way */
+      202: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /**
+       * @description * `malformed-json`: the body is not JSON, or is a bare value rather than an object or array
+       *     * `forbidden-key`: the body holds a key named `__proto__`, `constructor` or `prototype`
+       *     * `bad-request`: the body could not be read (aborted, wrong length), or a library refused the request with a 4xx status (its message is not shown; the status may be another 4xx)
+       */
+      400: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `payload-too-large`: the body is over 100 kB (512 kB for the Stripe webhook) */
+      413: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
+      415: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field */
+      422: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `rate-limited`: a rate limit was exceeded; `Retry-After` and the `RateLimit` header say when to retry */
+      429: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'Retry-After': components['headers']['Retry-After'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description An unexpected error (`type: about:blank`); quote the `requestId` when reporting it */
+      500: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /**
+       * @description * `database-unavailable`: PostgreSQL cannot be reached (down, restarting, refusing connections); nothing was changed; retry after `Retry-After`
+       *     * `auth-unavailable`: Redis (rate limits, lockouts) is failing: credential routes fail closed; retry later
+       */
+      503: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'Retry-After': components['headers']['Retry-After'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  resetPassword: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['PasswordReset'];
+      };
+    };
+    responses: {
+      /** @description Password set; sign in with it */
+      204: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /**
+       * @description * `malformed-json`: the body is not JSON, or is a bare value rather than an object or array
+       *     * `forbidden-key`: the body holds a key named `__proto__`, `constructor` or `prototype`
+       *     * `bad-request`: the body could not be read (aborted, wrong length), or a library refused the request with a 4xx status (its message is not shown; the status may be another 4xx)
+       */
+      400: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `payload-too-large`: the body is over 100 kB (512 kB for the Stripe webhook) */
+      413: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /** @description `unsupported-media-type`: a body that is not UTF-8 `application/json` */
+      415: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      /**
+       * @description * `invalid-account-token`: password reset: the emailed token is unknown, for another purpose, already used or expired — one answer for all; nothing was changed
        *     * `weak-password`: a new password that is too short or long, common, or too easy to guess; `errors` says why
        *     * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
        */

@@ -16,6 +16,8 @@ export const AUDIT_ACTIONS = [
   'auth.refresh_reuse',
   'auth.session_expired',
   'auth.password_change',
+  'auth.password_reset_requested',
+  'auth.password_reset',
   'auth.api_key_create',
   'auth.api_key_revoke',
   'admin.user_update',

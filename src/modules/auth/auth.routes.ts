@@ -19,6 +19,8 @@ import {
   LoginBody,
   LogoutBody,
   PasswordChangeBody,
+  PasswordForgotBody,
+  PasswordResetBody,
   RefreshBody,
   RegisterBody,
   SignedIn,
@@ -101,6 +103,29 @@ const CHANGE_PASSWORD = operation({
   summary: 'Change the password; every other session ends',
   replies: { 204: { description: 'Changed' } },
   problems: ['invalid-current-password', 'weak-password', 'session-store-unavailable'],
+});
+const FORGOT_PASSWORD = operation({
+  operationId: 'forgotPassword',
+  tag,
+  summary: 'Ask for a password-reset link by email',
+  description:
+    'Always 202 with no body, in the same time, whether or not the email has an account: the answer tells nothing ' +
+    'about which emails are registered. For an active account, an email is sent (by the job worker) with a link ' +
+    '`<APP_URL>/reset-password#token=…`, good once, for 1 hour; a later reset retires every earlier link. Limited per ' +
+    'client and to 5 requests per email and hour, whoever asks.',
+  replies: { 202: { description: 'Accepted: if the email has an account, a link is on its way' } },
+});
+const RESET_PASSWORD = operation({
+  operationId: 'resetPassword',
+  tag,
+  summary: 'Choose a new password with the token of a reset email',
+  description:
+    'The token comes from the link of the email (the `token` of its fragment). The new password follows the ' +
+    'registration policy; a refused password leaves the token usable. On success the token is spent, every session ' +
+    'of the account ends, every API key is revoked, and the owner gets a notice by email. An unknown, used or ' +
+    'expired token gets one answer, `invalid-account-token`.',
+  replies: { 204: { description: 'Password set; sign in with it' } },
+  problems: ['invalid-account-token', 'weak-password', 'session-store-unavailable'],
 });
 const CSRF = operation({
   operationId: 'getCsrfToken',
@@ -228,6 +253,18 @@ export function authRoutes(svc: AuthService, deps: AuthRoutesDeps): ApiRouter {
       res.status(204).end();
     },
   );
+
+  const forgot = validate({ body: PasswordForgotBody });
+  r.post('/password/forgot', FORGOT_PASSWORD, ...limits.passwordForgot, forgot, async (req, res) => {
+    await svc.forgotPassword(forgot.input(req).body, requestContext(req));
+    res.status(202).end();
+  });
+
+  const reset = validate({ body: PasswordResetBody });
+  r.post('/password/reset', RESET_PASSWORD, ...limits.passwordReset, reset, async (req, res) => {
+    await svc.resetPassword(reset.input(req).body, requestContext(req));
+    res.status(204).end();
+  });
 
   // A session, or the refresh cookie with the CSRF cookie of its session: the page's token lives in its memory, so
   // a reload after the access cookie expired, or a browser restart, would otherwise leave a refresh cookie that
