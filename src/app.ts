@@ -198,6 +198,7 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
     keyPrefix,
     logger,
     confirmPassword: (userId, password) => auth.confirmPassword(userId, password),
+    assertEmailVerified: (userId) => auth.assertEmailVerified(userId),
     now,
   });
   const cipher = createFieldCipher(config.fieldEncryption);
@@ -238,6 +239,7 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
     billing: config.billing,
     stripe,
     users,
+    assertEmailVerified: (userId) => auth.assertEmailVerified(userId),
     logger,
     now,
   });

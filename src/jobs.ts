@@ -63,6 +63,7 @@ export function createJobs(deps: JobDeps) {
       reminders.dispatch,
       reminders.deliver,
       account.passwordReset,
+      account.verification,
       account.notice,
       maintenance.run,
       ...(billing.enabled ? [billing.reconcile] : []),

@@ -314,7 +314,7 @@ export const REQUIRED_IN_PRODUCTION = {
   FIELD_ENCRYPTION_KEY_ID: 'names the key of FIELD_ENCRYPTION_KEYS that encrypts new values',
   SMTP_URL: 'reminders are sent by email through this server',
   MAIL_FROM: 'every email needs a sender the SMTP server accepts',
-  APP_URL: 'password-reset emails link to the web app at this address',
+  APP_URL: 'password-reset and verification emails link to the web app at this address',
   VAPID_PRIVATE_KEY: 'push reminders are signed with it (web-push generate-vapid-keys)',
   VAPID_SUBJECT: 'push services need a contact for the sender of pushes',
 } as const satisfies Partial<Record<keyof Env, string>>;

@@ -60,6 +60,10 @@ export const PROBLEMS = {
     status: 403,
     when: 'login with the right password to a suspended account',
   },
+  'email-unverified': {
+    status: 403,
+    when: "creating an API key or starting a checkout before the account's email address is verified (`POST /auth/email/verify`); nothing was done",
+  },
   forbidden: {
     status: 403,
     when: 'your role does not allow the route (admin routes)',
@@ -155,7 +159,7 @@ export const PROBLEMS = {
   },
   'invalid-account-token': {
     status: 422,
-    when: 'password reset: the emailed token is unknown, for another purpose, already used or expired — one answer for all; nothing was changed',
+    when: 'password reset or email verification: the emailed token is unknown, for another purpose, already used or expired — one answer for all; nothing was changed',
   },
   'validation-failed': {
     status: 422,
@@ -194,7 +198,7 @@ export const PROBLEMS = {
   },
   'jobs-unavailable': {
     status: 503,
-    when: 'admin failed-jobs routes on a server without `REDIS_URL` (development), or while Redis cannot be reached; the rest of the API works (a password-reset request still answers 202 and logs the failure)',
+    when: 'admin failed-jobs routes on a server without `REDIS_URL` (development), or while Redis cannot be reached; the rest of the API works ; `POST /auth/email/verify/resend` answers it too when it cannot enqueue the mail (a password-reset request still answers 202 and logs the failure)',
   },
 } as const satisfies Record<string, { status: number; when: string; retryAfter?: true; challenge?: true }>;
 

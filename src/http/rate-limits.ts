@@ -62,6 +62,8 @@ const byBodyEmail =
 
 /** Reset links one email may be sent per hour, whoever asks: enough for a lost mail or two, too few to flood a box. */
 export const PASSWORD_FORGOT_PER_EMAIL_PER_HOUR = 5;
+/** Verification emails one account may ask for per hour. */
+export const VERIFY_RESEND_PER_HOUR = 3;
 
 export type RateLimits = ReturnType<typeof createRateLimits>;
 
@@ -104,6 +106,17 @@ export function createRateLimits(deps: RateLimitDeps) {
         windowMs: 60 * MINUTE,
         limit: PASSWORD_FORGOT_PER_EMAIL_PER_HOUR,
         key: byBodyEmail(deps.emailHash),
+        failClosed: true,
+      }),
+    ],
+    /** Asking for another verification email: per account, a few an hour (each is a mail to a real inbox). */
+    verifyResend: [
+      make({ name: 'verify-resend-ip', windowMs: MINUTE, limit: limits.authPerMinute, key: byIp, failClosed: true }),
+      make({
+        name: 'verify-resend-account',
+        windowMs: 60 * MINUTE,
+        limit: VERIFY_RESEND_PER_HOUR,
+        key: byAccount,
         failClosed: true,
       }),
     ],

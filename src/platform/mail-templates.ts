@@ -72,6 +72,24 @@ export function passwordResetMail(link: ResetLink): MailContent {
   };
 }
 
+export function emailVerificationMail(link: ResetLink): MailContent {
+  return {
+    subject: 'Confirm your email address for Mingus',
+    text:
+      'Confirm that this address is yours to finish setting up your Mingus account.\n\n' +
+      `Open this link within ${Math.round(link.validMinutes / 60)} hours; it works once:\n${link.url}\n\n` +
+      'If you did not create a Mingus account, ignore this email.\n\n' +
+      ACCOUNT_FOOTER +
+      '\n',
+    html: layout(
+      '<p>Confirm that this address is yours to finish setting up your Mingus account.</p>' +
+        html`<p><a href="${link.url}">Confirm my address</a> within ${Math.round(link.validMinutes / 60)} hours; the link works once.</p>` +
+        '<p>If you did not create a Mingus account, ignore this email.</p>',
+      ACCOUNT_FOOTER,
+    ),
+  };
+}
+
 /** The security events an account's owner is told of by email. */
 export type SecurityNotice = 'password-reset' | 'password-changed';
 

@@ -18,6 +18,7 @@ export const AUDIT_ACTIONS = [
   'auth.password_change',
   'auth.password_reset_requested',
   'auth.password_reset',
+  'auth.email_verify',
   'auth.api_key_create',
   'auth.api_key_revoke',
   'admin.user_update',

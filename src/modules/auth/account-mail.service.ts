@@ -1,6 +1,11 @@
 import type { Db } from '../../platform/db-handle.js';
 import { PermanentJobError } from '../../platform/jobs.js';
-import { passwordResetMail, type SecurityNotice, securityNoticeMail } from '../../platform/mail-templates.js';
+import {
+  emailVerificationMail,
+  passwordResetMail,
+  type SecurityNotice,
+  securityNoticeMail,
+} from '../../platform/mail-templates.js';
 import { type MailMessage, MailRefusedError } from '../../platform/mailer.js';
 import { ACCOUNT_TOKEN_TTL_MINUTES, hashAccountToken, newAccountToken } from './account-tokens.js';
 import { insertAccountToken, mailRecipient } from './account-tokens.repo.js';
@@ -45,7 +50,28 @@ export function createAccountMail(deps: AccountMailDeps) {
         tokenHash: hashAccountToken(token),
         expiresAt: new Date(now().getTime() + validMinutes * 60_000),
       });
-      await send({ to: user.email, ...passwordResetMail({ url: resetUrl(deps.appUrl, token), validMinutes }) });
+      await send({
+        to: user.email,
+        ...passwordResetMail({ url: appLink(deps.appUrl, 'reset-password', token), validMinutes }),
+      });
+    },
+
+    /** Mails an email-verification link (24 h); nothing when the address is verified already or the account gone. */
+    async sendVerification(userId: string): Promise<void> {
+      const user = await mailRecipient(db, userId);
+      if (user?.status !== 'active' || user.emailVerifiedAt) return;
+      const token = newAccountToken();
+      const validMinutes = ACCOUNT_TOKEN_TTL_MINUTES.email_verification;
+      await insertAccountToken(db, {
+        userId,
+        purpose: 'email_verification',
+        tokenHash: hashAccountToken(token),
+        expiresAt: new Date(now().getTime() + validMinutes * 60_000),
+      });
+      await send({
+        to: user.email,
+        ...emailVerificationMail({ url: appLink(deps.appUrl, 'verify-email', token), validMinutes }),
+      });
     },
 
     /** Tells the owner of a security event, at the address the account has now. */
@@ -58,10 +84,10 @@ export function createAccountMail(deps: AccountMailDeps) {
 }
 
 /**
- * `<APP_URL>/reset-password#token=…`. The token rides in the fragment, which browsers never send to a server: it
+ * `<APP_URL>/reset-password#token=…` or `<APP_URL>/verify-email#token=…`. The token rides in the fragment, which browsers never send to a server: it
  * stays out of the web server's access logs, of proxies' logs, and of the `Referer` the page's requests carry. The
- * page reads it with JavaScript and posts it to `POST /auth/password/reset`.
+ * page reads it with JavaScript and posts it to `POST /auth/password/reset` or `POST /auth/email/verify`.
  */
-export function resetUrl(appUrl: string, token: string): string {
-  return `${appUrl.replace(/\/+$/, '')}/reset-password#token=${token}`;
+export function appLink(appUrl: string, page: 'reset-password' | 'verify-email', token: string): string {
+  return `${appUrl.replace(/\/+$/, '')}/${page}#token=${token}`;
 }

@@ -70,5 +70,19 @@ export function purgeExpiredAccountTokens(db: Queryable, batch: number): Promise
 
 /** The address and name mail about the account goes to; undefined when the account is gone. */
 export function mailRecipient(db: Queryable, userId: string) {
-  return clientOf(db).user.findUnique({ where: { id: userId }, select: { email: true, name: true, status: true } });
+  return clientOf(db).user.findUnique({
+    where: { id: userId },
+    select: { email: true, name: true, status: true, emailVerifiedAt: true },
+  });
+}
+
+/** Records that the owner proved the address (the first time only: a later proof keeps the first date). */
+export async function markEmailVerified(db: Queryable, userId: string, at: Date): Promise<void> {
+  await clientOf(db).user.updateMany({ where: { id: userId, emailVerifiedAt: null }, data: { emailVerifiedAt: at } });
+}
+
+/** Whether the account's address is verified; false for an account that does not exist. */
+export async function isEmailVerified(db: Queryable, userId: string): Promise<boolean> {
+  const row = await clientOf(db).user.findUnique({ where: { id: userId }, select: { emailVerifiedAt: true } });
+  return row?.emailVerifiedAt != null;
 }

@@ -19,6 +19,12 @@ export const PASSWORD_RESET_MAIL_JOB = {
   payload: PasswordResetPayload,
   attempts: 5,
 } as const;
+export const VERIFICATION_MAIL_JOB = {
+  name: 'account.verification-mail',
+  queue: 'account',
+  payload: PasswordResetPayload,
+  attempts: 5,
+} as const;
 export const SECURITY_NOTICE_JOB = {
   name: 'account.security-notice',
   queue: 'account',
@@ -44,12 +50,18 @@ export function accountJobs(mail: AccountMail, options: { retryDelayMs: number }
     backoffMs: options.retryDelayMs,
     run: ({ userId, notice: kind, at }) => mail.sendNotice(userId, kind, new Date(at)),
   });
-  return { passwordReset, notice };
+  const verification = defineJob({
+    ...VERIFICATION_MAIL_JOB,
+    backoffMs: options.retryDelayMs,
+    run: ({ userId }) => mail.sendVerification(userId),
+  });
+  return { passwordReset, verification, notice };
 }
 
 /** What the auth service asks of the mail jobs: it enqueues, the worker sends. */
 export interface AccountMailQueue {
   passwordReset(userId: string): Promise<void>;
+  verification(userId: string): Promise<void>;
   notice(userId: string, notice: SecurityNotice, at: Date): Promise<void>;
 }
 
@@ -65,6 +77,9 @@ export function accountMailQueue(queues: JobQueues | undefined, retryDelayMs: nu
   return {
     async passwordReset(userId) {
       await need().enqueue({ ...PASSWORD_RESET_MAIL_JOB, backoffMs: retryDelayMs }, { userId }, randomUUID());
+    },
+    async verification(userId) {
+      await need().enqueue({ ...VERIFICATION_MAIL_JOB, backoffMs: retryDelayMs }, { userId }, randomUUID());
     },
     async notice(userId, notice, at) {
       await need().enqueue(

@@ -40,7 +40,7 @@ export function createSessionsPrivacySection(deps: { auditLog: AuditLog; emailHa
   };
 }
 
-/** The tokens mailed for password resets (purpose and times, never the hash); erased with the account. */
+/** The tokens mailed for password resets and email verification (purpose and times, never the hash); erased with the account. */
 export function createAccountTokensPrivacySection(): PersonalDataSection {
   return {
     name: 'accountTokens',

@@ -24,6 +24,7 @@ import {
   RefreshBody,
   RegisterBody,
   SignedIn,
+  VerifyEmailBody,
 } from './auth.schemas.js';
 import type { AuthService, IssuedSession } from './auth.service.js';
 
@@ -126,6 +127,28 @@ const RESET_PASSWORD = operation({
     'expired token gets one answer, `invalid-account-token`.',
   replies: { 204: { description: 'Password set; sign in with it' } },
   problems: ['invalid-account-token', 'weak-password', 'session-store-unavailable'],
+});
+const VERIFY_EMAIL = operation({
+  operationId: 'verifyEmail',
+  tag,
+  summary: "Confirm the account's email address with the token of a verification email",
+  description:
+    'Registration mails a link `<APP_URL>/verify-email#token=…`, good once, for 24 hours; the web app posts its ' +
+    'token here. Until the address is verified the account may not create API keys or start a checkout ' +
+    '(`email-unverified`); bank linking will require it too. An unknown, used or expired token gets one answer, ' +
+    '`invalid-account-token`. Verifying again with a new token changes nothing.',
+  replies: { 204: { description: 'Verified' } },
+  problems: ['invalid-account-token'],
+});
+const RESEND_VERIFICATION = operation({
+  operationId: 'resendVerificationEmail',
+  tag,
+  summary: "Send another verification email to the account's address",
+  description:
+    '202 whether or not the address is verified already (then nothing is sent). At most 3 an hour per account. ' +
+    'Earlier links keep working until they expire.',
+  replies: { 202: { description: 'Accepted: a new link is on its way unless the address is verified' } },
+  problems: ['jobs-unavailable'],
 });
 const CSRF = operation({
   operationId: 'getCsrfToken',
@@ -265,6 +288,24 @@ export function authRoutes(svc: AuthService, deps: AuthRoutesDeps): ApiRouter {
     await svc.resetPassword(reset.input(req).body, requestContext(req));
     res.status(204).end();
   });
+
+  const verify = validate({ body: VerifyEmailBody });
+  r.post('/email/verify', VERIFY_EMAIL, ...limits.passwordReset, verify, async (req, res) => {
+    await svc.verifyEmail(verify.input(req).body, requestContext(req));
+    res.status(204).end();
+  });
+
+  r.post(
+    '/email/verify/resend',
+    RESEND_VERIFICATION,
+    requireAuth({ apiKeys: false }),
+    csrf.protect,
+    ...limits.verifyResend,
+    async (req, res) => {
+      await svc.resendVerification(principalOf(req));
+      res.status(202).end();
+    },
+  );
 
   // A session, or the refresh cookie with the CSRF cookie of its session: the page's token lives in its memory, so
   // a reload after the access cookie expired, or a browser restart, would otherwise leave a refresh cookie that

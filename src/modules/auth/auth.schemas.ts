@@ -45,6 +45,9 @@ const AccountTokenInput = z
   .regex(/^[A-Za-z0-9_-]+$/)
   .meta({ description: 'The token of the emailed link (43 characters, base64url)' });
 
+export const VerifyEmailBody = z.strictObject({ token: AccountTokenInput }).meta({ id: 'VerifyEmail' });
+export type VerifyEmailBody = z.infer<typeof VerifyEmailBody>;
+
 export const PasswordForgotBody = z.strictObject({ email: EmailInput }).meta({ id: 'PasswordForgot' });
 export type PasswordForgotBody = z.infer<typeof PasswordForgotBody>;
 

@@ -11,7 +11,13 @@ import type { AuditLog } from '../audit/audit.port.js';
 import { toUser, type User, type UserRow } from '../users/users.schemas.js';
 import type { AccessTokens } from './access-tokens.js';
 import { hashAccountToken } from './account-tokens.js';
-import { consumeAccountToken, peekAccountToken, retireAccountTokens } from './account-tokens.repo.js';
+import {
+  consumeAccountToken,
+  isEmailVerified,
+  markEmailVerified,
+  peekAccountToken,
+  retireAccountTokens,
+} from './account-tokens.repo.js';
 import type { AccountMailQueue } from './auth.jobs.js';
 import {
   findCredentialsByEmail,
@@ -32,6 +38,7 @@ import type {
   PasswordForgotBody,
   PasswordResetBody,
   RegisterBody,
+  VerifyEmailBody,
 } from './auth.schemas.js';
 import type { LoginLockout } from './login-lockout.js';
 import { passwordProblems } from './password-policy.service.js';
@@ -172,11 +179,20 @@ export function createAuthService(deps: AuthServiceDeps) {
       const problems = passwordProblems(input.password, [input.email, input.name], 'body.password');
       if (problems.length > 0) throw new UnprocessableError('weak-password', 'Choose a stronger password', problems);
       const passwordHash = await hasher.hash(input.password);
-      return db.transaction(async (tx) => {
+      const session = await db.transaction(async (tx) => {
         const user = await insertUser(tx, { email: input.email, passwordHash, name: input.name ?? null });
         await auditLog.record(tx, { action: 'auth.register', userId: user.id, ...audit(ctx) });
         return issue(tx, user, newSession(), ctx);
       });
+      // The account exists either way: a verification mail that cannot be enqueued is logged, and the owner asks
+      // for another (POST /auth/email/verify/resend).
+      await mail.verification(session.user.id).catch((err: unknown) => {
+        logger.error(
+          { err: { message: (err as Error)?.message }, reqId: ctx.requestId },
+          'verification email not enqueued',
+        );
+      });
+      return session;
     },
 
     async login(input: LoginBody, ctx: RequestContext): Promise<IssuedSession> {
@@ -346,6 +362,41 @@ export function createAuthService(deps: AuthServiceDeps) {
           'security notice not enqueued',
         );
       });
+    },
+
+    /**
+     * Proves the account's address with the token of a verification email: spent in one statement (exactly one of
+     * two concurrent uses wins), the address marked verified, audited. Unknown, used, expired or other-purpose
+     * tokens get one answer.
+     */
+    async verifyEmail(input: VerifyEmailBody, ctx: RequestContext): Promise<void> {
+      const at = now();
+      await db.transaction(async (tx) => {
+        const userId = await consumeAccountToken(tx, hashAccountToken(input.token), 'email_verification', at);
+        if (!userId) throw invalidAccountToken();
+        await markEmailVerified(tx, userId, at);
+        await auditLog.record(tx, { action: 'auth.email_verify', userId, ...audit(ctx) });
+      });
+    },
+
+    /** Mails a new verification link; nothing when the address is verified already (the answer is the same). */
+    async resendVerification(principal: Principal): Promise<void> {
+      if (await isEmailVerified(db, principal.userId)) return;
+      await mail.verification(principal.userId);
+    },
+
+    /**
+     * Refuses (403 `email-unverified`) what an account may do only once its address is proven: create an API key,
+     * start a checkout (and, when it exists, link a bank).
+     */
+    async assertEmailVerified(userId: string): Promise<void> {
+      if (!(await isEmailVerified(db, userId)))
+        throw new ForbiddenError('email-unverified', 'Confirm your email address first (see the email we sent)');
+    },
+
+    /** Whether the account's address is verified (for `/users/me`). */
+    isEmailVerified(userId: string): Promise<boolean> {
+      return isEmailVerified(db, userId);
     },
 
     /** Whether `password` is the account's current password; an unknown account costs a comparison too. */
