@@ -14,6 +14,7 @@ export function productionEnv() {
     // The bench's PostgreSQL is on this machine: no TLS to require.
     DATABASE_LOCAL_CONNECTION: 'true',
     CORS_ORIGINS: 'https://bench.invalid',
+    APP_URL: 'https://bench.invalid',
     HEALTH_TOKEN: secret(),
     JWT_SECRET: secret(),
     CSRF_SECRET: secret(),

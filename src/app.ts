@@ -27,7 +27,8 @@ import { createApiKeysService } from './modules/api-keys/api-keys.service.js';
 import { createAuditLog } from './modules/audit/audit.port.js';
 import { createAuditLogPrivacySection } from './modules/audit/audit.privacy.js';
 import { createAccessTokens } from './modules/auth/access-tokens.js';
-import { createSessionsPrivacySection } from './modules/auth/auth.privacy.js';
+import { ACCOUNT_QUEUES, accountMailQueue } from './modules/auth/auth.jobs.js';
+import { createAccountTokensPrivacySection, createSessionsPrivacySection } from './modules/auth/auth.privacy.js';
 import { authRoutes } from './modules/auth/auth.routes.js';
 import { createAuthService } from './modules/auth/auth.service.js';
 import { createLoginLockout } from './modules/auth/login-lockout.js';
@@ -162,6 +163,10 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
     accountThreshold: config.limits.lockoutAccountThreshold,
     lockMinutes: config.limits.lockoutMinutes,
   });
+  // The API's side of the job queues (enqueueing, finding and removing jobs); the worker process runs them.
+  const jobQueues = config.redis.url
+    ? createJobQueues({ redisUrl: config.redis.url, keyPrefix: config.redis.keyPrefix })
+    : undefined;
   const auth = createAuthService({
     db,
     auditLog,
@@ -171,6 +176,8 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
     lockout,
     apiKeys: createApiKeyRevocation({ auditLog, now }),
     emailHash,
+    mail: accountMailQueue(jobQueues, config.jobs.retryDelayMs),
+    logger,
     refreshTokenTtlDays: config.auth.refreshTokenTtlDays,
     sessionMaxDays: config.auth.sessionMaxDays,
     now,
@@ -186,6 +193,7 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
     logger,
     metrics,
     limits: config.limits,
+    emailHash,
   });
   const cursors = createCursors(config.auth.jwtSecret);
   const admin = createAdminService({
@@ -203,6 +211,7 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
     keyPrefix,
     logger,
     confirmPassword: (userId, password) => auth.confirmPassword(userId, password),
+    assertEmailVerified: (userId) => auth.assertEmailVerified(userId),
     now,
   });
   const cipher = createFieldCipher(config.fieldEncryption);
@@ -224,17 +233,13 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
     now,
     requireUnlimited: (userId) => entitlements.assertFeature(userId, 'unlimited-reminders'),
   });
-  // The API's side of the job queues (enqueueing, finding and removing jobs); the worker process runs them.
-  const jobQueues = config.redis.url
-    ? createJobQueues({ redisUrl: config.redis.url, keyPrefix: config.redis.keyPrefix })
-    : undefined;
   const adminJobs = createAdminJobsService({
     db,
     auditLog,
     cursors,
     queues: jobQueues,
     redisTimeoutMs: config.redis.commandTimeoutMs,
-    queueNames: [...REMINDER_QUEUES, MAINTENANCE_JOB.queue, RECONCILE_JOB.queue, SYNC_JOB.queue],
+    queueNames: [...REMINDER_QUEUES, ...ACCOUNT_QUEUES, MAINTENANCE_JOB.queue, RECONCILE_JOB.queue, SYNC_JOB.queue],
     beforeRetry: {
       [DELIVER_JOB.name]: beforeRetryOf(DELIVER_JOB.payload, createDeliveryRetries({ db }).reopen),
     },
@@ -254,6 +259,7 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
     billing: config.billing,
     stripe,
     users,
+    assertEmailVerified: (userId) => auth.assertEmailVerified(userId),
     logger,
     now,
   });
@@ -281,6 +287,7 @@ export function createApp(deps: AppDeps): Express & { close(): void } {
   const plaidWebhooks = createPlaidWebhooks({ db, plaid, syncs, auditLog, metrics, logger, now });
   const privacySections = createPrivacyRegistry([
     createSessionsPrivacySection({ auditLog, emailHash }),
+    createAccountTokensPrivacySection(),
     createApiKeysPrivacySection(),
     createAuditLogPrivacySection(),
     createIdempotencyPrivacySection(),

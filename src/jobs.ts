@@ -1,5 +1,7 @@
 import type { Config } from './config/config.js';
 import { createAuditLog } from './modules/audit/audit.port.js';
+import { createAccountMail } from './modules/auth/account-mail.service.js';
+import { accountJobs } from './modules/auth/auth.jobs.js';
 import { bankingJobs } from './modules/banking/banking.jobs.js';
 import { createBankSync } from './modules/banking/banking.sync.js';
 import { MAINTENANCE_EVERY_MS, maintenanceJobs } from './modules/maintenance/maintenance.jobs.js';
@@ -54,6 +56,9 @@ export function createJobs(deps: JobDeps) {
   const reminders = reminderJobs(createReminderDelivery({ db, mailer, push, now }), queues, {
     retryDelayMs: config.jobs.retryDelayMs,
   });
+  const account = accountJobs(createAccountMail({ db, mailer, appUrl: config.appUrl, now }), {
+    retryDelayMs: config.jobs.retryDelayMs,
+  });
   const maintenance = maintenanceJobs(
     createMaintenance({ db, purges: retentionPurges({ auditLogDays: config.audit.retentionDays }), now }),
   );
@@ -76,11 +81,15 @@ export function createJobs(deps: JobDeps) {
     specs: [
       reminders.dispatch,
       reminders.deliver,
+      account.passwordReset,
+      account.verification,
+      account.notice,
       maintenance.run,
       ...(billing.enabled ? [billing.reconcile] : []),
       ...(banking.enabled ? [banking.sync] : []),
     ],
     reminders,
+    account,
     maintenance,
     billing,
     banking,

@@ -1,5 +1,6 @@
 import { purgeExpired } from './http/idempotency.repo.js';
 import { purgeAuditOlderThan } from './modules/audit/audit.repo.js';
+import { purgeExpiredAccountTokens } from './modules/auth/account-tokens.repo.js';
 import { purgeEndedSessions } from './modules/auth/auth.repo.js';
 import type { Purge } from './modules/maintenance/maintenance.service.js';
 import { purgeStripeEventsOlderThan } from './modules/subscriptions/subscriptions.repo.js';
@@ -38,5 +39,6 @@ export function retentionPurges(retention: { auditLogDays: number }): Purge[] {
       // A batch counts sessions, not rows: a session holds a few dozen tokens (one per refresh).
       batch: (db, size, now) => purgeEndedSessions(db, REVOKED_SESSION_DAYS, Math.max(1, Math.floor(size / 50)), now),
     },
+    { table: 'account_tokens', what: 'emailed tokens past their expiry', batch: purgeExpiredAccountTokens },
   ];
 }

@@ -216,7 +216,7 @@ server_log="$work/server.log"
 log "starting node dist/main.js on 127.0.0.1:$port"
 (cd "$app" && exec "${run_as[@]}" env -i PATH="$node_dir:/usr/bin:/bin" HOME=/nonexistent "${image_env[@]}" \
   NODE_ENV=production HOST=127.0.0.1 PORT="$port" DATABASE_URL="$database_url" DATABASE_LOCAL_CONNECTION=true REDIS_URL="$redis_url" \
-  CORS_ORIGINS=https://app.example.com HEALTH_TOKEN="$health_token" SHUTDOWN_TIMEOUT_MS=10000 \
+  CORS_ORIGINS=https://app.example.com APP_URL=https://app.example.com HEALTH_TOKEN="$health_token" SHUTDOWN_TIMEOUT_MS=10000 \
   JWT_SECRET="$(random_secret)" CSRF_SECRET="$(random_secret)" EMAIL_HASH_KEY="$(random_secret)" \
   FIELD_ENCRYPTION_KEYS="k1:$(node -e 'console.log(require("node:crypto").randomBytes(32).toString("base64"))')" FIELD_ENCRYPTION_KEY_ID=k1 \
   SMTP_URL=smtp://127.0.0.1:2525 MAIL_FROM=no-reply@example.com VAPID_SUBJECT=mailto:ops@example.com \

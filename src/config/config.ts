@@ -182,6 +182,11 @@ function buildConfig(
       from: env.MAIL_FROM ?? DEV_MAIL_FROM,
       outboxDir: path.join(ctx.dataDir, 'outbox'),
     },
+    /**
+     * The web app's base URL, which account emails link to (`<APP_URL>/reset-password#token=…`). Required in
+     * production; elsewhere the first CORS origin, else the development web app.
+     */
+    appUrl: env.APP_URL ?? env.CORS_ORIGINS[0] ?? DEV_APP_URL,
     /** Web Push (VAPID, RFC 8292): the public key is derived from the private one and handed to clients. */
     push: vapidConfig(env, ctx.devSecrets),
     /** The job worker (`npm run worker`, or in-process under `npm start` in development). */
@@ -231,6 +236,7 @@ function productionProblems(rawEnv: NodeJS.ProcessEnv): string[] {
   for (const name of ['DATABASE_URL', 'REDIS_URL', 'SMTP_URL'] as const) {
     if (hasPlaceholderPassword(rawEnv[name])) problems.push(`${name}: its password is an example placeholder`);
   }
+  if (rawEnv.APP_URL?.trim().startsWith('http://')) problems.push('APP_URL: must use https in production');
   for (const origin of (rawEnv.CORS_ORIGINS ?? '').split(',').map((o) => o.trim())) {
     if (origin.startsWith('http://')) problems.push(`CORS_ORIGINS: ${origin} must use https in production`);
   }
@@ -284,6 +290,7 @@ function withSource(problem: string, fromFile: ReadonlySet<string>): string {
   return name && fromFile.has(name) ? `${problem} (set in .env)` : problem;
 }
 
+const DEV_APP_URL = 'http://localhost:5173';
 const DEV_MAIL_FROM = 'Mingus <no-reply@mingus.localhost>';
 const DEV_VAPID_SUBJECT = 'mailto:dev@mingus.localhost';
 

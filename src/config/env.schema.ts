@@ -215,6 +215,10 @@ const plaidCountries = z
       )
       .min(1, { message: 'must list at least one country code' }),
   );
+/** The web app's base URL: http(s), no query or fragment (a link's fragment is appended to it). */
+const appUrl = httpUrl.refine((s) => !URL.canParse(s) || (new URL(s).search === '' && new URL(s).hash === ''), {
+  message: 'must be a base URL without a query or fragment, such as https://app.example.com',
+});
 
 const smtpUrl = z.string().refine((s) => /^smtps?:\/\//.test(s) && URL.canParse(s), {
   message: 'must be an smtp:// or smtps:// URL',
@@ -343,6 +347,7 @@ export const EnvSchema = z.object({
   WORKER_PORT: wholeNumber(0, 65535, 3001),
   SMTP_URL: z.preprocess(blank, smtpUrl.optional()),
   MAIL_FROM: z.preprocess(blank, mailFrom.optional()),
+  APP_URL: z.preprocess(blank, appUrl.optional()),
   VAPID_PRIVATE_KEY: z.preprocess(blank, vapidPrivateKey.optional()),
   VAPID_SUBJECT: z.preprocess(blank, vapidSubject.optional()),
   SHUTDOWN_TIMEOUT_MS: wholeNumber(1000, 120_000, 10_000),
@@ -400,6 +405,7 @@ export const REQUIRED_IN_PRODUCTION = {
   FIELD_ENCRYPTION_KEY_ID: 'names the key of FIELD_ENCRYPTION_KEYS that encrypts new values',
   SMTP_URL: 'reminders are sent by email through this server',
   MAIL_FROM: 'every email needs a sender the SMTP server accepts',
+  APP_URL: 'password-reset and verification emails link to the web app at this address',
   VAPID_PRIVATE_KEY: 'push reminders are signed with it (web-push generate-vapid-keys)',
   VAPID_SUBJECT: 'push services need a contact for the sender of pushes',
 } as const satisfies Partial<Record<keyof Env, string>>;

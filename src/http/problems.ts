@@ -60,6 +60,10 @@ export const PROBLEMS = {
     status: 403,
     when: 'login with the right password to a suspended account',
   },
+  'email-unverified': {
+    status: 403,
+    when: "creating an API key or starting a checkout before the account's email address is verified (`POST /auth/email/verify`); nothing was done",
+  },
   forbidden: {
     status: 403,
     when: 'your role does not allow the route (admin routes)',
@@ -165,6 +169,10 @@ export const PROBLEMS = {
     status: 422,
     when: 'password change: `currentPassword` is wrong',
   },
+  'invalid-account-token': {
+    status: 422,
+    when: 'password reset or email verification: the emailed token is unknown, for another purpose, already used or expired — one answer for all; nothing was changed',
+  },
   'validation-failed': {
     status: 422,
     when: 'the body or query has the wrong shape or values; `errors` lists each field',
@@ -214,7 +222,7 @@ export const PROBLEMS = {
   },
   'jobs-unavailable': {
     status: 503,
-    when: 'admin failed-jobs routes or a bank sync request on a server without `REDIS_URL` (development), or while Redis cannot be reached; the rest of the API works',
+    when: 'admin failed-jobs routes or a bank sync request on a server without `REDIS_URL` (development), or while Redis cannot be reached; the rest of the API works; `POST /auth/email/verify/resend` answers it too when it cannot enqueue the mail (a password-reset request still answers 202 and logs the failure)',
   },
 } as const satisfies Record<string, { status: number; when: string; retryAfter?: true; challenge?: true }>;
 

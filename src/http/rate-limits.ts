@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { type ClientRateLimitInfo, ipKeyGenerator, type Options, rateLimit, type Store } from 'express-rate-limit';
 import { RedisStore } from 'rate-limit-redis';
+import type { EmailHash } from '../platform/email-hash.js';
 import type { Logger } from '../platform/logger.js';
 import type { Metrics } from '../platform/metrics.js';
 import { type RedisGuard, RedisUnavailableError } from '../platform/redis-guard.js';
@@ -30,6 +31,8 @@ export interface RateLimitDeps {
   logger: Logger;
   metrics: Metrics;
   limits: RateLimitSettings;
+  /** Names an email in limit keys (never the address itself). */
+  emailHash: EmailHash;
 }
 
 type KeyOf = (req: Request) => string | undefined;
@@ -67,6 +70,18 @@ const PENDING = 'pending\n';
 const pendingKey = (req: Request, claim: { sessionId: string; userId: string }) =>
   `${PENDING}${claim.sessionId}\n${claim.userId}\n${byIp(req)}`;
 const byAccount: KeyOf = (req) => (req.auth ? `user:${req.auth.userId}` : undefined);
+/** The body's `email` by its HMAC (lower-cased and trimmed first, so case and spaces make no new budget). */
+const byBodyEmail =
+  (emailHash: EmailHash): KeyOf =>
+  (req) => {
+    const email = (req.body as { email?: unknown } | undefined)?.email;
+    return typeof email === 'string' && email.trim() !== '' ? `email:${emailHash(email)}` : undefined;
+  };
+
+/** Reset links one email may be sent per hour, whoever asks: enough for a lost mail or two, too few to flood a box. */
+export const PASSWORD_FORGOT_PER_EMAIL_PER_HOUR = 5;
+/** Verification emails one account may ask for per hour. */
+export const VERIFY_RESEND_PER_HOUR = 3;
 
 export type RateLimits = ReturnType<typeof createRateLimits>;
 
@@ -127,6 +142,35 @@ export function createRateLimits(deps: RateLimitDeps) {
       key: byIp,
       failClosed: false,
     }),
+    /**
+     * Asking for a reset link: per client like a sign-in, and per email (its HMAC) whoever asks, so nobody floods an
+     * inbox. An unknown email is counted the same, or the limit would tell which emails have accounts.
+     */
+    passwordForgot: [
+      make({ name: 'forgot-ip', windowMs: MINUTE, limit: limits.authPerMinute, key: byIp, failClosed: true }),
+      make({
+        name: 'forgot-email',
+        windowMs: 60 * MINUTE,
+        limit: PASSWORD_FORGOT_PER_EMAIL_PER_HOUR,
+        key: byBodyEmail(deps.emailHash),
+        failClosed: true,
+      }),
+    ],
+    /** Asking for another verification email: per account, a few an hour (each is a mail to a real inbox). */
+    verifyResend: [
+      make({ name: 'verify-resend-ip', windowMs: MINUTE, limit: limits.authPerMinute, key: byIp, failClosed: true }),
+      make({
+        name: 'verify-resend-account',
+        windowMs: 60 * MINUTE,
+        limit: VERIFY_RESEND_PER_HOUR,
+        key: byAccount,
+        failClosed: true,
+      }),
+    ],
+    /** Using a reset token: per client (the token itself is 256 random bits: guessing is not the risk). */
+    passwordReset: [
+      make({ name: 'reset-ip', windowMs: MINUTE, limit: limits.authPerMinute, key: byIp, failClosed: true }),
+    ],
   };
 }
 

@@ -134,7 +134,10 @@ export function createJobQueues({ redisUrl, keyPrefix }: JobQueueOptions) {
      */
     async enqueue<P>(spec: JobRef<P>, payload: P, key: string, options: { delayMs?: number } = {}) {
       const data = spec.payload.parse(payload);
-      const opts = { ...jobOptions(spec, key), ...(options.delayMs ? { delay: options.delayMs } : {}) };
+      const opts = {
+        ...jobOptions(spec as JobRef<unknown>, key),
+        ...(options.delayMs ? { delay: options.delayMs } : {}),
+      };
       const job = await queue(spec.queue).add(spec.name, data, opts);
       return job.id as string;
     },
@@ -157,7 +160,7 @@ export function createJobQueues({ redisUrl, keyPrefix }: JobQueueOptions) {
         items.map(({ payload, key }) => ({
           name: spec.name,
           data: spec.payload.parse(payload),
-          opts: jobOptions(spec, key),
+          opts: jobOptions(spec as JobRef<unknown>, key),
         })),
       );
     },

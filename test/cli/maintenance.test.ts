@@ -89,6 +89,7 @@ describe('npm run maintenance', { timeout: 60_000 }, () => {
         'idempotency_keys: 2 purged (expired records)',
         'stripe_events: 1 purged (records of webhook events applied over 90 days ago)',
         'refresh_tokens: 4 purged (tokens of sessions expired, or revoked over 7 days ago)',
+        'account_tokens: 0 purged (emailed tokens past their expiry)',
         '',
       ].join('\n'),
     );

@@ -22,6 +22,7 @@ const productionEnv = {
   MAIL_FROM: 'Mingus <no-reply@mingus.app>',
   VAPID_PRIVATE_KEY: 'TqKOUABjTjYaJC87x4TOLyZgqqo-BPyXqe3DA-wN4uU',
   VAPID_SUBJECT: 'mailto:ops@mingus.app',
+  APP_URL: 'https://app.mingus.app',
 };
 
 const tempRoot = () => mkdtempSync(path.join(tmpdir(), 'mingus-config-'));
@@ -53,6 +54,7 @@ describe('production configuration', () => {
       'FIELD_ENCRYPTION_KEY_ID',
       'SMTP_URL',
       'MAIL_FROM',
+      'APP_URL',
       'VAPID_PRIVATE_KEY',
       'VAPID_SUBJECT',
     ];
@@ -67,7 +69,7 @@ describe('production configuration', () => {
       load({ NODE_ENV: 'production', PORT: 'eighty' });
     } catch (err) {
       const message = (err as Error).message;
-      expect(message).toMatch(/^Invalid configuration \(14 problems\):/);
+      expect(message).toMatch(/^Invalid configuration \(15 problems\):/);
       expect(message).toContain('  - PORT:');
       expect(message).toContain('  - DATABASE_URL: is required in production');
     }

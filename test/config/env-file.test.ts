@@ -21,6 +21,7 @@ const productionEnv = {
   MAIL_FROM: 'no-reply@mingus.app',
   VAPID_PRIVATE_KEY: 'vekUc-DgCjZFI3hBLXJu5qZkDGHMtftwLxP45XiKjSc',
   VAPID_SUBJECT: 'mailto:ops@mingus.app',
+  APP_URL: 'https://app.mingus.app',
 };
 
 const roots: string[] = [];

@@ -17,7 +17,7 @@ it('when production starts with missing and weak settings, exits 1 before listen
     timeout: 30_000,
   });
   expect(result.status).toBe(1);
-  expect(result.stderr).toContain('Invalid configuration (14 problems)');
+  expect(result.stderr).toContain('Invalid configuration (15 problems)');
   expect(result.stderr).toContain('DATABASE_URL: is required in production');
   expect(result.stderr).toContain('REDIS_URL: is required in production');
   expect(result.stderr).toContain('HEALTH_TOKEN: must be at least 32 bytes');
@@ -26,7 +26,7 @@ it('when production starts with missing and weak settings, exits 1 before listen
   expect(result.stderr).toContain('EMAIL_HASH_KEY: is required in production');
   expect(result.stderr).toContain('FIELD_ENCRYPTION_KEYS: is required in production');
   expect(result.stderr).toContain('FIELD_ENCRYPTION_KEY_ID: is required in production');
-  for (const name of ['SMTP_URL', 'MAIL_FROM', 'VAPID_PRIVATE_KEY', 'VAPID_SUBJECT']) {
+  for (const name of ['SMTP_URL', 'MAIL_FROM', 'APP_URL', 'VAPID_PRIVATE_KEY', 'VAPID_SUBJECT']) {
     expect(result.stderr).toContain(`${name}: is required in production`);
   }
   expect(result.stderr).toContain('CORS_ORIGINS: http://app.mingus.app must use https in production');

@@ -22,6 +22,7 @@ const productionEnv = {
   MAIL_FROM: 'no-reply@mingus.app',
   VAPID_PRIVATE_KEY: 'bH4dz6y2cpQMLtT46l5VPTGyDvVFlDoYw4LktfPcopU',
   VAPID_SUBJECT: 'mailto:ops@mingus.app',
+  APP_URL: 'https://app.mingus.app',
 };
 
 const rootDir = mkdtempSync(path.join(tmpdir(), 'mingus-reuse-'));

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.js';
-import { GOOD_PASSWORD } from '../support/auth.js';
+import { GOOD_PASSWORD, markVerified } from '../support/auth.js';
 import { EMPTY_PROFILE_BODY } from '../support/profile.js';
 import type { components } from './api.js';
 import { baseUrlOf, mobileClient, servedDocument } from './clients.js';
@@ -217,7 +217,8 @@ describe('mobile journey (Authorization: Bearer)', () => {
 
   it('when a mobile client creates an API key, reads with it and revokes it, every call is as documented', async () => {
     const p = phone();
-    await signUp(p);
+    const { userId } = await signUp(p);
+    await markVerified(t, userId); // what the emailed link does; its journey is test/modules/auth/email-verification.test.ts
 
     const created = await p.api.POST('/api/v1/auth/api-keys', {
       body: { name: 'Budget spreadsheet', password: GOOD_PASSWORD, expiresInDays: 90 },

@@ -101,6 +101,7 @@ describe.runIf(inject('redisUrl'))('the maintenance job', () => {
         ['idempotency_keys', 2, 'expired records'],
         ['stripe_events', 1, 'records of webhook events applied over 90 days ago'],
         ['refresh_tokens', 4, 'tokens of sessions expired, or revoked over 7 days ago'],
+        ['account_tokens', 0, 'emailed tokens past their expiry'],
       ]);
 
       // Run again (an operator's run, a second worker's): nothing is left to purge and nothing else goes.
@@ -111,6 +112,7 @@ describe.runIf(inject('redisUrl'))('the maintenance job', () => {
         ['idempotency_keys', 0],
         ['stripe_events', 0],
         ['refresh_tokens', 0],
+        ['account_tokens', 0],
       ]);
       expect(await remaining()).toEqual({ audit: 1, idempotency: 1, stripeEvents: 1, allStripeEvents: 1, tokens: 3 });
     } finally {

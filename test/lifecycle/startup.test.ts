@@ -38,6 +38,7 @@ describe.runIf(inject('redisUrl'))('production start on an unmigrated database',
         MAIL_FROM: 'no-reply@mingus.test',
         VAPID_PRIVATE_KEY: TEST_VAPID_PRIVATE_KEY,
         VAPID_SUBJECT: 'mailto:ops@mingus.test',
+        APP_URL: 'https://app.mingus.test',
       },
       { path: '/health/liveness', status: 200 },
     );

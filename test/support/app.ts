@@ -85,6 +85,7 @@ export async function startTestApp(options: TestAppOptions = {}) {
       MAIL_FROM: 'Mingus <no-reply@mingus.test>',
       VAPID_PRIVATE_KEY: TEST_VAPID_PRIVATE_KEY,
       VAPID_SUBJECT: 'mailto:ops@mingus.test',
+      APP_URL: 'https://app.mingus.test',
       // Likewise a Redis shared by every file of the run may be slower than production's: an unanswered command
       // makes a sign-in answer 503. The outage tests set production's value.
       REDIS_COMMAND_TIMEOUT_MS: '1000',

@@ -13,10 +13,14 @@ export interface SignedInUser {
   refreshToken: string;
 }
 
-/** Registers an account through the API (as a client would) and returns its tokens. */
+/**
+ * Registers an account through the API (as a client would) and returns its tokens. Its address is then marked
+ * verified in the database, as the emailed link would (test/modules/auth/email-verification.test.ts follows the
+ * link itself), unless `verified: false`.
+ */
 export async function registerUser(
   t: TestApp,
-  overrides: { email?: string; password?: string; name?: string } = {},
+  overrides: { email?: string; password?: string; name?: string; verified?: boolean } = {},
 ): Promise<SignedInUser> {
   const email = overrides.email ?? `user-${randomUUID()}@example.com`;
   const password = overrides.password ?? GOOD_PASSWORD;
@@ -24,6 +28,7 @@ export async function registerUser(
     .post('/api/v1/auth/register')
     .send({ email, password, ...(overrides.name ? { name: overrides.name } : {}) });
   if (res.status !== 201) throw new Error(`register failed: ${res.status} ${JSON.stringify(res.body)}`);
+  if (overrides.verified !== false) await markVerified(t, res.body.user.id);
   return {
     id: res.body.user.id,
     email,
@@ -61,3 +66,8 @@ export async function registerAdmin(t: TestApp): Promise<SignedInUser> {
 }
 
 export const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+
+/** What following the verification link does to the account, for tests about something else. */
+export async function markVerified(t: TestApp, userId: string): Promise<void> {
+  await t.db.prisma.user.update({ where: { id: userId }, data: { emailVerifiedAt: new Date() } });
+}

@@ -20,7 +20,7 @@ const CREATE = operation({
     'password changes or every session is signed out. The scope is always `read`: a `scopes` field (or any other ' +
     'unknown field) is a 422.',
   replies: { 201: json('Created; store `key` now, it cannot be shown again', CreatedApiKey) },
-  problems: ['invalid-password', 'api-key-limit-reached', 'not-found'],
+  problems: ['invalid-password', 'email-unverified', 'api-key-limit-reached', 'not-found'],
 });
 const LIST = operation({
   operationId: 'listApiKeys',

@@ -52,6 +52,8 @@ export interface ApiKeysServiceDeps {
   logger: Logger;
   /** Whether `password` is the account's current one (the auth service's; a bcrypt comparison either way). */
   confirmPassword: (userId: string, password: string) => Promise<boolean>;
+  /** Throws 403 `email-unverified` unless the account's address is verified (the auth module's rule). */
+  assertEmailVerified: (userId: string) => Promise<void>;
   now: () => Date;
 }
 
@@ -90,6 +92,7 @@ export function createApiKeysService(deps: ApiKeysServiceDeps) {
      * mint a key that outlives it. Password change, reset and signing out everywhere revoke every key (port).
      */
     async create(userId: string, input: CreateApiKeyBody, ctx: RequestContext): Promise<CreatedApiKey> {
+      await deps.assertEmailVerified(userId);
       if (!(await deps.confirmPassword(userId, input.password))) {
         throw new ForbiddenError('invalid-password', 'The password is incorrect; no key was created');
       }

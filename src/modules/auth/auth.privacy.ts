@@ -2,6 +2,7 @@ import type { Queryable } from '../../platform/db-handle.js';
 import type { EmailHash } from '../../platform/email-hash.js';
 import type { AuditLog } from '../audit/audit.port.js';
 import type { PersonalDataSection } from '../privacy/privacy.port.js';
+import { accountTokensOf, deleteAccountTokensOf } from './account-tokens.repo.js';
 import { deleteRefreshTokensOf, findCredentialsById, refreshTokensOf } from './auth.repo.js';
 import { EMAIL_AUDIT_TARGET } from './auth.service.js';
 
@@ -35,6 +36,25 @@ export function createSessionsPrivacySection(deps: { auditLog: AuditLog; emailHa
         await deps.auditLog.forgetTargets(tx, EMAIL_AUDIT_TARGET, [deps.emailHash(account.email)]);
       }
       await deleteRefreshTokensOf(tx, userId);
+    },
+  };
+}
+
+/** The tokens mailed for password resets and email verification (purpose and times, never the hash); erased with the account. */
+export function createAccountTokensPrivacySection(): PersonalDataSection {
+  return {
+    name: 'accountTokens',
+    async export(db: Queryable, userId: string) {
+      return (await accountTokensOf(db, userId)).map((r) => ({
+        id: r.id,
+        purpose: r.purpose,
+        createdAt: r.createdAt.toISOString(),
+        expiresAt: r.expiresAt.toISOString(),
+        usedAt: iso(r.usedAt),
+      }));
+    },
+    async erase(tx: Queryable, userId: string) {
+      await deleteAccountTokensOf(tx, userId);
     },
   };
 }

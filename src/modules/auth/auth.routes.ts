@@ -19,9 +19,12 @@ import {
   LoginBody,
   LogoutBody,
   PasswordChangeBody,
+  PasswordForgotBody,
+  PasswordResetBody,
   RefreshBody,
   RegisterBody,
   SignedIn,
+  VerifyEmailBody,
 } from './auth.schemas.js';
 import type { AuthService, IssuedSession } from './auth.service.js';
 
@@ -101,6 +104,51 @@ const CHANGE_PASSWORD = operation({
   summary: 'Change the password; every other session ends',
   replies: { 204: { description: 'Changed' } },
   problems: ['invalid-current-password', 'weak-password', 'session-store-unavailable'],
+});
+const FORGOT_PASSWORD = operation({
+  operationId: 'forgotPassword',
+  tag,
+  summary: 'Ask for a password-reset link by email',
+  description:
+    'Always 202 with no body, in the same time, whether or not the email has an account: the answer tells nothing ' +
+    'about which emails are registered. For an active account, an email is sent (by the job worker) with a link ' +
+    '`<APP_URL>/reset-password#token=…`, good once, for 1 hour; a later reset retires every earlier link. Limited per ' +
+    'client and to 5 requests per email and hour, whoever asks.',
+  replies: { 202: { description: 'Accepted: if the email has an account, a link is on its way' } },
+});
+const RESET_PASSWORD = operation({
+  operationId: 'resetPassword',
+  tag,
+  summary: 'Choose a new password with the token of a reset email',
+  description:
+    'The token comes from the link of the email (the `token` of its fragment). The new password follows the ' +
+    'registration policy; a refused password leaves the token usable. On success the token is spent, every session ' +
+    'of the account ends, every API key is revoked, and the owner gets a notice by email. An unknown, used or ' +
+    'expired token gets one answer, `invalid-account-token`.',
+  replies: { 204: { description: 'Password set; sign in with it' } },
+  problems: ['invalid-account-token', 'weak-password', 'session-store-unavailable'],
+});
+const VERIFY_EMAIL = operation({
+  operationId: 'verifyEmail',
+  tag,
+  summary: "Confirm the account's email address with the token of a verification email",
+  description:
+    'Registration mails a link `<APP_URL>/verify-email#token=…`, good once, for 24 hours; the web app posts its ' +
+    'token here. Until the address is verified the account may not create API keys or start a checkout ' +
+    '(`email-unverified`); bank linking will require it too. An unknown, used or expired token gets one answer, ' +
+    '`invalid-account-token`. Verifying again with a new token changes nothing.',
+  replies: { 204: { description: 'Verified' } },
+  problems: ['invalid-account-token'],
+});
+const RESEND_VERIFICATION = operation({
+  operationId: 'resendVerificationEmail',
+  tag,
+  summary: "Send another verification email to the account's address",
+  description:
+    '202 whether or not the address is verified already (then nothing is sent). At most 3 an hour per account. ' +
+    'Earlier links keep working until they expire.',
+  replies: { 202: { description: 'Accepted: a new link is on its way unless the address is verified' } },
+  problems: ['jobs-unavailable'],
 });
 const CSRF = operation({
   operationId: 'getCsrfToken',
@@ -226,6 +274,36 @@ export function authRoutes(svc: AuthService, deps: AuthRoutesDeps): ApiRouter {
     async (req, res) => {
       await svc.changePassword(principalOf(req), password.input(req).body, requestContext(req));
       res.status(204).end();
+    },
+  );
+
+  const forgot = validate({ body: PasswordForgotBody });
+  r.post('/password/forgot', FORGOT_PASSWORD, ...limits.passwordForgot, forgot, async (req, res) => {
+    await svc.forgotPassword(forgot.input(req).body, requestContext(req));
+    res.status(202).end();
+  });
+
+  const reset = validate({ body: PasswordResetBody });
+  r.post('/password/reset', RESET_PASSWORD, ...limits.passwordReset, reset, async (req, res) => {
+    await svc.resetPassword(reset.input(req).body, requestContext(req));
+    res.status(204).end();
+  });
+
+  const verify = validate({ body: VerifyEmailBody });
+  r.post('/email/verify', VERIFY_EMAIL, ...limits.passwordReset, verify, async (req, res) => {
+    await svc.verifyEmail(verify.input(req).body, requestContext(req));
+    res.status(204).end();
+  });
+
+  r.post(
+    '/email/verify/resend',
+    RESEND_VERIFICATION,
+    requireAuth({ apiKeys: false }),
+    csrf.protect,
+    ...limits.verifyResend,
+    async (req, res) => {
+      await svc.resendVerification(principalOf(req));
+      res.status(202).end();
     },
   );
 

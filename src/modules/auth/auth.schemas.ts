@@ -34,6 +34,24 @@ export const PasswordChangeBody = z
   .meta({ id: 'PasswordChange' });
 export type PasswordChangeBody = z.infer<typeof PasswordChangeBody>;
 
+/** A token from an account email: 256 random bits in base64url (43 characters); anything else is refused as is. */
+const AccountTokenInput = z
+  .string()
+  .length(43)
+  .regex(/^[A-Za-z0-9_-]+$/)
+  .meta({ description: 'The token of the emailed link (43 characters, base64url)' });
+
+export const VerifyEmailBody = z.strictObject({ token: AccountTokenInput }).meta({ id: 'VerifyEmail' });
+export type VerifyEmailBody = z.infer<typeof VerifyEmailBody>;
+
+export const PasswordForgotBody = z.strictObject({ email: EmailInput }).meta({ id: 'PasswordForgot' });
+export type PasswordForgotBody = z.infer<typeof PasswordForgotBody>;
+
+export const PasswordResetBody = z
+  .strictObject({ token: AccountTokenInput, password: NewPassword })
+  .meta({ id: 'PasswordReset' });
+export type PasswordResetBody = z.infer<typeof PasswordResetBody>;
+
 /**
  * A signed access token. Its claims are two UUIDs, a role, two times and the configured issuer and audience (200
  * characters each at most, escaped as JSON): under 3,500 characters even at the worst, so 4,096 bounds it.
@@ -90,6 +108,19 @@ export const SessionsExport = z
       replacedById: Id.nullable(),
       userAgent: z.string().max(USER_AGENT_MAX_CHARS).nullable(),
       ip: IpAddress.nullable(),
+    }),
+  )
+  .max(JS_ARRAY_MAX_LENGTH);
+
+/** The `accountTokens` section of the GDPR export: each emailed token's purpose and times; never its hash. */
+export const AccountTokensExport = z
+  .array(
+    z.object({
+      id: Id,
+      purpose: z.enum(['password_reset', 'email_verification']),
+      createdAt: Instant,
+      expiresAt: Instant,
+      usedAt: Instant.nullable(),
     }),
   )
   .max(JS_ARRAY_MAX_LENGTH);

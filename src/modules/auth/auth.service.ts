@@ -4,11 +4,21 @@ import { ForbiddenError, UnauthorizedError, UnprocessableError } from '../../htt
 import type { RequestContext } from '../../http/request-context.js';
 import type { Db, Queryable } from '../../platform/db-handle.js';
 import type { EmailHash } from '../../platform/email-hash.js';
+import type { Logger } from '../../platform/logger.js';
 import type { PasswordHasher } from '../../platform/password-hash.js';
 import type { ApiKeyRevocation } from '../api-keys/api-keys.port.js';
 import type { AuditLog } from '../audit/audit.port.js';
 import { toUser, type User, type UserRow } from '../users/users.schemas.js';
 import type { AccessTokens } from './access-tokens.js';
+import { hashAccountToken } from './account-tokens.js';
+import {
+  consumeAccountToken,
+  isEmailVerified,
+  markEmailVerified,
+  peekAccountToken,
+  retireAccountTokens,
+} from './account-tokens.repo.js';
+import type { AccountMailQueue } from './auth.jobs.js';
 import {
   findCredentialsByEmail,
   findCredentialsById,
@@ -22,7 +32,14 @@ import {
   sessionOfRefreshToken,
   updatePasswordHash,
 } from './auth.repo.js';
-import type { LoginBody, PasswordChangeBody, RegisterBody } from './auth.schemas.js';
+import type {
+  LoginBody,
+  PasswordChangeBody,
+  PasswordForgotBody,
+  PasswordResetBody,
+  RegisterBody,
+  VerifyEmailBody,
+} from './auth.schemas.js';
 import type { LoginLockout } from './login-lockout.js';
 import { passwordProblems } from './password-policy.service.js';
 import type { SessionState } from './session-state.service.js';
@@ -39,6 +56,9 @@ export interface AuthServiceDeps {
   apiKeys: ApiKeyRevocation;
   /** What stands for an email that has no account in the audit log. */
   emailHash: EmailHash;
+  /** Enqueues account mail (reset links, security notices); the worker sends it. */
+  mail: AccountMailQueue;
+  logger: Logger;
   refreshTokenTtlDays: number;
   /** The absolute lifetime of a session, from its sign-in, whatever its refreshes. */
   sessionMaxDays: number;
@@ -61,6 +81,19 @@ export const EMAIL_AUDIT_TARGET = 'email-hmac';
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
 
+/**
+ * The least time `forgotPassword` takes, whether or not the email has an account. Its work (a lookup, an audit
+ * insert, for an account an enqueue) takes a few milliseconds and differs between the two cases; answering no sooner
+ * than this floor makes the time the same. Far above the work, so a loaded server still stays under it.
+ */
+export const FORGOT_PASSWORD_FLOOR_MS = 250;
+
+/** One answer for every token that cannot be used: unknown, of another purpose, already used or expired. */
+const invalidAccountToken = () =>
+  new UnprocessableError('invalid-account-token', 'This link is invalid, already used or expired; ask for a new one', [
+    { path: 'body.token', message: 'is invalid, used or expired' },
+  ]);
+
 const invalidCredentials = () => new UnauthorizedError('invalid-credentials', 'Email or password is incorrect');
 const invalidRefreshToken = () =>
   new UnauthorizedError('invalid-refresh-token', 'The refresh token is invalid, expired or revoked; sign in again');
@@ -71,7 +104,7 @@ class RefreshTokenReplayed extends Error {}
 export type AuthService = ReturnType<typeof createAuthService>;
 
 export function createAuthService(deps: AuthServiceDeps) {
-  const { db, auditLog, hasher, tokens, sessions, lockout, apiKeys, emailHash, now } = deps;
+  const { db, auditLog, hasher, tokens, sessions, lockout, apiKeys, emailHash, mail, logger, now } = deps;
   const refreshTtlMs = deps.refreshTokenTtlDays * 86_400_000;
   const sessionMaxMs = deps.sessionMaxDays * 86_400_000;
   const sessionEnd = (startedAt: Date) => new Date(startedAt.getTime() + sessionMaxMs);
@@ -146,11 +179,20 @@ export function createAuthService(deps: AuthServiceDeps) {
       const problems = passwordProblems(input.password, [input.email, input.name], 'body.password');
       if (problems.length > 0) throw new UnprocessableError('weak-password', 'Choose a stronger password', problems);
       const passwordHash = await hasher.hash(input.password);
-      return db.transaction(async (tx) => {
+      const session = await db.transaction(async (tx) => {
         const user = await insertUser(tx, { email: input.email, passwordHash, name: input.name ?? null });
         await auditLog.record(tx, { action: 'auth.register', userId: user.id, ...audit(ctx) });
         return issue(tx, user, newSession(), ctx);
       });
+      // The account exists either way: a verification mail that cannot be enqueued is logged, and the owner asks
+      // for another (POST /auth/email/verify/resend).
+      await mail.verification(session.user.id).catch((err: unknown) => {
+        logger.error(
+          { err: { message: (err as Error)?.message }, reqId: ctx.requestId },
+          'verification email not enqueued',
+        );
+      });
+      return session;
     },
 
     async login(input: LoginBody, ctx: RequestContext): Promise<IssuedSession> {
@@ -260,6 +302,101 @@ export function createAuthService(deps: AuthServiceDeps) {
         return sids;
       });
       await sessions.markEnded(ended);
+    },
+
+    /**
+     * Mails a reset link to the account of `email`, if there is one: the answer is the same either way, and takes the
+     * same time (FORGOT_PASSWORD_FLOOR_MS). Audited both ways (an unknown email by its HMAC). A failure to enqueue is
+     * logged, not answered: an error only accounts can cause would tell which emails have one.
+     */
+    async forgotPassword(input: PasswordForgotBody, ctx: RequestContext): Promise<void> {
+      const floor = new Promise((resolve) => setTimeout(resolve, FORGOT_PASSWORD_FLOOR_MS));
+      const work = async () => {
+        const user = await findCredentialsByEmail(db, input.email);
+        const subject =
+          user?.status === 'active'
+            ? { userId: user.id }
+            : { targetType: EMAIL_AUDIT_TARGET, targetId: emailHash(input.email) };
+        await auditLog.record(db, { action: 'auth.password_reset_requested', ...subject, ...audit(ctx) });
+        if (user?.status !== 'active') return;
+        try {
+          await mail.passwordReset(user.id);
+        } catch (err) {
+          logger.error(
+            { err: { message: (err as Error)?.message }, reqId: ctx.requestId },
+            'password-reset email not enqueued',
+          );
+        }
+      };
+      await Promise.all([work(), floor]);
+    },
+
+    /**
+     * Sets a new password with a reset token: the policy first (a refused password leaves the link usable), then, in
+     * one transaction, the token spent (exactly one of two concurrent uses wins), the other reset links retired,
+     * the password changed, every session ended and every API key revoked, and an audit entry; then the owner is
+     * told by email.
+     */
+    async resetPassword(input: PasswordResetBody, ctx: RequestContext): Promise<void> {
+      const tokenHash = hashAccountToken(input.token);
+      const user = await peekAccountToken(db, tokenHash, 'password_reset', now());
+      if (user?.status !== 'active') throw invalidAccountToken();
+      const problems = passwordProblems(input.password, [user.email, user.name], 'body.password');
+      if (problems.length > 0) throw new UnprocessableError('weak-password', 'Choose a stronger password', problems);
+      const passwordHash = await hasher.hash(input.password);
+      const at = now();
+      const ended = await db.transaction(async (tx) => {
+        const userId = await consumeAccountToken(tx, tokenHash, 'password_reset', at);
+        if (userId !== user.id) throw invalidAccountToken();
+        await retireAccountTokens(tx, userId, 'password_reset', at);
+        await updatePasswordHash(tx, userId, passwordHash, at);
+        const sids = await revokeAllAccess(tx, userId, ctx);
+        await auditLog.record(tx, { action: 'auth.password_reset', userId, fields: ['password'], ...audit(ctx) });
+        return sids;
+      });
+      await sessions.markEnded(ended);
+      // The reset is done: a notice that cannot be enqueued is logged rather than turning a success into an error.
+      await mail.notice(user.id, 'password-reset', at).catch((err: unknown) => {
+        logger.error(
+          { err: { message: (err as Error)?.message }, reqId: ctx.requestId },
+          'security notice not enqueued',
+        );
+      });
+    },
+
+    /**
+     * Proves the account's address with the token of a verification email: spent in one statement (exactly one of
+     * two concurrent uses wins), the address marked verified, audited. Unknown, used, expired or other-purpose
+     * tokens get one answer.
+     */
+    async verifyEmail(input: VerifyEmailBody, ctx: RequestContext): Promise<void> {
+      const at = now();
+      await db.transaction(async (tx) => {
+        const userId = await consumeAccountToken(tx, hashAccountToken(input.token), 'email_verification', at);
+        if (!userId) throw invalidAccountToken();
+        await markEmailVerified(tx, userId, at);
+        await auditLog.record(tx, { action: 'auth.email_verify', userId, ...audit(ctx) });
+      });
+    },
+
+    /** Mails a new verification link; nothing when the address is verified already (the answer is the same). */
+    async resendVerification(principal: Principal): Promise<void> {
+      if (await isEmailVerified(db, principal.userId)) return;
+      await mail.verification(principal.userId);
+    },
+
+    /**
+     * Refuses (403 `email-unverified`) what an account may do only once its address is proven: create an API key,
+     * start a checkout (and, when it exists, link a bank).
+     */
+    async assertEmailVerified(userId: string): Promise<void> {
+      if (!(await isEmailVerified(db, userId)))
+        throw new ForbiddenError('email-unverified', 'Confirm your email address first (see the email we sent)');
+    },
+
+    /** Whether the account's address is verified (for `/users/me`). */
+    isEmailVerified(userId: string): Promise<boolean> {
+      return isEmailVerified(db, userId);
     },
 
     /** Whether `password` is the account's current password; an unknown account costs a comparison too. */

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { Email, Id, Instant, int32, JS_ARRAY_MAX_LENGTH, opaque } from '../../http/field-schemas.js';
 import { ApiKeysExport } from '../api-keys/api-keys.schemas.js';
 import { AuditLogExport } from '../audit/audit.schemas.js';
-import { SessionsExport } from '../auth/auth.schemas.js';
+import { AccountTokensExport, SessionsExport } from '../auth/auth.schemas.js';
 import { BankingExport } from '../banking/banking.schemas.js';
 import { CheckinsExport } from '../checkins/checkins.schemas.js';
 import { ProfileExport } from '../profiles/profiles.schemas.js';
@@ -53,6 +53,7 @@ const IdempotencyKeysExport = z
 /** Each section as the module that stores the data exports it (its `*.privacy.ts`), in the order app.ts lists them. */
 const ExportSections = z.object({
   sessions: SessionsExport,
+  accountTokens: AccountTokensExport,
   apiKeys: ApiKeysExport,
   auditLog: AuditLogExport,
   idempotencyKeys: IdempotencyKeysExport,
@@ -91,6 +92,15 @@ const EXAMPLE = {
         replacedById: null,
         userAgent: 'Mingus/1.4 (iPhone; iOS 18.1)',
         ip: '203.0.113.7',
+      },
+    ],
+    accountTokens: [
+      {
+        id: '3f2e1d0c-9b8a-4f7e-8d6c-5b4a3f2e1d0c',
+        purpose: 'password_reset',
+        createdAt: '2026-11-20T18:00:00.000Z',
+        expiresAt: '2026-11-20T19:00:00.000Z',
+        usedAt: '2026-11-20T18:04:00.000Z',
       },
     ],
     apiKeys: [

@@ -41,7 +41,7 @@ const CHECKOUT = operation({
   summary: 'Start a Stripe Checkout for a plan; answers the URL of the payment page',
   description: 'The plan becomes active when Stripe confirms the payment (webhook).',
   replies: { 201: json('A Checkout Session was created', RedirectUrl) },
-  problems: ['not-found', 'already-subscribed', 'billing-upstream-failed'],
+  problems: ['not-found', 'email-unverified', 'already-subscribed', 'billing-upstream-failed'],
 });
 const PORTAL = operation({
   operationId: 'createPortalSession',

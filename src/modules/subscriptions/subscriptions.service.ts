@@ -30,6 +30,8 @@ export interface SubscriptionsServiceDeps {
   /** Absent exactly when billing is not configured. */
   stripe: StripeClient | undefined;
   users: Pick<UsersService, 'me'>;
+  /** Throws 403 `email-unverified` unless the account's address is verified (the auth module's rule). */
+  assertEmailVerified: (userId: string) => Promise<void>;
   logger: Logger;
   now: () => Date;
 }
@@ -118,6 +120,7 @@ export function createSubscriptionsService(deps: SubscriptionsServiceDeps) {
 
     async checkout(userId: string, input: CheckoutBody, ctx: RequestContext): Promise<RedirectUrl> {
       const { stripe, settings } = configured();
+      await deps.assertEmailVerified(userId);
       const plan: PlanId = input.plan;
       const row = await findSubscriptionOfUser(db, userId);
       if (row?.stripeSubscriptionId && !isFinalStatus(row.status)) {

@@ -4,7 +4,7 @@ import { refusalOf } from '../../platform/db-errors.js';
 const PUBLIC = { id: true, email: true, name: true, role: true, status: true, createdAt: true } as const;
 
 export function findUser(db: Queryable, id: string) {
-  return clientOf(db).user.findUnique({ where: { id }, select: PUBLIC });
+  return clientOf(db).user.findUnique({ where: { id }, select: { ...PUBLIC, emailVerifiedAt: true } });
 }
 
 /** The updated account, or null when it no longer exists. */

@@ -3,7 +3,7 @@ import { principalOf, requireAuth } from '../../http/authenticate.js';
 import type { Csrf } from '../../http/csrf.js';
 import { validate } from '../../http/validate.js';
 import { json, operation } from '../../openapi/operation.js';
-import { UpdateMeBody, User } from './users.schemas.js';
+import { Me, UpdateMeBody, User } from './users.schemas.js';
 import type { UsersService } from './users.service.js';
 
 const tag = 'Users';
@@ -12,7 +12,7 @@ const GET_ME = operation({
   operationId: 'getMe',
   tag,
   summary: 'The signed-in account (API keys may call it)',
-  replies: { 200: json('The account', User) },
+  replies: { 200: json('The account', Me) },
   problems: ['not-found'],
 });
 const UPDATE_ME = operation({

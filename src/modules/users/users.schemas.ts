@@ -31,6 +31,16 @@ export const User = z
   .meta({ id: 'User' });
 export type User = z.infer<typeof User>;
 
+/** The signed-in account as `/users/me` shows it to its owner. */
+export const Me = User.extend({
+  emailVerified: z.boolean().meta({
+    description:
+      'Whether the owner confirmed the address with the emailed link. Until then the account may not create API ' +
+      'keys or start a checkout (`email-unverified`); bank linking will require it too.',
+  }),
+}).meta({ id: 'Me' });
+export type Me = z.infer<typeof Me>;
+
 export interface UserRow {
   id: string;
   email: string;

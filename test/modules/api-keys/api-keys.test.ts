@@ -45,6 +45,7 @@ const keysService = (app: TestApp) =>
     logger: createLogger({ level: 'silent' }),
     // These tests use the service to authenticate keys, never to create them.
     confirmPassword: () => Promise.reject(new Error('creating keys is tested through the API')),
+    assertEmailVerified: () => Promise.reject(new Error('creating keys is tested through the API')),
     now: () => new Date(),
   });
 

@@ -31,6 +31,11 @@ export async function seedPersonalData(t: TestApp, userId: string): Promise<Seed
     `INSERT INTO api_keys (user_id, name, prefix, key_hash, expires_at) VALUES ($1, $2, 'mk_seed0000', $3, now() + interval '90 days')`,
     [userId, `seed key ${tag}`, `seed-key-hash-${tag}`],
   );
+  const accountTokenHash = `${tag}`.padEnd(64, 'f');
+  const accountToken = await q(
+    `INSERT INTO account_tokens (user_id, purpose, token_hash, expires_at) VALUES ($1, 'password_reset', $2, now() + interval '1 hour') RETURNING id`,
+    [userId, accountTokenHash],
+  );
   const income = String(100_000 + Number.parseInt(tag.slice(0, 4), 16));
   await q(
     `INSERT INTO user_profiles (user_id, monthly_income_enc, current_savings_enc, current_debt_enc, household_size, city, state, zip_code, timezone, goals)
@@ -122,6 +127,7 @@ export async function seedPersonalData(t: TestApp, userId: string): Promise<Seed
     markers: {
       refresh_tokens: userAgent,
       api_keys: `seed key ${tag}`,
+      account_tokens: accountToken.rows[0].id,
       user_profiles: income,
       user_health_checkins: note,
       financial_questionnaire_submissions: answer,
@@ -139,6 +145,7 @@ export async function seedPersonalData(t: TestApp, userId: string): Promise<Seed
     secrets: [
       `seed-token-hash-${tag}`,
       `seed-key-hash-${tag}`,
+      accountTokenHash,
       accessToken,
       accessTokenEnc,
       'seed-request-hash',

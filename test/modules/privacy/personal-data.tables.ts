@@ -6,6 +6,7 @@ import type { TestApp } from '../../support/app.js';
  */
 export const SECTION_TABLES: Record<string, readonly string[]> = {
   sessions: ['refresh_tokens'],
+  accountTokens: ['account_tokens'],
   apiKeys: ['api_keys'],
   auditLog: ['audit_log'],
   idempotencyKeys: ['idempotency_keys'],
