@@ -4452,7 +4452,10 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
-      /** @description `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field */
+      /**
+       * @description * `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored
+       *     * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
+       */
       422: {
         headers: {
           'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
@@ -4581,6 +4584,7 @@ export interface operations {
       /**
        * @description * `invalid-account-token`: password reset or email verification: the emailed token is unknown, for another purpose, already used or expired — one answer for all; nothing was changed
        *     * `weak-password`: a new password that is too short or long, common, or too easy to guess; `errors` says why
+       *     * `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored
        *     * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
        */
       422: {
@@ -4711,6 +4715,7 @@ export interface operations {
       };
       /**
        * @description * `invalid-account-token`: password reset or email verification: the emailed token is unknown, for another purpose, already used or expired — one answer for all; nothing was changed
+       *     * `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored
        *     * `validation-failed`: the body or query has the wrong shape or values; `errors` lists each field
        */
       422: {
@@ -4870,6 +4875,19 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      /** @description `invalid-text`: a text holds a character the database cannot store (such as NUL) and no field check caught it first; nothing was stored */
+      422: {
+        headers: {
+          'Access-Control-Allow-Origin': components['headers']['Access-Control-Allow-Origin'];
+          RateLimit: components['headers']['RateLimit'];
+          'RateLimit-Policy': components['headers']['RateLimit-Policy'];
+          'X-Request-ID': components['headers']['X-Request-ID'];
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
       /** @description `rate-limited`: a rate limit was exceeded; `Retry-After` and the `RateLimit` header say when to retry */
       429: {
         headers: {
@@ -4898,7 +4916,7 @@ export interface operations {
         };
       };
       /**
-       * @description * `jobs-unavailable`: admin failed-jobs routes on a server without `REDIS_URL` (development), or while Redis cannot be reached; the rest of the API works ; `POST /auth/email/verify/resend` answers it too when it cannot enqueue the mail (a password-reset request still answers 202 and logs the failure)
+       * @description * `jobs-unavailable`: admin failed-jobs routes or a bank sync request on a server without `REDIS_URL` (development), or while Redis cannot be reached; the rest of the API works; `POST /auth/email/verify/resend` answers it too when it cannot enqueue the mail (a password-reset request still answers 202 and logs the failure)
        *     * `database-unavailable`: PostgreSQL cannot be reached (down, restarting, refusing connections); nothing was changed; retry after `Retry-After`
        *     * `auth-unavailable`: Redis (rate limits, lockouts) is failing: credential routes fail closed; retry later
        */
@@ -11031,7 +11049,7 @@ export interface operations {
         };
       };
       /**
-       * @description * `jobs-unavailable`: admin failed-jobs routes or a bank sync request on a server without `REDIS_URL` (development), or while Redis cannot be reached; the rest of the API works
+       * @description * `jobs-unavailable`: admin failed-jobs routes or a bank sync request on a server without `REDIS_URL` (development), or while Redis cannot be reached; the rest of the API works; `POST /auth/email/verify/resend` answers it too when it cannot enqueue the mail (a password-reset request still answers 202 and logs the failure)
        *     * `database-unavailable`: PostgreSQL cannot be reached (down, restarting, refusing connections); nothing was changed; retry after `Retry-After`
        *     * `banking-not-configured`: `/banking/*` or the Plaid webhook on a server without Plaid settings (`PLAID_CLIENT_ID`, …), or erasing an account that has bank links there; the rest of the API works
        */
