@@ -155,6 +155,11 @@ async function seed(url: string): Promise<void> {
       [id],
     );
     await client.query(
+      `INSERT INTO account_tokens (user_id, purpose, token_hash, expires_at)
+       VALUES ($1, 'password_reset', 'hash-reset', now() + interval '1 hour')`,
+      [id],
+    );
+    await client.query(
       `INSERT INTO financial_questionnaire_submissions
          (user_id, questionnaire_slug, definition_version, answers_enc, score, band, recommendations)
        VALUES ($1, 'financial-health', 1, 'k1:iv:answers', 62, 'steady', '[{"code":"build-buffer"}]')`,

@@ -10,7 +10,7 @@ CREATE TABLE "account_tokens" (
     "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
 
     CONSTRAINT "account_tokens_pkey" PRIMARY KEY ("id"),
-    CONSTRAINT "account_tokens_purpose_check" CHECK ("purpose" IN ('password_reset', 'email_verification'))
+    CONSTRAINT "account_tokens_purpose_check" CHECK ("purpose"::text = ANY (ARRAY['password_reset', 'email_verification']::text[]))
 );
 
 CREATE UNIQUE INDEX "account_tokens_token_hash_key" ON "account_tokens"("token_hash");
