@@ -85,8 +85,8 @@ const BANK_LIST_RATE = 300;
  * Money-and-mood over a year of 200,000 transactions aggregates them all in PostgreSQL on every request: a screen
  * opened now and then, measured at a low fixed rate that it sustains, for its latency beside the one-row read's.
  */
-const INSIGHT_RATE = 10;
-const INSIGHT_CONNECTIONS = 2;
+const INSIGHT_RATE = 1;
+const INSIGHT_CONNECTIONS = 1;
 
 const signedIn = ({ accessToken }: Fixtures) => ({ authorization: `Bearer ${accessToken}` });
 /** The year bench/servers.ts seeds for the bank account (BANK_YEAR), written here as the client would ask. */
