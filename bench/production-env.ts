@@ -29,3 +29,6 @@ export function productionEnv() {
 
 /** For a process that never sends mail (the API): `.invalid` never resolves, so a send would fail loudly. */
 export const NO_MAIL_SMTP_URL = 'smtp://mail.bench.invalid:25';
+
+/** For a process whose Plaid calls are not measured (the API's reads): `.invalid` never resolves either. */
+export const NO_PLAID_URL = 'https://plaid.bench.invalid';

@@ -12,6 +12,8 @@
  * reminders delivered by two job worker processes (src/worker.ts) to a local SMTP server, against a bare
  * pooled-nodemailer loop in two processes sending the same messages; targets: msgs/s ≥ 0.5× the loop's at 10,000,
  * time(10,000) ≤ 12 × time(1,000), each worker's RSS flat, every reminder delivered and recorded exactly once.
+ * Then `bank-sync` (bench/bank-sync.ts; `BENCH_ONLY=bank-sync` alone): 10,000 and 50,000 transactions synced from the
+ * tests' Plaid-compatible server by the banking.sync job's service in this process; time(50,000) ≤ 6 × time(10,000).
  * The app runs with production settings except those bench/servers.ts raises (abuse limits) or lowers (bcrypt
  * cost); they are printed at the start.
  */
@@ -22,6 +24,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
+import { BANK_SYNC_SCENARIO, benchBankSync } from './bank-sync.js';
 import { stopChild } from './child-processes.js';
 import { type Load, type Measurement, measure } from './load.js';
 import { processCpuMicros } from './process-cpu.js';
@@ -81,6 +84,7 @@ async function main(): Promise<number> {
   const capacity = scenarios.filter(isCapacity).filter(selected);
   const measured = new Set(comparisons.flatMap(({ scenario, baseline }) => [scenario.name, baseline.name]));
   const withReminders = !only || only.test(REMINDERS_SCENARIO);
+  const withBankSync = !only || only.test(BANK_SYNC_SCENARIO);
   const servers = await startServers();
   // The reminders' worker processes go first: they must not outlive the database and Redis keys they work on.
   let stopReminders: (() => Promise<void>) | undefined;
@@ -175,6 +179,8 @@ async function main(): Promise<number> {
         )
       : undefined;
 
+    const bankSync = withBankSync ? await benchBankSync(ready.databaseUrl, say) : undefined;
+
     const all = [...baselineRows, ...rows];
     if (all.length > 0) say(`\n${table(all)}\n`);
     if (capacityRows.length > 0) say(`\n${capacityTable(capacityRows)}\n`);
@@ -189,6 +195,7 @@ async function main(): Promise<number> {
     const failed = [
       ...[...all, ...capacityRows].filter((row) => row.verdict === 'FAIL').map((row) => row.measured.scenario),
       ...(reminders?.checks.filter((c) => c.verdict === 'FAIL').map((c) => `reminders: ${c.name}`) ?? []),
+      ...(bankSync?.failed.map((f) => `bank-sync: ${f}`) ?? []),
     ];
     if (failed.length > 0) console.error(`FAIL: ${failed.join(', ')}`);
     return failed.length > 0 ? 1 : 0;

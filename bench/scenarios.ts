@@ -79,8 +79,18 @@ const LIST_RATE = 400;
  * eight connections, so the p99 ratio still follows the CPU ratio (docs/performance.md).
  */
 const LIST_CONNECTIONS = 8;
+/** The bank transaction list's fixed rate (issue 18), with the list's eight connections. */
+const BANK_LIST_RATE = 300;
+/**
+ * Money-and-mood over a year of 200,000 transactions aggregates them all in PostgreSQL on every request: a screen
+ * opened now and then, measured at a low fixed rate that it sustains, for its latency beside the one-row read's.
+ */
+const INSIGHT_RATE = 1;
+const INSIGHT_CONNECTIONS = 1;
 
 const signedIn = ({ accessToken }: Fixtures) => ({ authorization: `Bearer ${accessToken}` });
+/** The year bench/servers.ts seeds for the bank account (BANK_YEAR), written here as the client would ask. */
+const BANK_YEAR_QUERY = 'from=1906-01-01&to=1906-12-31';
 const signedInJson = (fixtures: Fixtures) => ({ ...signedIn(fixtures), 'content-type': 'application/json' });
 /** The history page at the list's fixed rate. */
 const listAtRate = {
@@ -318,5 +328,50 @@ export const scenarios: Scenario[] = [
     target: 'app',
     ...listAtRate,
     compareTo: `jwt.verify + pg page @ ${LIST_RATE}/s`,
+  },
+
+  // The transactions screen for an account holding 200,000 transactions (issue 18): a keyset page of fifty on the
+  // (user_id, date, id) index, judged at a fixed rate against the one-row read at the same rate.
+  {
+    name: `jwt.verify + pg SELECT @ ${BANK_LIST_RATE}/s`,
+    target: 'jwt-select',
+    method: 'GET',
+    path: '/me',
+    headers: signedIn,
+    rate: BANK_LIST_RATE,
+    connections: LIST_CONNECTIONS,
+  },
+  {
+    name: `GET /api/v1/banking/transactions?limit=50 @ ${BANK_LIST_RATE}/s`,
+    target: 'app',
+    method: 'GET',
+    path: '/api/v1/banking/transactions?limit=50',
+    headers: signedIn,
+    rate: BANK_LIST_RATE,
+    connections: LIST_CONNECTIONS,
+    compareTo: `jwt.verify + pg SELECT @ ${BANK_LIST_RATE}/s`,
+    maxP99Ratio: 3,
+  },
+  // Informational (issue 18): money-and-mood over a year of 200,000 transactions and 365 check-ins, its latency
+  // beside the one-row read's at the same low rate. That it reads no rows into the process is a test's job
+  // (test/modules/insights/money-and-mood.test.ts).
+  {
+    name: `jwt.verify + pg SELECT @ ${INSIGHT_RATE}/s`,
+    target: 'jwt-select',
+    method: 'GET',
+    path: '/me',
+    headers: signedIn,
+    rate: INSIGHT_RATE,
+    connections: INSIGHT_CONNECTIONS,
+  },
+  {
+    name: `GET /api/v1/insights/money-and-mood (a year) @ ${INSIGHT_RATE}/s`,
+    target: 'app',
+    method: 'GET',
+    path: `/api/v1/insights/money-and-mood?${BANK_YEAR_QUERY}`,
+    headers: signedIn,
+    rate: INSIGHT_RATE,
+    connections: INSIGHT_CONNECTIONS,
+    compareTo: `jwt.verify + pg SELECT @ ${INSIGHT_RATE}/s`,
   },
 ];

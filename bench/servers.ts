@@ -3,7 +3,7 @@
  * loop: the real application wired as in production, and the baselines. Prints one JSON line with their ports
  * once they serve; on SIGTERM, SIGINT or the end of stdin (the runner died), closes everything and drops its database.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,7 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config/config.js';
+import { accessTokenContext } from '../src/modules/banking/banking.service.js';
 import { createFieldCipher, fieldContext } from '../src/platform/crypto.js';
 import { createDatabase } from '../src/platform/db.js';
 import { startEmbeddedPostgres } from '../src/platform/embedded-postgres.js';
@@ -22,8 +23,9 @@ import { createLifecycle } from '../src/platform/lifecycle.js';
 import { createLogger, type Logger } from '../src/platform/logger.js';
 import { applyMigrations } from '../src/platform/migrations.js';
 import { closeRedis, createRedis, type RedisClient } from '../src/platform/redis.js';
+import { plaidEnv } from '../test/support/plaid-server.js';
 import { type BaselineContext, type BaselineName, baselines, SERVED_LIKE_THE_APP } from './baselines.js';
-import { NO_MAIL_SMTP_URL, productionEnv } from './production-env.js';
+import { NO_MAIL_SMTP_URL, NO_PLAID_URL, productionEnv } from './production-env.js';
 
 export interface ServersReady {
   app: number;
@@ -79,6 +81,9 @@ async function start(logger: Logger): Promise<ServersReady> {
   const config = loadConfig(
     {
       ...productionEnv(),
+      // Bank links configured, or the banking routes answer 503. The reads measured never call Plaid: its URL is
+      // `.invalid` (production requires https), so a call would fail loudly rather than leave the machine.
+      ...plaidEnv({ url: NO_PLAID_URL }),
       DATABASE_URL: databaseUrl,
       REDIS_URL: process.env.REDIS_URL ?? DEFAULT_REDIS,
       // Its own keys: the bench's counters (its account's registrations among them) must not reach the limits of a
@@ -114,7 +119,7 @@ async function start(logger: Logger): Promise<ServersReady> {
   lifecycle.markStarted();
   const appServer = await serve(listen(app, config.http.port, config.http.host));
   const account = await registerAccount(`http://127.0.0.1:${port(appServer)}`);
-  await seedAccount(`http://127.0.0.1:${port(appServer)}`, account, db, config);
+  await seedAccount(`http://127.0.0.1:${port(appServer)}`, account, db, config, databaseUrl);
 
   const baselinePool = new pg.Pool({ connectionString: databaseUrl, max: config.db.poolMax });
   cleanup.push(() => baselinePool.end());
@@ -174,6 +179,7 @@ async function seedAccount(
   account: ServersReady['account'],
   db: ReturnType<typeof createDatabase>,
   config: ReturnType<typeof loadConfig>,
+  databaseUrl: string,
 ): Promise<void> {
   const login = await fetch(`${appUrl}/api/v1/auth/login`, {
     method: 'POST',
@@ -211,6 +217,68 @@ async function seedAccount(
     [user.id, notes],
   );
   await db.pool.query('ANALYZE user_health_checkins');
+  await seedBank(databaseUrl, config, user.id);
+}
+
+/** The bank account's data: BANK_TRANSACTIONS over BANK_YEAR, and a check-in on each of its days. */
+export const BANK_TRANSACTIONS = 200_000;
+/** After the seeded history (1900–1905), far behind the check-ins the POST scenario writes from yesterday back. */
+export const BANK_YEAR = 1906;
+const BANK_CATEGORIES = [
+  'FOOD_AND_DRINK',
+  'GENERAL_MERCHANDISE',
+  'TRANSPORTATION',
+  'RENT_AND_UTILITIES',
+  'ENTERTAINMENT',
+];
+
+/**
+ * Puts the bench account on the professional plan (as the Stripe webhook would leave it: the plan sells bank links
+ * and the wellness insights) with one linked item, one account, BANK_TRANSACTIONS transactions spread over BANK_YEAR
+ * (about 548 a day, one in forty an income) and a check-in on each of that year's days. By SQL: through a sync this
+ * would take minutes of the bench's start (the sync scenario measures that path).
+ */
+async function seedBank(databaseUrl: string, config: ReturnType<typeof loadConfig>, userId: string): Promise<void> {
+  // A connection of its own: the app pool's statement timeout is for requests, not for 200,000 inserted rows.
+  await admin(databaseUrl, async (db) => {
+    await db.query(
+      `INSERT INTO subscriptions (user_id, stripe_customer_id, stripe_subscription_id, plan, status, current_period_end)
+     VALUES ($1, 'cus_bench', 'sub_bench', 'professional', 'active', now() + interval '1 year')`,
+      [userId],
+    );
+    const itemId = randomUUID();
+    const cipher = createFieldCipher(config.fieldEncryption);
+    const token = cipher.encrypt(`access-sandbox-${randomUUID()}`, accessTokenContext(userId), itemId);
+    await db.query(
+      `INSERT INTO plaid_items (id, user_id, plaid_item_id, access_token_enc, institution_id, institution_name)
+     VALUES ($1, $2, 'item_bench', $3, 'ins_109508', 'First Platypus Bank')`,
+      [itemId, userId, token],
+    );
+    const account = await db.query<{ id: string }>(
+      `INSERT INTO bank_accounts (item_id, user_id, plaid_account_id, name, mask, type, subtype, current_balance_cents,
+       iso_currency_code)
+     VALUES ($1, $2, 'acc_bench', 'Checking', '0000', 'depository', 'checking', 1234500, 'USD') RETURNING id`,
+      [itemId, userId],
+    );
+    await db.query(
+      `INSERT INTO bank_transactions (account_id, user_id, plaid_transaction_id, date, amount_cents, iso_currency_code,
+       name, merchant_name, category)
+     SELECT $1, $2, 'tx_bench_' || n, make_date($4, 1, 1) + n % 365,
+            CASE WHEN n % 40 = 0 THEN 250000 + n % 1000 ELSE -(100 + (n * 7919) % 20000) END, 'USD',
+            'Purchase ' || n % 500, 'Merchant ' || n % 500, ($3::text[])[1 + n % 5]
+     FROM generate_series(0, $5::int - 1) AS n`,
+      [account.rows[0]?.id, userId, BANK_CATEGORIES, BANK_YEAR, BANK_TRANSACTIONS],
+    );
+    await db.query(
+      `INSERT INTO user_health_checkins (user_id, checkin_date, stress_level, mood_rating, relationships_rating,
+       sleep_hours, physical_activity_minutes, mindfulness_minutes)
+     SELECT $1, make_date($2, 1, 1) + n, 1 + n % 10, 1 + (n * 3) % 10, 5, 7, 30, 10
+     FROM generate_series(0, 364) AS n`,
+      [userId, BANK_YEAR],
+    );
+    await db.query('ANALYZE bank_transactions');
+    await db.query('ANALYZE user_health_checkins');
+  });
 }
 
 /**

@@ -15,7 +15,7 @@ export const TEST_PLAID_SECRET = 'a1b2c3d4e5f60718293a4b5c6d7e8f';
 export const TEST_PLAID_WEBHOOK_URL = 'https://api.mingus.test/api/v1/webhooks/plaid';
 
 /** The environment that points the application at `server`. */
-export function plaidEnv(server: PlaidServer): Record<string, string> {
+export function plaidEnv(server: Pick<PlaidServer, 'url'>): Record<string, string> {
   return {
     PLAID_CLIENT_ID: TEST_PLAID_CLIENT_ID,
     PLAID_SECRET: TEST_PLAID_SECRET,

@@ -265,7 +265,9 @@ export interface TransactionFilter {
 
 /**
  * Newest date first, keyset-paginated on (date, id) over the (user_id, date, id) index: a page costs the same at
- * row 50 as at row 200,000. Exported so the test EXPLAINs exactly this text.
+ * row 50 as at row 200,000. Exported so the test EXPLAINs exactly this text. ORDER BY names the table's columns:
+ * unqualified, `date` and `id` would be the output's text columns of the same names, which no index orders, and every
+ * page would sort all of the user's rows.
  */
 export function listTransactionsSql(userId: string, filter: TransactionFilter): Prisma.Sql {
   const conditions = [Prisma.sql`user_id = ${userId}::uuid`];
@@ -280,7 +282,7 @@ export function listTransactionsSql(userId: string, filter: TransactionFilter): 
       amount_cents::text AS "amountCents", iso_currency_code AS "isoCurrencyCode", name,
       merchant_name AS "merchantName", category, pending
     FROM bank_transactions WHERE ${Prisma.join(conditions, ' AND ')}
-    ORDER BY date DESC, id DESC LIMIT ${filter.take}`;
+    ORDER BY bank_transactions.date DESC, bank_transactions.id DESC LIMIT ${filter.take}`;
 }
 
 export function listTransactions(db: Queryable, userId: string, filter: TransactionFilter): Promise<TransactionRow[]> {

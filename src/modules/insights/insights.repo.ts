@@ -57,12 +57,16 @@ export interface WeekRow {
 
 /**
  * One row per ISO week the window touches (weeks start on Monday, `date_trunc('week')`), clipped to the window:
- * spending, income, the largest spending categories, and the averages of that week's check-ins.
+ * spending, income, the largest spending categories, and the averages of that week's check-ins. Every part is
+ * aggregated once and joined by week: a per-week subquery would scan the window's transactions once per week.
  */
 export function weeksOf(db: Queryable, w: InsightWindow, currency: string | null) {
-  return rowsOf<WeekRow>(
-    db,
-    Prisma.sql`
+  return rowsOf<WeekRow>(db, weeksSql(w, currency));
+}
+
+/** The text of `weeksOf`, exported so that a test EXPLAINs exactly it. */
+export function weeksSql(w: InsightWindow, currency: string | null): Prisma.Sql {
+  return Prisma.sql`
       WITH tx AS (${counted(w, currency)}),
       weeks AS (
         SELECT s::date AS start
@@ -82,6 +86,12 @@ export function weeksOf(db: Queryable, w: InsightWindow, currency: string | null
           FROM tx WHERE spent > 0 GROUP BY 1, 2
         ) c
       ),
+      top AS (
+        SELECT start,
+               json_agg(json_build_object('category', category, 'spendingCents', spending::float8) ORDER BY rank)
+                 AS categories
+        FROM categories WHERE rank <= ${TOP_CATEGORIES} GROUP BY start
+      ),
       moods AS (
         SELECT date_trunc('week', checkin_date)::date AS start, count(*)::int AS checkins,
                round(avg(stress_level), 2)::float8 AS "stressLevel",
@@ -96,17 +106,13 @@ export function weeksOf(db: Queryable, w: InsightWindow, currency: string | null
              to_char(least(weeks.start + 6, ${w.to}::date), 'YYYY-MM-DD') AS "to",
              COALESCE(money.spending, 0)::float8 AS "spendingCents",
              COALESCE(money.income, 0)::float8 AS "incomeCents",
-             COALESCE((
-               SELECT json_agg(json_build_object('category', c.category, 'spendingCents', c.spending::float8)
-                               ORDER BY c.rank)
-               FROM categories c WHERE c.start = weeks.start AND c.rank <= ${TOP_CATEGORIES}
-             ), '[]'::json) AS "topCategories",
+             COALESCE(top.categories, '[]'::json) AS "topCategories",
              COALESCE(moods.checkins, 0) AS checkins, moods."stressLevel", moods."moodRating", moods."sleepHours"
       FROM weeks
       LEFT JOIN money ON money.start = weeks.start
+      LEFT JOIN top ON top.start = weeks.start
       LEFT JOIN moods ON moods.start = weeks.start
-      ORDER BY weeks.start`,
-  );
+      ORDER BY weeks.start`;
 }
 
 /**
@@ -115,9 +121,13 @@ export function weeksOf(db: Queryable, w: InsightWindow, currency: string | null
  * real 0, outside it the bank data is missing, not zero. `r` is null when either series never varies.
  */
 export async function spendingAndStress(db: Queryable, w: InsightWindow, currency: string | null) {
-  const [row] = await rowsOf<{ days: number; r: number | null }>(
-    db,
-    Prisma.sql`
+  const [row] = await rowsOf<{ days: number; r: number | null }>(db, spendingAndStressSql(w, currency));
+  return row ?? { days: 0, r: null };
+}
+
+/** The text of `spendingAndStress`, exported so that a test EXPLAINs exactly it. */
+export function spendingAndStressSql(w: InsightWindow, currency: string | null): Prisma.Sql {
+  return Prisma.sql`
       WITH tx AS (${counted(w, currency)}),
       span AS (SELECT min(date) AS first, max(date) AS last FROM tx),
       daily AS (SELECT date, sum(spent) FILTER (WHERE spent > 0) AS spent FROM tx GROUP BY date),
@@ -128,7 +138,5 @@ export async function spendingAndStress(db: Queryable, w: InsightWindow, currenc
         LEFT JOIN daily ON daily.date = c.checkin_date
         WHERE c.user_id = ${w.userId}::uuid AND c.checkin_date BETWEEN span.first AND span.last
       )
-      SELECT count(*)::int AS days, round(corr(spent, stress)::numeric, 4)::float8 AS r FROM days`,
-  );
-  return row ?? { days: 0, r: null };
+      SELECT count(*)::int AS days, round(corr(spent, stress)::numeric, 4)::float8 AS r FROM days`;
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { spendingAndStressSql, weeksSql } from '../../../src/modules/insights/insights.repo.js';
 import { startTestApp, type TestApp } from '../../support/app.js';
 import {
   bearer,
@@ -285,4 +286,69 @@ describe('GET /insights/money-and-mood', () => {
     expect(res.status).toBe(403);
     expect(res.body.type).toMatch(/\/plan-required$/);
   });
+
+  // What the process receives is what PostgreSQL's plan returns at its top node: EXPLAIN ANALYZE runs exactly the
+  // route's SQL (the repo's own text) and counts, node by node, the rows each produced. Nothing of ours is wrapped.
+  it('when a year holds 6,000 transactions, PostgreSQL returns one row a week and one correlation to the process', async () => {
+    const user = await registerSubscriber(t);
+    const movements = Array.from({ length: 6_000 }, (_, n) => {
+      const date = new Date(Date.UTC(2023, 0, 1 + (n % 365))).toISOString().slice(0, 10);
+      return n % 40 === 0 ? earned(date, 250_000) : spent(date, 100 + n, ['FOOD_AND_DRINK', 'TRAVEL', 'RENT'][n % 3]);
+    });
+    await linkBank(user, movements);
+    await checkIns(
+      user,
+      Array.from({ length: 365 }, (_, n): [string, number, number, number] => [
+        new Date(Date.UTC(2023, 0, 1 + n)).toISOString().slice(0, 10),
+        1 + (n % 10),
+        5,
+        7,
+      ]),
+    );
+    // Planned as for an account that has held these rows for a while (autovacuum's ANALYZE), not as for an empty table.
+    await t.db.pool.query('ANALYZE bank_transactions');
+    await t.db.pool.query('ANALYZE user_health_checkins');
+    const w = { userId: user.id, from: '2023-01-01', to: '2023-12-31' } as const;
+    const weeks = await analyze(weeksSql(w, 'USD'));
+    const correlation = await analyze(spendingAndStressSql(w, 'USD'));
+
+    expect(weeks.rows).toBe(53);
+    expect(correlation.rows).toBe(1);
+    // Each query reads the window's transactions into PostgreSQL's own aggregates a bounded number of times (the
+    // CTE once, then its parts), never once per week.
+    expect(weeks.transactionRowsRead).toBeLessThanOrEqual(4 * 6_000);
+    expect(correlation.transactionRowsRead).toBeLessThanOrEqual(4 * 6_000);
+    // And the route answers from those rows.
+    const res = await request(t.app).get(`${PATH}?from=2023-01-01&to=2023-12-31`).set(bearer(user.accessToken));
+    expect(res.status).toBe(200);
+    expect(res.body.weeks).toHaveLength(53);
+    expect(res.body.spendingAndStress.days).toBe(365);
+  });
 });
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'CTE Name'?: string;
+  'Actual Rows': number;
+  'Actual Loops': number;
+  Plans?: PlanNode[];
+}
+
+/** Runs `sql` under EXPLAIN ANALYZE: the rows its top node returned, and the transaction rows its scans produced. */
+async function analyze(sql: { text: string; values: unknown[] }) {
+  const { rows } = await t.db.pool.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(
+    `EXPLAIN (ANALYZE, FORMAT JSON) ${sql.text}`,
+    sql.values,
+  );
+  const top = rows[0]?.['QUERY PLAN'][0]?.Plan;
+  if (!top) throw new Error('no plan');
+  let transactionRowsRead = 0;
+  const walk = (node: PlanNode) => {
+    if (node['Relation Name'] === 'bank_transactions' || node['CTE Name'] === 'tx')
+      transactionRowsRead += node['Actual Rows'] * node['Actual Loops'];
+    for (const child of node.Plans ?? []) walk(child);
+  };
+  walk(top);
+  return { rows: top['Actual Rows'] * top['Actual Loops'], transactionRowsRead };
+}
