@@ -129,7 +129,7 @@ export function fakeTransaction(accountId: string, init: Partial<FakeTransaction
     account_id: accountId,
     amount: init.amount ?? 12.5,
     iso_currency_code: init.iso_currency_code === undefined ? 'USD' : init.iso_currency_code,
-    date: init.date ?? '2026-11-20',
+    date: init.date ?? '2024-11-20',
     name: init.name ?? 'Coffee',
     merchant_name: init.merchant_name === undefined ? 'Blue Bottle' : init.merchant_name,
     personal_finance_category:
@@ -196,7 +196,7 @@ export async function startPlaidServer(): Promise<PlaidServer> {
   async function handle(path: string, body: Record<string, unknown>): Promise<unknown> {
     switch (path) {
       case '/link/token/create':
-        return { link_token: `link-sandbox-${hex(12)}`, expiration: '2026-12-01T04:00:00Z', request_id: hex(6) };
+        return { link_token: `link-sandbox-${hex(12)}`, expiration: '2024-12-01T04:00:00Z', request_id: hex(6) };
       case '/item/public_token/exchange': {
         const grant = typeof body.public_token === 'string' ? publicTokens.get(body.public_token) : undefined;
         if (!grant) throw new PlaidApiError(400, 'INVALID_INPUT', 'INVALID_PUBLIC_TOKEN');

@@ -4,7 +4,7 @@ import { startTestApp, type TestApp } from '../../support/app.js';
 import { registerUser } from '../../support/auth.js';
 
 const DAY = 86_400_000;
-const T0 = new Date('2026-12-01T09:00:00.000Z');
+const T0 = new Date('2024-12-01T09:00:00.000Z');
 
 let t: TestApp | undefined;
 let clock = T0;

@@ -14,7 +14,7 @@ import {
   startPlaidServer,
 } from '../../support/plaid-server.js';
 
-export const NOW = new Date('2026-11-25T12:00:00.000Z');
+export const NOW = new Date('2024-11-25T12:00:00.000Z');
 export const nowSeconds = () => Math.floor(NOW.getTime() / 1000);
 
 export interface BankTestApp {

@@ -189,14 +189,14 @@ describe('accounts and transactions', () => {
     const { item, plaidItemId } = await link(app, user, 'ins_read', [checking]);
     app.plaid.add(
       plaidItemId,
-      fakeTransaction(checking.account_id, { transaction_id: 'tx_a', amount: 0.1, date: '2026-11-01' }),
+      fakeTransaction(checking.account_id, { transaction_id: 'tx_a', amount: 0.1, date: '2024-11-01' }),
       fakeTransaction(checking.account_id, {
         transaction_id: 'tx_b',
         amount: -2500,
-        date: '2026-11-02',
+        date: '2024-11-02',
         personal_finance_category: { primary: 'INCOME', detailed: 'INCOME_WAGES' },
       }),
-      fakeTransaction(checking.account_id, { transaction_id: 'tx_c', amount: 0.29, date: '2026-11-03' }),
+      fakeTransaction(checking.account_id, { transaction_id: 'tx_c', amount: 0.29, date: '2024-11-03' }),
     );
     await bankSync(app).run(item.id, silent);
 
@@ -218,15 +218,15 @@ describe('accounts and transactions', () => {
     const page1 = await api().get('/api/v1/banking/transactions?limit=2').set(bearer(user.accessToken));
     expect(page1.status).toBe(200);
     expect(page1.body.data.map((t: { date: string; amountCents: number }) => [t.date, t.amountCents])).toEqual([
-      ['2026-11-03', -29],
-      ['2026-11-02', 250000],
+      ['2024-11-03', -29],
+      ['2024-11-02', 250000],
     ]);
     const page2 = await api()
       .get(`/api/v1/banking/transactions?limit=2&cursor=${page1.body.nextCursor}`)
       .set(bearer(user.accessToken));
     expect(page2.body.data).toEqual([
       expect.objectContaining({
-        date: '2026-11-01',
+        date: '2024-11-01',
         amountCents: -10,
         merchantName: 'Blue Bottle',
         category: 'FOOD_AND_DRINK',
@@ -238,7 +238,7 @@ describe('accounts and transactions', () => {
     const income = await api().get('/api/v1/banking/transactions?category=income').set(bearer(user.accessToken));
     expect(income.body.data.map((t: { amountCents: number }) => t.amountCents)).toEqual([250000]);
     const range = await api()
-      .get('/api/v1/banking/transactions?from=2026-11-02&to=2026-11-02')
+      .get('/api/v1/banking/transactions?from=2024-11-02&to=2024-11-02')
       .set(bearer(user.accessToken));
     expect(range.body.data).toHaveLength(1);
     const other = await professional(app.t);
@@ -251,7 +251,7 @@ describe('accounts and transactions', () => {
   it('when the query is malformed or the cursor forged, answers 4xx', async () => {
     const user = await professional(app.t);
     const bad = await api()
-      .get('/api/v1/banking/transactions?from=2026-11-05&to=2026-11-01')
+      .get('/api/v1/banking/transactions?from=2024-11-05&to=2024-11-01')
       .set(bearer(user.accessToken));
     expect(bad.status).toBe(422);
     const forged = await api().get('/api/v1/banking/transactions?cursor=abc.def').set(bearer(user.accessToken));
@@ -262,7 +262,7 @@ describe('accounts and transactions', () => {
   it('when EXPLAINed, the transaction list reads the (user_id, date, id) index in its order, sorting nothing', async () => {
     const { listTransactionsSql } = await import('../../../src/modules/banking/banking.repo.js');
     const user = await professional(app.t);
-    const sql = listTransactionsSql(user.id, { take: 51, after: { date: '2026-11-01', id: user.id } });
+    const sql = listTransactionsSql(user.id, { take: 51, after: { date: '2024-11-01', id: user.id } });
     // Planned as a client holding many rows would see it: without the seq scan a small table would pick.
     const client = await app.t.db.pool.connect();
     let rows: { 'QUERY PLAN': string }[];
